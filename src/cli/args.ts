@@ -1,0 +1,70 @@
+import { LabInputError } from '../model/errors';
+import type { NodeBackend } from './nodeEnv';
+
+/**
+ * Command-line arguments of the headless lab. Parsing is strict: an unknown
+ * flag or a missing value is an error with the usage text, never ignored.
+ */
+
+export const USAGE = `usage:
+  npm run cli -- evaluate --model <model.json> [--ranks <spec>]... [--json] [--backend wasm|cpu] [--data <file>]
+  npm run cli -- compress --model <model.json> --ranks <spec> --out <dir> [--json] [--backend wasm|cpu]
+
+  <spec> is layer=rank pairs (fc1=16,fc2=16) or one number for every factorizable layer.
+  evaluate takes --ranks several times to score several configurations in one run.
+  Models are TF.js LayersModels; the bundled ones are public/models/<id>/model.json.`;
+
+/** Parsed arguments; `ranksList` holds every --ranks in order. */
+export interface CliArgs {
+  command: 'evaluate' | 'compress' | 'help';
+  model: string;
+  ranks?: string;
+  sweep?: string[];
+  out?: string;
+  data?: string;
+  json: boolean;
+  backend: NodeBackend;
+}
+
+/** Parses argv (without node and script); throws LabInputError on misuse. */
+export function parseArgs(argv: readonly string[]): CliArgs {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    return { command: 'help', model: '', json: false, backend: 'wasm' };
+  }
+  if (command !== 'evaluate' && command !== 'compress') {
+    throw new LabInputError('rank', `Unknown command "${command}".`);
+  }
+  const ranks: string[] = [];
+  const args: CliArgs = { command, model: '', json: false, backend: 'wasm' };
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i];
+    if (flag === '--json') {
+      args.json = true;
+      continue;
+    }
+    const value = rest[i + 1];
+    if (value === undefined || value.startsWith('--')) throw new LabInputError('rank', `${flag} needs a value.`);
+    i++;
+    switch (flag) {
+      case '--model': args.model = value; break;
+      case '--ranks': ranks.push(value); break;
+      case '--out': args.out = value; break;
+      case '--data': args.data = value; break;
+      case '--backend':
+        if (value !== 'wasm' && value !== 'cpu') throw new LabInputError('backend', `--backend must be wasm or cpu, not "${value}".`);
+        args.backend = value;
+        break;
+      default: throw new LabInputError('rank', `Unknown option "${flag}".`);
+    }
+  }
+  if (!args.model) throw new LabInputError('model-json', 'Give the model with --model <path to model.json>.');
+  if (command === 'compress') {
+    if (ranks.length !== 1) throw new LabInputError('rank', 'compress needs exactly one --ranks.');
+    if (!args.out) throw new LabInputError('rank', 'compress needs --out <folder>.');
+    args.ranks = ranks[0];
+  } else if (ranks.length > 0) {
+    args.sweep = ranks;
+  }
+  return args;
+}

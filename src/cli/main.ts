@@ -1,0 +1,70 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { LabSession } from '../model/session';
+import { LabInputError, describeError } from '../model/errors';
+import { parseRankSpec, formatRankSpec } from '../model/rankSpec';
+import { planSize } from '../model/plan';
+import { parseArgs, USAGE, type CliArgs } from './args';
+import { readModelFromDisk, readSample, useNodeBackend, nodeSvd } from './nodeEnv';
+import { formatEvalReport } from './report';
+
+/**
+ * The lab headless: `evaluate` scores a model (optionally at given ranks) on
+ * the bundled 10,000 test images; `compress` writes the compressed model in
+ * the same format as the app's download. Both go through LabSession, the
+ * code path the app uses.
+ */
+async function run(args: CliArgs): Promise<void> {
+  await useNodeBackend(args.backend);
+  const { artifacts, name } = await readModelFromDisk(args.model);
+  const sample = await readSample('test', args.data);
+  const session = await LabSession.open(artifacts, name, sample, nodeSvd);
+  try {
+    const plan = args.ranks === undefined ? {} : parseRankSpec(args.ranks, session.layers);
+    if (args.command === 'evaluate') {
+      for (const spec of args.sweep ?? [undefined]) {
+        const p = spec === undefined ? plan : parseRankSpec(spec, session.layers);
+        const result = await session.evaluate(p);
+        console.log(formatEvalReport(name, session.layers, p, planSize(session.layers, p), result, args.json));
+      }
+      return;
+    }
+    const out = args.out!;
+    const exported = await session.exportModel(plan, `${name}-lowrank`);
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, 'model.json'), exported.modelJson);
+    await writeFile(join(out, exported.weightsFileName), new Uint8Array(exported.weights));
+    const result = await session.evaluate(plan);
+    console.log(formatEvalReport(name, session.layers, plan, planSize(session.layers, plan), result, args.json));
+    if (!args.json) console.log(`wrote ${out}/model.json and ${exported.weightsFileName}: ${exported.totalBytes} bytes (ranks ${formatRankSpec(plan) || 'none'})`);
+  } finally {
+    session.dispose();
+  }
+}
+
+async function main(): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(describeError(err));
+    console.error(USAGE);
+    return 2;
+  }
+  if (args.command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    await run(args);
+    return 0;
+  } catch (err) {
+    console.error(`error: ${describeError(err)}`);
+    return err instanceof LabInputError ? 1 : 3;
+  } finally {
+    tf.disposeVariables();
+  }
+}
+
+process.exitCode = await main();

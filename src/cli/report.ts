@@ -1,0 +1,40 @@
+import type { LayerInfo } from '../model/labModel';
+import type { EvalResult } from '../model/evaluate';
+import { effectiveRank, type PlanSize, type RankPlan } from '../model/plan';
+
+/**
+ * One evaluation as the CLI prints it: a line of text per configuration, or
+ * one JSON object per line with --json (for scripts and tests).
+ */
+export function formatEvalReport(
+  model: string,
+  layers: readonly LayerInfo[],
+  plan: RankPlan,
+  size: PlanSize,
+  result: EvalResult,
+  json: boolean,
+): string {
+  const ranks: Record<string, number | 'dense'> = {};
+  for (const l of layers.filter((x) => x.factorizable)) ranks[l.name] = effectiveRank(l, plan) ?? 'dense';
+  if (json) {
+    return JSON.stringify({
+      model, ranks,
+      accuracy: result.accuracy,
+      agreement: result.agreement,
+      relativeLogitError: result.relativeLogitError,
+      images: result.count,
+      params: size.params,
+      bytes: size.bytes,
+      originalBytes: size.originalBytes,
+    });
+  }
+  const rankText = Object.entries(ranks).map(([n, k]) => `${n}=${k}`).join(' ');
+  return [
+    `${model} [${rankText}]`,
+    `accuracy ${(100 * result.accuracy).toFixed(2)}%`,
+    `agreement ${(100 * result.agreement).toFixed(2)}%`,
+    `rel. logit error ${result.relativeLogitError.toFixed(4)}`,
+    `${size.params} params, ${size.bytes} bytes (${size.ratio.toFixed(2)}x smaller)`,
+    `on ${result.count} images`,
+  ].join(' | ');
+}

@@ -1,0 +1,52 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './ui/App';
+import { LabStoreContext } from './ui/useLab';
+import { chooseBackend } from './model/backendBrowser';
+import { describeError } from './model/errors';
+import { createBrowserEnv } from './store/browserEnv';
+import { createLabStore } from './store/createLabStore';
+import { readUrlState, writeUrlState } from './store/urlState';
+import { formatRankSpec } from './model/rankSpec';
+import './ui/styles.css';
+
+/**
+ * Boots the lab: reads the share link, starts a backend, builds the store
+ * and renders. Keeps the link in step with the model and ranks on screen.
+ */
+async function boot(root: HTMLElement): Promise<void> {
+  const { state: url, errors } = readUrlState(window.location.search);
+  let backend;
+  try {
+    backend = await chooseBackend(url.backend ?? null);
+  } catch (err) {
+    errors.push(describeError(err));
+    backend = await chooseBackend(null);
+  }
+  const store = createLabStore(createBrowserEnv(backend));
+  createRoot(root).render(
+    <StrictMode>
+      <LabStoreContext.Provider value={store}>
+        <App />
+      </LabStoreContext.Provider>
+    </StrictMode>,
+  );
+  (window as unknown as { __lab?: unknown }).__lab = store;
+  await store.getState().boot({ model: url.model, ranks: url.ranks });
+  if (errors.length > 0) store.setState({ error: [errors.join(' '), store.getState().error].filter(Boolean).join(' ') });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  store.subscribe((s, prev) => {
+    if (s.plan === prev.plan && s.modelId === prev.modelId) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const search = writeUrlState(window.location.search, {
+        backend: url.backend,
+        model: s.modelId ?? undefined,
+        ranks: formatRankSpec(s.plan) || undefined,
+      });
+      window.history.replaceState(null, '', `${window.location.pathname}${search}`);
+    }, 300);
+  });
+}
+
+void boot(document.getElementById('root')!);

@@ -1,0 +1,92 @@
+import { asCompressionRatio, type Bytes, type CompressionRatio, type ParamCount, type Rank } from '../core/units';
+import { compressionRatio, denseParams, float32Bytes, isKeptDense, summarizeModelSize, type LayerPlan } from '../core/compression';
+import type { LayerInfo } from './labModel';
+
+/**
+ * A rank plan says, per factorizable Dense layer, how many singular
+ * directions to keep. A layer missing from the plan, or whose rank would not
+ * shrink it (k(m+n) >= mn), stays dense with its original weights - that is
+ * what the evaluator runs and what the export writes, so they always agree.
+ */
+export type RankPlan = Readonly<Record<string, Rank>>;
+
+/** The rank a layer actually runs at under `plan`, or null when it stays dense. */
+export function effectiveRank(info: LayerInfo, plan: RankPlan): Rank | null {
+  if (!info.factorizable || !info.kernelShape) return null;
+  const k = plan[info.name];
+  if (k === undefined) return null;
+  const [m, n] = info.kernelShape;
+  return isKeptDense(m, n, k) ? null : k;
+}
+
+/** Size of one layer under a plan, in stored scalars and float32 bytes. */
+export interface LayerSize {
+  name: string;
+  /** Rank the layer runs at, or null when it stays dense. */
+  rank: Rank | null;
+  originalParams: ParamCount;
+  params: ParamCount;
+  bytes: Bytes;
+  /** mn / (k(m+n)) of the kernel when factorized; 1 when dense. */
+  ratio: CompressionRatio;
+  /** A rank was asked for but k(m+n) >= mn, so the layer is stored dense. */
+  keptDense: boolean;
+}
+
+/** Sizes of every layer plus the model total; pure, cheap enough for every slider move. */
+export interface PlanSize {
+  layers: LayerSize[];
+  originalParams: ParamCount;
+  params: ParamCount;
+  originalBytes: Bytes;
+  bytes: Bytes;
+  /** originalParams / params for the whole model (all weights, not just kernels). */
+  ratio: CompressionRatio;
+}
+
+/**
+ * Computes what `plan` stores for `layers`. Kernel layers go through the
+ * core size arithmetic (summarizeModelSize); weights of other layers count
+ * as stored unchanged.
+ */
+export function planSize(layers: readonly LayerInfo[], plan: RankPlan): PlanSize {
+  const entries: LayerPlan[] = layers.map((info) => info.kernelShape
+    ? {
+        m: info.kernelShape[0],
+        n: info.kernelShape[1],
+        hasBias: info.hasBias,
+        rank: effectiveRank(info, plan),
+        otherParams: info.params - denseParams(info.kernelShape[0], info.kernelShape[1], info.hasBias),
+      }
+    : { m: 1, n: 1, hasBias: false, rank: null, otherParams: info.params - 1 });
+  const summary = summarizeModelSize(entries);
+  const sizes = layers.map((info, i): LayerSize => {
+    const k = effectiveRank(info, plan);
+    const stored = summary.layers[i].compressedParams;
+    return {
+      name: info.name,
+      rank: k,
+      originalParams: summary.layers[i].originalParams,
+      params: stored,
+      bytes: float32Bytes(stored),
+      ratio: k === null ? asCompressionRatio(1) : compressionRatio(info.kernelShape![0], info.kernelShape![1], k),
+      keptDense: k === null && info.kernelShape !== null && plan[info.name] !== undefined,
+    };
+  });
+  return {
+    layers: sizes,
+    originalParams: summary.originalParams,
+    params: summary.compressedParams,
+    originalBytes: summary.originalBytes,
+    bytes: summary.compressedBytes,
+    ratio: summary.ratio,
+  };
+}
+
+/** Stable text key of the ranks that actually take effect; equal keys mean equal models. */
+export function planKey(layers: readonly LayerInfo[], plan: RankPlan): string {
+  return layers
+    .filter((l) => l.factorizable)
+    .map((l) => `${l.name}=${effectiveRank(l, plan) ?? 'dense'}`)
+    .join(',');
+}

@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs';
+import type { MnistSample } from '../core/mnist';
+import { loadLabModel, type LabModel, type LayerInfo } from './labModel';
+import { decomposeModel, type FactorCache, type SvdFn } from './factors';
+import { EvalData, type EvalResult } from './evaluate';
+import { exportCompressedModel, type ExportedModel } from './exportModel';
+import type { RankPlan } from './plan';
+
+/**
+ * Everything the lab holds for one opened model: the validated LayersModel,
+ * its cached SVD factors, and the test data with the original model's
+ * logits. The app's store and the CLI both drive compression through this
+ * class, so they run the same code. Opening is all-or-nothing: if any step
+ * fails or is cancelled, whatever was built is disposed and the error
+ * propagates, leaving the caller's previous session untouched.
+ */
+
+/** Progress of opening a model, for a progress bar. */
+export interface OpenProgress {
+  stage: 'load' | 'decompose' | 'reference';
+  done: number;
+  total: number;
+  detail: string;
+}
+
+export class LabSession {
+  private constructor(
+    readonly lab: LabModel,
+    readonly factors: FactorCache,
+    readonly data: EvalData,
+  ) {}
+
+  /** Layer descriptions, plain data. */
+  get layers(): LayerInfo[] {
+    return this.lab.layers;
+  }
+
+  /** Singular values of a factorized layer (float64, descending), for charts and bounds. */
+  singularValues(layer: string): Float64Array | undefined {
+    return this.factors.byLayer.get(layer)?.singularValues;
+  }
+
+  /**
+   * Loads, validates and decomposes a model and prepares evaluation on
+   * `sample`. `svd` is where the decomposition runs (worker or inline).
+   */
+  static async open(
+    artifacts: tf.io.ModelArtifacts,
+    name: string,
+    sample: MnistSample,
+    svd: SvdFn,
+    onProgress?: (p: OpenProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<LabSession> {
+    onProgress?.({ stage: 'load', done: 0, total: 1, detail: name });
+    const lab = await loadLabModel(artifacts, name);
+    let factors: FactorCache | null = null;
+    let data: EvalData | null = null;
+    try {
+      factors = await decomposeModel(lab, svd, (done, total, layer) =>
+        onProgress?.({ stage: 'decompose', done, total, detail: layer }), signal);
+      onProgress?.({ stage: 'reference', done: 0, total: 1, detail: 'original model on the test set' });
+      data = new EvalData(sample, lab.inputShape);
+      await data.computeReference(lab, factors);
+      signal?.throwIfAborted?.();
+      return new LabSession(lab, factors, data);
+    } catch (err) {
+      data?.dispose();
+      factors?.dispose();
+      lab.model.dispose();
+      throw err;
+    }
+  }
+
+  /** Scores `plan` on the whole test sample; see EvalData.evaluate. */
+  evaluate(plan: RankPlan, signal?: AbortSignal): Promise<EvalResult> {
+    return this.data.evaluate(this.lab, this.factors, plan, signal);
+  }
+
+  /** The compressed model as the two files of a standard TF.js LayersModel. */
+  exportModel(plan: RankPlan, baseName: string): Promise<ExportedModel> {
+    return exportCompressedModel(this.lab, this.factors, plan, baseName);
+  }
+
+  /** Frees every tensor the session holds. The session is unusable afterwards. */
+  dispose(): void {
+    this.data.dispose();
+    this.factors.dispose();
+    this.lab.model.dispose();
+  }
+}

@@ -1,0 +1,58 @@
+import { decodeMnistSample } from '../core/mnist';
+import { LabInputError } from '../model/errors';
+import { parseManifest, type BundledModel } from '../model/manifest';
+import { artifactsFromFiles, artifactsFromUrl } from '../model/sources';
+import { workerSvd } from '../model/svdWorkerClient';
+import type { BackendChoice } from '../model/backendBrowser';
+import type { ExportedModel } from '../model/exportModel';
+import type { LabEnv, ModelSource } from './env';
+
+/**
+ * The store's environment in the browser: everything is fetched from the
+ * lab's own origin (relative to the page, so the lab works under any base
+ * path), SVDs run in a worker, downloads are two anchor clicks.
+ */
+
+async function fetchSameOrigin(path: string): Promise<Response> {
+  const url = new URL(path, document.baseURI);
+  const res = await fetch(url);
+  if (!res.ok) throw new LabInputError('data', `Could not load ${url.pathname} (the server answered ${res.status}).`);
+  return res;
+}
+
+function triggerDownload(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Builds the browser LabEnv for a started backend. */
+export function createBrowserEnv(backend: BackendChoice): LabEnv {
+  return {
+    backend,
+    async loadManifest(): Promise<BundledModel[]> {
+      return parseManifest(await (await fetchSameOrigin('models/manifest.json')).json());
+    },
+    async loadTestSample() {
+      return decodeMnistSample(await (await fetchSameOrigin('data/mnist-test.bin')).arrayBuffer());
+    },
+    async loadArtifacts(source: ModelSource, bundled: BundledModel | undefined, signal: AbortSignal) {
+      if (source.kind === 'files') return artifactsFromFiles(source.files);
+      const url = source.kind === 'bundled' ? bundled!.path : source.url;
+      const artifacts = await artifactsFromUrl(url, new URL('.', document.baseURI).href, signal);
+      const name = source.kind === 'bundled' ? source.id : decodeURIComponent(url.split('/').slice(-2, -1)[0] || 'model');
+      return { artifacts, name };
+    },
+    svd: workerSvd,
+    saveDownload(exported: ExportedModel, baseName: string) {
+      triggerDownload(`${baseName}.json`, new Blob([exported.modelJson], { type: 'application/json' }));
+      triggerDownload(exported.weightsFileName, new Blob([exported.weights], { type: 'application/octet-stream' }));
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { createRuntime } from './runtime';
+import { createSessionSlice } from './sessionSlice';
+import { createEvalSlice } from './evalSlice';
+import { createSweepSlice } from './sweepSlice';
+import { createExportSlice } from './exportSlice';
+import type { LabEnv } from './env';
+import type { LabState } from './types';
+
+/**
+ * Assembles the lab's single store from its slices around one runtime (the
+ * open session and running work). Vanilla zustand, so Node tests drive the
+ * same actions the UI calls; React binds to it through useLab.
+ */
+export function createLabStore(env: LabEnv): StoreApi<LabState> & { dispose(): void } {
+  const rt = createRuntime(env);
+  const store = createStore<LabState>()((set, get, api) => ({
+    ...createSessionSlice(rt)(set, get, api),
+    ...createEvalSlice(rt)(set, get),
+    ...createSweepSlice(rt)(set, get),
+    ...createExportSlice(rt)(set, get),
+  }));
+  return Object.assign(store, {
+    /** Stops running work and frees the session's tensors. */
+    dispose() {
+      rt.load?.abort();
+      rt.sweep?.abort();
+      rt.evaluation?.abort();
+      rt.session?.dispose();
+      rt.session = null;
+    },
+  });
+}

@@ -1,0 +1,36 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { MnistSample } from '../core/mnist';
+import type { BundledModel } from '../model/manifest';
+import type { SvdFn } from '../model/factors';
+import type { ExportedModel } from '../model/exportModel';
+
+/**
+ * What the store needs from the world outside it. The browser provides fetch,
+ * a worker SVD and file downloads; Node tests provide the file system and an
+ * inline SVD. The store's flows are the same in both, so tests in Node drive
+ * the real actions.
+ */
+
+/** Where a model is opened from. */
+export type ModelSource =
+  | { kind: 'bundled'; id: string }
+  | { kind: 'url'; url: string }
+  | { kind: 'files'; files: File[] };
+
+/** Which backend runs and why, for the badge in the header. */
+export interface BackendInfo {
+  name: string;
+  reason: string;
+  adapter: string | null;
+}
+
+export interface LabEnv {
+  backend: BackendInfo;
+  loadManifest(): Promise<BundledModel[]>;
+  loadTestSample(): Promise<MnistSample>;
+  /** Model files for `source`; `bundled` carries the manifest entry resolved by the store. */
+  loadArtifacts(source: ModelSource, bundled: BundledModel | undefined, signal: AbortSignal): Promise<{ artifacts: tf.io.ModelArtifacts; name: string }>;
+  svd: SvdFn;
+  /** Hands the exported files to the user (browser: two downloads). */
+  saveDownload(exported: ExportedModel, baseName: string): void;
+}

@@ -1,0 +1,105 @@
+import { asRank } from '../core/units';
+import { maxRank } from '../core/compression';
+import { CancelledError, describeError } from '../model/errors';
+import { planKey, planSize } from '../model/plan';
+import type { Runtime } from './runtime';
+import type { EvalSlice, HistoryPoint, LabState } from './types';
+
+/**
+ * Ranks and their evaluation. A slider move updates the plan and its sizes at
+ * once and schedules an evaluation; one evaluation loop runs at a time, a
+ * newer plan aborts the one in flight between chunks, and a result is only
+ * published while its plan is still the one on screen.
+ */
+
+type Set = (partial: Partial<LabState>) => void;
+type Get = () => LabState;
+
+/** A history point for a plan key whose result is known. */
+export function historyPoint(key: string, accuracy: number, bytes: number): HistoryPoint {
+  return { key, label: key, bytes, accuracy };
+}
+
+/** Adds points to the size/accuracy history, skipping keys already there. */
+export function appendHistory(set: Set, get: Get, points: HistoryPoint[]): void {
+  const seen = new Set(get().history.map((h) => h.key));
+  const fresh = points.filter((p) => !seen.has(p.key) && seen.add(p.key));
+  if (fresh.length > 0) set({ history: [...get().history, ...fresh] });
+}
+
+/** Starts (or redirects) the evaluation loop toward the plan now on screen. */
+export function scheduleEvaluation(rt: Runtime, set: Set, get: Get): void {
+  rt.evaluation?.abort();
+  if (!get().evaluating) set({ evaluating: true });
+  if (!rt.evalLoop) {
+    rt.evalLoop = runEvalLoop(rt, set, get).finally(() => {
+      rt.evalLoop = null;
+    });
+  }
+}
+
+async function runEvalLoop(rt: Runtime, set: Set, get: Get): Promise<void> {
+  for (;;) {
+    const session = rt.session;
+    if (!session) {
+      set({ evaluating: false });
+      return;
+    }
+    const { plan, layers } = get();
+    const key = planKey(layers, plan);
+    let result = rt.results.get(key);
+    if (!result) {
+      const controller = new AbortController();
+      rt.evaluation = controller;
+      try {
+        result = await session.evaluate(plan, controller.signal);
+      } catch (err) {
+        if (err instanceof CancelledError) continue;
+        set({ evaluating: false, error: `Evaluation failed: ${describeError(err)}` });
+        return;
+      } finally {
+        if (rt.evaluation === controller) rt.evaluation = null;
+      }
+      if (rt.session !== session) continue;
+      rt.results.set(key, result);
+      appendHistory(set, get, [historyPoint(key, result.accuracy, planSize(layers, plan).bytes)]);
+    }
+    const now = get();
+    if (rt.session === session && planKey(now.layers, now.plan) === key) {
+      set({ current: { key, result }, evaluating: false });
+      return;
+    }
+  }
+}
+
+export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice => ({
+  plan: {},
+  selectedLayer: null,
+  size: null,
+  current: null,
+  original: null,
+  evaluating: false,
+  history: [],
+
+  setRank(layer, k) {
+    const info = get().layers.find((l) => l.name === layer && l.factorizable && l.kernelShape);
+    if (!info || !Number.isFinite(k)) return;
+    const [m, n] = info.kernelShape!;
+    const rank = asRank(Math.max(1, Math.min(Math.round(k), maxRank(m, n))));
+    if (get().plan[layer] === rank) return;
+    const plan = { ...get().plan, [layer]: rank };
+    set({ plan, size: planSize(get().layers, plan), selectedLayer: layer });
+    scheduleEvaluation(rt, set, get);
+  },
+
+  selectLayer(layer) {
+    if (get().layers.some((l) => l.name === layer && l.factorizable)) set({ selectedLayer: layer });
+  },
+
+  async whenIdle() {
+    while (rt.evalLoop || rt.sweepRun || rt.load) {
+      await Promise.allSettled([rt.evalLoop, rt.sweepRun]);
+      if (rt.load) await new Promise((r) => setTimeout(r, 10));
+    }
+  },
+});

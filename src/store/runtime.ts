@@ -1,0 +1,30 @@
+import type { MnistSample } from '../core/mnist';
+import type { LabSession } from '../model/session';
+import type { EvalResult } from '../model/evaluate';
+import type { LabEnv } from './env';
+
+/**
+ * The store's non-serialisable half: the open LabSession (it owns tensors),
+ * cached results, and the AbortControllers of running work. It lives in the
+ * store's closure and never enters React state, so components cannot reach
+ * a tensor by accident.
+ */
+export interface Runtime {
+  env: LabEnv;
+  session: LabSession | null;
+  sample: MnistSample | null;
+  /** Evaluation results of the open session by plan key; cleared when the model changes. */
+  results: Map<string, EvalResult>;
+  load: AbortController | null;
+  evaluation: AbortController | null;
+  evalLoop: Promise<void> | null;
+  sweep: AbortController | null;
+  sweepRun: Promise<void> | null;
+}
+
+export function createRuntime(env: LabEnv): Runtime {
+  return {
+    env, session: null, sample: null, results: new Map(),
+    load: null, evaluation: null, evalLoop: null, sweep: null, sweepRun: null,
+  };
+}

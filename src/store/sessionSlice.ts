@@ -1,0 +1,122 @@
+import { LabSession } from '../model/session';
+import { CancelledError, LabInputError, describeError } from '../model/errors';
+import { parseRankSpec } from '../model/rankSpec';
+import { planKey, planSize, type RankPlan } from '../model/plan';
+import { scheduleEvaluation } from './evalSlice';
+import type { ModelSource } from './env';
+import type { LabSlice, SessionSlice } from './types';
+
+/**
+ * Opening models. The new model is loaded, validated, decomposed and scored
+ * completely before it replaces the old one; until then the old session keeps
+ * working, and on any failure it simply stays. Opening a second model while
+ * the first is still loading cancels the first.
+ */
+export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => ({
+  phase: 'booting',
+  backend: rt.env.backend,
+  bundled: [],
+  modelName: null,
+  modelId: null,
+  layers: [],
+  spectra: {},
+  loadProgress: null,
+  error: null,
+
+  async boot(initial) {
+    try {
+      const [bundled, sample] = await Promise.all([rt.env.loadManifest(), rt.env.loadTestSample()]);
+      rt.sample = sample;
+      set({ bundled });
+    } catch (err) {
+      set({ phase: 'failed', error: describeError(err) });
+      return;
+    }
+    const wanted = initial?.model;
+    const source: ModelSource = wanted === undefined || get().bundled.some((b) => b.id === wanted)
+      ? { kind: 'bundled', id: wanted ?? get().bundled[0]?.id ?? '' }
+      : { kind: 'url', url: wanted };
+    await get().openModel(source, initial?.ranks);
+    if (get().phase !== 'ready' && source.kind === 'url' && get().bundled.length > 0) {
+      // A broken ?model= link must not leave an empty lab: fall back to the default, keep the message.
+      const message = get().error;
+      await get().openModel({ kind: 'bundled', id: get().bundled[0].id });
+      if (message) set({ error: message });
+    }
+  },
+
+  async openModel(source, ranks) {
+    rt.load?.abort();
+    const controller = new AbortController();
+    rt.load = controller;
+    const hadModel = rt.session !== null;
+    set({ phase: 'loading', error: null, loadProgress: { label: 'Reading model files', done: 0, total: 1 } });
+    let session: LabSession | null = null;
+    try {
+      if (!rt.sample) throw new LabInputError('data', 'The MNIST test sample is not loaded; reload the page.');
+      const bundled = source.kind === 'bundled' ? get().bundled.find((b) => b.id === source.id) : undefined;
+      if (source.kind === 'bundled' && !bundled) {
+        throw new LabInputError('url', `There is no bundled model "${source.id.slice(0, 40)}"; pick one from the list.`);
+      }
+      const { artifacts, name } = await rt.env.loadArtifacts(source, bundled, controller.signal);
+      session = await LabSession.open(artifacts, bundled?.id ?? name, rt.sample, rt.env.svd, (p) => {
+        const label = p.stage === 'load' ? 'Building model' : p.stage === 'decompose' ? `SVD of ${p.detail || 'layers'}` : 'Scoring the original model';
+        if (rt.load === controller) set({ loadProgress: { label, done: p.done, total: p.total } });
+      }, controller.signal);
+      const plan: RankPlan = ranks ? parseRankSpec(ranks, session.layers) : {};
+      if (controller.signal.aborted) throw new CancelledError();
+      const original = await session.evaluate({});
+      if (controller.signal.aborted) throw new CancelledError();
+      // Commit: from here on nothing can fail. Running work on the old session
+      // is aborted; its loops notice the new session and stop or restart.
+      rt.sweep?.abort();
+      rt.evaluation?.abort();
+      const layers = session.layers;
+      const spectra: Record<string, number[]> = {};
+      for (const l of layers) {
+        const s = session.singularValues(l.name);
+        if (s) spectra[l.name] = Array.from(s);
+      }
+      set({
+        phase: 'ready',
+        modelName: session.lab.name,
+        modelId: bundled?.id ?? null,
+        layers,
+        spectra,
+        plan,
+        selectedLayer: layers.find((l) => l.factorizable)?.name ?? null,
+        size: planSize(layers, plan),
+        original,
+        current: null,
+        history: [],
+        sweep: null,
+        lastDownload: null,
+        loadProgress: null,
+      });
+      rt.session?.dispose();
+      rt.session = session;
+      rt.results = new Map([[planKey(layers, {}), original]]);
+      session = null;
+      scheduleEvaluation(rt, set, get);
+    } catch (err) {
+      session?.dispose();
+      if (rt.load !== controller) return; // superseded by a newer open; it owns the state now
+      const cancelled = err instanceof CancelledError;
+      set({
+        phase: hadModel ? 'ready' : 'failed',
+        loadProgress: null,
+        error: cancelled ? (hadModel ? null : 'Loading was cancelled; pick a model to open.') : describeError(err),
+      });
+    } finally {
+      if (rt.load === controller) rt.load = null;
+    }
+  },
+
+  cancelLoad() {
+    rt.load?.abort();
+  },
+
+  dismissError() {
+    set({ error: null });
+  },
+});

@@ -1,0 +1,89 @@
+import { CancelledError, describeError } from '../model/errors';
+import { planKey, planSize } from '../model/plan';
+import { appendHistory, historyPoint } from './evalSlice';
+import { sweepRanks } from './sweepRanks';
+import type { Runtime } from './runtime';
+import type { HistoryPoint, LabState, SweepSlice, SweepState } from './types';
+
+/**
+ * Rank sweeps: accuracy of the model as one layer's rank runs over its range
+ * while the other layers stay at their current ranks. Results are shared
+ * with the slider's cache, progress is published at most every 100 ms, and
+ * Cancel (or opening another model, or a new sweep) stops it between
+ * evaluations.
+ */
+
+type Set = (partial: Partial<LabState>) => void;
+type Get = () => LabState;
+
+/** Key of a plan with `layer` left out: a sweep is current while this is unchanged. */
+export function sweepBaseKey(state: Pick<LabState, 'layers' | 'plan'>, layer: string): string {
+  return planKey(state.layers.filter((l) => l.name !== layer), state.plan);
+}
+
+export const createSweepSlice = (rt: Runtime) => (set: Set, get: Get): SweepSlice => ({
+  sweep: null,
+
+  async startSweep(layerName) {
+    const state = get();
+    const layer = state.layers.find((l) => l.name === (layerName ?? state.selectedLayer) && l.factorizable && l.kernelShape);
+    const session = rt.session;
+    if (!layer || !session) return;
+    rt.sweep?.abort();
+    await rt.sweepRun?.catch(() => undefined);
+    const controller = new AbortController();
+    rt.sweep = controller;
+    const ranks = sweepRanks(layer.kernelShape![0], layer.kernelShape![1]);
+    const basePlan = get().plan;
+    let sweep: SweepState = {
+      layer: layer.name, baseKey: sweepBaseKey(get(), layer.name),
+      status: 'running', done: 0, total: ranks.length, points: [],
+    };
+    set({ sweep });
+    const pendingHistory: HistoryPoint[] = [];
+    let lastFlush = 0;
+    const flush = (final: boolean) => {
+      const now = Date.now();
+      if (!final && now - lastFlush < 100) return;
+      lastFlush = now;
+      if (rt.sweep === controller || final) {
+        set({ sweep });
+        appendHistory(set, get, pendingHistory.splice(0));
+      }
+    };
+    const run = async () => {
+      try {
+        for (const rank of ranks) {
+          if (controller.signal.aborted || rt.session !== session) throw new CancelledError();
+          const plan = { ...basePlan, [layer.name]: rank };
+          const key = planKey(get().layers, plan);
+          let result = rt.results.get(key);
+          if (!result) {
+            result = await session.evaluate(plan, controller.signal);
+            rt.results.set(key, result);
+          }
+          const bytes = planSize(get().layers, plan).bytes;
+          pendingHistory.push(historyPoint(key, result.accuracy, bytes));
+          sweep = { ...sweep, done: sweep.done + 1, points: [...sweep.points, { rank, accuracy: result.accuracy, bytes }] };
+          flush(false);
+        }
+        sweep = { ...sweep, status: 'done' };
+      } catch (err) {
+        sweep = { ...sweep, status: err instanceof CancelledError ? 'cancelled' : 'failed' };
+        if (!(err instanceof CancelledError)) set({ error: `Sweep failed: ${describeError(err)}` });
+      }
+      if (rt.session === session) flush(true);
+    };
+    rt.sweepRun = run().finally(() => {
+      if (rt.sweep === controller) {
+        rt.sweep = null;
+        rt.sweepRun = null;
+      }
+    });
+    await rt.sweepRun;
+  },
+
+  cancelSweep() {
+    rt.sweep?.abort();
+  },
+});

@@ -1,0 +1,93 @@
+import type { StateCreator } from 'zustand';
+import type { Rank } from '../core/units';
+import type { BundledModel } from '../model/manifest';
+import type { LayerInfo } from '../model/labModel';
+import type { EvalResult } from '../model/evaluate';
+import type { PlanSize, RankPlan } from '../model/plan';
+import type { BackendInfo, ModelSource } from './env';
+import type { Runtime } from './runtime';
+
+/**
+ * The shape of the lab's one store, as the slices that build it. Components
+ * read it through selectors; everything here is plain data.
+ */
+
+/** Progress of long work, for a progress bar with a Cancel button. */
+export interface Progress {
+  label: string;
+  done: number;
+  total: number;
+}
+
+export interface SessionSlice {
+  /** booting: nothing yet; loading: a model is being opened (the previous one stays usable); ready; failed: nothing could be loaded. */
+  phase: 'booting' | 'loading' | 'ready' | 'failed';
+  backend: BackendInfo | null;
+  bundled: BundledModel[];
+  modelName: string | null;
+  /** Bundled model id, null for a model opened from files or a URL. */
+  modelId: string | null;
+  layers: LayerInfo[];
+  /** Singular values per factorized layer (descending), for the spectrum view. */
+  spectra: Record<string, number[]>;
+  loadProgress: Progress | null;
+  error: string | null;
+  boot(initial?: { model?: string; ranks?: string }): Promise<void>;
+  openModel(source: ModelSource, ranks?: string): Promise<void>;
+  cancelLoad(): void;
+  dismissError(): void;
+}
+
+/** One evaluated configuration, a point on the size/accuracy chart. */
+export interface HistoryPoint {
+  key: string;
+  label: string;
+  bytes: number;
+  accuracy: number;
+}
+
+export interface EvalSlice {
+  plan: RankPlan;
+  selectedLayer: string | null;
+  size: PlanSize | null;
+  /** Result for the plan `key`; the UI shows it only while `key` equals the plan on screen. */
+  current: { key: string; result: EvalResult } | null;
+  original: EvalResult | null;
+  evaluating: boolean;
+  history: HistoryPoint[];
+  setRank(layer: string, k: number): void;
+  selectLayer(layer: string): void;
+  /** Resolves when no evaluation is running or queued; for tests and the CLI-like flows. */
+  whenIdle(): Promise<void>;
+}
+
+/** A rank sweep of one layer with the others fixed at `baseKey`. */
+export interface SweepState {
+  layer: string;
+  baseKey: string;
+  status: 'running' | 'done' | 'cancelled' | 'failed';
+  done: number;
+  total: number;
+  points: Array<{ rank: Rank; accuracy: number; bytes: number }>;
+}
+
+export interface SweepSlice {
+  sweep: SweepState | null;
+  startSweep(layer?: string): Promise<void>;
+  cancelSweep(): void;
+}
+
+export interface ExportSlice {
+  /** Size in bytes of the last download (model.json + shard) and the plan it was for. */
+  lastDownload: { key: string; bytes: number; fileName: string } | null;
+  exporting: boolean;
+  download(): Promise<void>;
+}
+
+export type LabState = SessionSlice & EvalSlice & SweepSlice & ExportSlice;
+
+/** A slice creator with access to the shared runtime. */
+export type LabSlice<T> = (rt: Runtime) => StateCreator<LabState, [], [], T>;
+
+/** The key of the plan on screen, for comparing with results. */
+export type PlanKeyOf = (state: LabState) => string;

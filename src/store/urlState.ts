@@ -1,0 +1,67 @@
+import { parseBackendParam, type BackendName } from '../model/backendBrowser';
+import { LabInputError } from '../model/errors';
+
+/**
+ * Everything that goes into a share link, in one table: each key with its
+ * parser. A key that is not in URL_PROPS is never read or written, so adding
+ * shared state means deciding here how it is parsed and bounded.
+ */
+
+interface UrlProp<T> {
+  /** Parses the raw value; throws LabInputError on garbage. */
+  parse(raw: string): T;
+}
+
+const MAX_LEN = 2000;
+
+function boundedText(what: string): UrlProp<string> {
+  return {
+    parse(raw) {
+      // eslint-disable-next-line no-control-regex
+      if (raw.length > MAX_LEN || /[\u0000-\u001f\u007f]/.test(raw)) {
+        throw new LabInputError('url', `The ${what} in the address is too long or contains control characters; it was ignored.`);
+      }
+      return raw;
+    },
+  };
+}
+
+export const URL_PROPS = {
+  /** Forces a TF.js backend (tests drive WebGPU on a software adapter with it). */
+  backend: { parse: (raw: string): BackendName | null => parseBackendParam(raw) } satisfies UrlProp<BackendName | null>,
+  /** A bundled model id or a same-origin model.json path. */
+  model: boundedText('model'),
+  /** A rank spec, checked against the model once it is loaded. */
+  ranks: boundedText('ranks'),
+};
+
+export type UrlState = { [K in keyof typeof URL_PROPS]?: ReturnType<(typeof URL_PROPS)[K]['parse']> };
+
+/** Reads the shared keys from a query string; bad values are dropped and reported. */
+export function readUrlState(search: string): { state: UrlState; errors: string[] } {
+  const params = new URLSearchParams(search);
+  const state: Record<string, unknown> = {};
+  const errors: string[] = [];
+  for (const key of Object.keys(URL_PROPS) as Array<keyof typeof URL_PROPS>) {
+    const raw = params.get(key);
+    if (raw === null || raw === '') continue;
+    try {
+      state[key] = URL_PROPS[key].parse(raw);
+    } catch (err) {
+      errors.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return { state: state as UrlState, errors };
+}
+
+/** Writes the shared keys into `search`, keeping unrelated parameters as they are. */
+export function writeUrlState(search: string, state: UrlState): string {
+  const params = new URLSearchParams(search);
+  for (const key of Object.keys(URL_PROPS) as Array<keyof typeof URL_PROPS>) {
+    const value = state[key];
+    if (value === undefined || value === null || value === '') params.delete(key);
+    else params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}

@@ -1,0 +1,61 @@
+import { useContext, useEffect } from 'react';
+import { BackendBadge } from './BackendBadge';
+import { DropZone } from './DropZone';
+import { ErrorBanner } from './ErrorBanner';
+import { LayerTable } from './LayerTable';
+import { LoadProgress } from './LoadProgress';
+import { MetricsPanel } from './MetricsPanel';
+import { ModelPicker } from './ModelPicker';
+import { RankChart } from './RankChart';
+import { SizeChart } from './SizeChart';
+import { LAB_ACTIONS, actionForKey } from './actions';
+import { LabStoreContext, useLab } from './useLab';
+
+/** The lab's single page: model and backend on top, layers and scores left, charts right. */
+export function App() {
+  const store = useContext(LabStoreContext)!;
+  const phase = useLab((s) => s.phase);
+  const modelName = useLab((s) => s.modelName);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const action = actionForKey(e);
+      if (action) {
+        e.preventDefault();
+        action.perform(store.getState());
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [store]);
+
+  return (
+    <DropZone>
+      <header className="top">
+        <h1>Low-Rank Lab</h1>
+        <ModelPicker />
+        <BackendBadge />
+      </header>
+      <ErrorBanner />
+      <LoadProgress />
+      {phase === 'booting' && <p className="note" role="status">Starting: loading the bundled MNIST test set and models…</p>}
+      {phase === 'failed' && !modelName && <p className="note">No model is open. Pick a bundled model or open model.json with its weight files.</p>}
+      {modelName && (
+        <main className="lab" data-testid="lab" data-model={modelName}>
+          <div className="left">
+            <h2>{modelName}: layers</h2>
+            <LayerTable />
+            <MetricsPanel />
+          </div>
+          <div className="right">
+            <RankChart />
+            <SizeChart />
+          </div>
+        </main>
+      )}
+      <footer className="shortcuts">
+        Keys: {LAB_ACTIONS.map((a) => `${a.key} ${a.label.toLowerCase()}`).join(' · ')} · sliders: arrows, PageUp/PageDown, Home/End
+      </footer>
+    </DropZone>
+  );
+}

@@ -1,0 +1,43 @@
+import { useShallow } from 'zustand/react/shallow';
+import { RankSlider } from './RankSlider';
+import { formatBytes, formatCount, formatRatio } from './format';
+import { useLab } from './useLab';
+
+/**
+ * Every layer of the model: its kernel shape and parameter count, a rank
+ * slider where it can be factorized, and otherwise the reason it is left as
+ * it is. The last row totals the model under the current ranks.
+ */
+export function LayerTable() {
+  const { layers, size } = useLab(useShallow((s) => ({ layers: s.layers, size: s.size })));
+  if (!size || layers.length === 0) return null;
+  return (
+    <table className="layer-table" data-testid="layers">
+      <thead>
+        <tr><th>Layer</th><th>Type</th><th>Kernel</th><th>Params</th><th>Rank</th></tr>
+      </thead>
+      <tbody>
+        {layers.map((info, i) => (
+          <tr key={info.name}>
+            <td>{info.name}</td>
+            <td>{info.className}{info.activation ? ` (${info.activation})` : ''}</td>
+            <td>{info.kernelShape ? `${info.kernelShape[0]}×${info.kernelShape[1]}` : '—'}</td>
+            <td>{formatCount(info.params)}</td>
+            <td>
+              {info.factorizable
+                ? <RankSlider info={info} size={size.layers[i]} />
+                : <span className="reason">left as is: {info.reason}</span>}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+      <tfoot>
+        <tr data-testid="total">
+          <td colSpan={3}>Whole model</td>
+          <td>{formatCount(size.params)} / {formatCount(size.originalParams)}</td>
+          <td>{formatBytes(size.bytes)} of {formatBytes(size.originalBytes)} · {formatRatio(size.ratio)} smaller</td>
+        </tr>
+      </tfoot>
+    </table>
+  );
+}

@@ -1,0 +1,39 @@
+import { useShallow } from 'zustand/react/shallow';
+import { selectPlanKey } from '../store/selectors';
+import { formatBytes, formatPercent } from './format';
+import { useLab } from './useLab';
+
+/**
+ * The compressed model's scores on the 10,000 test images, shown only when
+ * they belong to the ranks on screen; while a newer evaluation runs the
+ * values read "…". Also the download, with the real size of its files.
+ */
+export function MetricsPanel() {
+  const s = useLab(useShallow((st) => ({
+    current: st.current, original: st.original, evaluating: st.evaluating,
+    key: selectPlanKey(st), exporting: st.exporting, lastDownload: st.lastDownload,
+    ready: st.phase === 'ready' || st.phase === 'loading',
+  })));
+  const download = useLab((st) => st.download);
+  const result = s.current && s.current.key === s.key ? s.current.result : null;
+  const show = (f: (r: NonNullable<typeof result>) => string) => (result ? f(result) : '…');
+  return (
+    <section className="metrics" aria-label="Scores" aria-busy={s.evaluating}>
+      <dl>
+        <div><dt>Accuracy</dt><dd data-testid="accuracy">{show((r) => formatPercent(r.accuracy))}</dd></div>
+        <div><dt>Original</dt><dd data-testid="original-accuracy">{s.original ? formatPercent(s.original.accuracy) : '…'}</dd></div>
+        <div><dt>Agreement with original</dt><dd data-testid="agreement">{show((r) => formatPercent(r.agreement))}</dd></div>
+        <div><dt>Relative logit error</dt><dd data-testid="logit-error">{show((r) => r.relativeLogitError.toFixed(4))}</dd></div>
+      </dl>
+      <p className="note">{result ? `on ${result.count.toLocaleString('en-US')} MNIST test images` : 'evaluating…'}</p>
+      <button type="button" onClick={() => void download()} disabled={!s.ready || s.exporting} data-testid="download">
+        {s.exporting ? 'Preparing…' : 'Download compressed model'}
+      </button>
+      {s.lastDownload && (
+        <p className="note" data-testid="download-size">
+          {s.lastDownload.key === s.key ? 'Downloaded' : 'Last download'}: {formatBytes(s.lastDownload.bytes)} ({s.lastDownload.bytes.toLocaleString('en-US')} bytes, model.json + weights)
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,49 @@
+import { useRef, type ChangeEvent } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { useLab } from './useLab';
+
+/**
+ * Choosing the model: the bundled ones in a select, or the user's own
+ * model.json plus shards through a file picker (drag-and-drop onto the page
+ * is handled by DropZone). Files are read locally and never uploaded.
+ */
+export function ModelPicker() {
+  const { bundled, modelId, modelName, phase } = useLab(useShallow((s) => ({
+    bundled: s.bundled, modelId: s.modelId, modelName: s.modelName, phase: s.phase,
+  })));
+  const openModel = useLab((s) => s.openModel);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  const onSelect = (e: ChangeEvent<HTMLSelectElement>) => {
+    if (e.target.value) void openModel({ kind: 'bundled', id: e.target.value });
+  };
+  const onFiles = (e: ChangeEvent<HTMLInputElement>) => {
+    const files = Array.from(e.target.files ?? []);
+    e.target.value = '';
+    if (files.length > 0) void openModel({ kind: 'files', files });
+  };
+
+  return (
+    <div className="model-picker">
+      <label>
+        Model{' '}
+        <select value={modelId ?? ''} onChange={onSelect} disabled={phase === 'booting'} data-testid="model-select">
+          {modelId === null && <option value="">{modelName ?? 'choose…'}</option>}
+          {bundled.map((b) => (
+            <option key={b.id} value={b.id}>{b.name} ({(100 * b.testAccuracy).toFixed(2)}%)</option>
+          ))}
+        </select>
+      </label>
+      <button type="button" onClick={() => fileInput.current?.click()}>Open model files…</button>
+      <input
+        ref={fileInput}
+        type="file"
+        multiple
+        accept=".json,.bin"
+        hidden
+        onChange={onFiles}
+        data-testid="file-input"
+      />
+    </div>
+  );
+}

@@ -1,0 +1,45 @@
+import type { LayerInfo } from '../model/labModel';
+import type { LayerSize } from '../model/plan';
+import { formatBytes, formatCount, formatRatio } from './format';
+import { useLab } from './useLab';
+
+/**
+ * The rank of one Dense layer: a labelled range input (arrows step 1,
+ * PageUp/PageDown step by the browser's default, Home/End jump to 1 and the
+ * full rank) with what the rank costs beside it.
+ */
+export function RankSlider({ info, size }: { info: LayerInfo; size: LayerSize }) {
+  const [m, n] = info.kernelShape!;
+  const top = Math.min(m, n);
+  const rank = useLab((s) => s.plan[info.name] ?? top);
+  const selected = useLab((s) => s.selectedLayer === info.name);
+  const setRank = useLab((s) => s.setRank);
+  const selectLayer = useLab((s) => s.selectLayer);
+  const id = `rank-${info.name}`;
+  return (
+    <div className={selected ? 'rank-slider selected' : 'rank-slider'} data-testid={`slider-row-${info.name}`}>
+      <label htmlFor={id}>
+        Rank of {info.name} <output data-testid={`rank-${info.name}`}>{rank}</output> / {top}
+      </label>
+      <input
+        id={id}
+        type="range"
+        min={1}
+        max={top}
+        step={1}
+        value={rank}
+        aria-valuetext={`rank ${rank} of ${top}`}
+        onFocus={() => selectLayer(info.name)}
+        onChange={(e) => setRank(info.name, Number(e.target.value))}
+      />
+      <span className="cost">
+        {formatCount(size.params)} params · {formatBytes(size.bytes)} ·{' '}
+        {size.rank === null ? (
+          size.keptDense ? <em className="kept-dense" title="k(m+n) >= mn: two factors would be larger than the kernel">kept dense</em> : 'full rank'
+        ) : (
+          <>ratio {formatRatio(size.ratio)}</>
+        )}
+      </span>
+    </div>
+  );
+}

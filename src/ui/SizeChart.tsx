@@ -1,0 +1,30 @@
+import { CartesianGrid, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { useShallow } from 'zustand/react/shallow';
+import { selectPlanKey } from '../store/selectors';
+import { formatBytes } from './format';
+import { useLab } from './useLab';
+
+/**
+ * Model size vs accuracy for every configuration evaluated so far (slider
+ * moves and sweeps); the configuration on screen is drawn highlighted.
+ */
+export function SizeChart() {
+  const s = useLab(useShallow((st) => ({ history: st.history, key: selectPlanKey(st) })));
+  const rest = s.history.filter((h) => h.key !== s.key).map((h) => ({ ...h, accuracy: 100 * h.accuracy }));
+  const current = s.history.filter((h) => h.key === s.key).map((h) => ({ ...h, accuracy: 100 * h.accuracy }));
+  return (
+    <section className="chart" aria-label="Model size versus accuracy">
+      <header><h2>Size vs accuracy ({s.history.length} configurations)</h2></header>
+      <div data-testid="size-chart" data-points={s.history.length}>
+        <ScatterChart width={520} height={260} margin={{ top: 8, right: 16, bottom: 20, left: 8 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="bytes" type="number" name="size" tickFormatter={formatBytes} domain={['auto', 'auto']} label={{ value: 'model size', position: 'insideBottom', offset: -10 }} />
+          <YAxis dataKey="accuracy" type="number" name="accuracy" unit="%" domain={['auto', 100]} width={56} />
+          <Tooltip formatter={(v, name) => (name === 'size' ? formatBytes(Number(v)) : `${Number(v).toFixed(2)}%`)} />
+          <Scatter name="evaluated" data={rest} fill="#8aa9d6" isAnimationActive={false} />
+          <Scatter name="current" data={current} fill="#d33" isAnimationActive={false} />
+        </ScatterChart>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,42 @@
+import type { LabState } from '../store/types';
+
+/**
+ * Things a user can do from a button and from the keyboard, as data: the
+ * shortcut handler and the help text read the same list.
+ */
+export interface LabAction {
+  name: string;
+  label: string;
+  /** Human-readable key, shown in the shortcut help. */
+  key: string;
+  keyTest(e: KeyboardEvent): boolean;
+  perform(state: LabState): void;
+}
+
+const plain = (e: KeyboardEvent) => !e.ctrlKey && !e.metaKey && !e.altKey;
+
+export const LAB_ACTIONS: readonly LabAction[] = [
+  {
+    name: 'sweep', label: 'Sweep the selected layer', key: 'S',
+    keyTest: (e) => plain(e) && e.key.toLowerCase() === 's',
+    perform: (s) => void s.startSweep(),
+  },
+  {
+    name: 'cancel', label: 'Cancel the running sweep or load', key: 'Esc',
+    keyTest: (e) => e.key === 'Escape',
+    perform: (s) => { s.cancelSweep(); s.cancelLoad(); },
+  },
+  {
+    name: 'download', label: 'Download the compressed model', key: 'D',
+    keyTest: (e) => plain(e) && e.key.toLowerCase() === 'd',
+    perform: (s) => void s.download(),
+  },
+];
+
+/** The action a key press triggers, ignoring presses inside text fields and selects. */
+export function actionForKey(e: KeyboardEvent): LabAction | undefined {
+  const target = e.target as HTMLElement | null;
+  const tag = target?.tagName;
+  if (tag === 'SELECT' || tag === 'TEXTAREA' || (tag === 'INPUT' && (target as HTMLInputElement).type !== 'range')) return undefined;
+  return LAB_ACTIONS.find((a) => a.keyTest(e));
+}
