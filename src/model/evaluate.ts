@@ -14,6 +14,26 @@ import type { RankPlan } from './plan';
  * reads back four numbers, and a cancelled evaluation stops between chunks.
  */
 
+/**
+ * Lets timers, input and rendering run. On the cpu and wasm backends data()
+ * resolves as a microtask, so without this a sweep would hold the main thread
+ * until it ended and a Cancel click could never arrive.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof MessageChannel === 'undefined') {
+      setTimeout(resolve, 0);
+      return;
+    }
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
 /** Scores of one plan over `count` images; fractions in [0, 1]. */
 export interface EvalResult {
   accuracy: number;
@@ -68,6 +88,7 @@ export class EvalData {
     let agree = 0;
     let errSq = 0;
     for (let start = 0; start < this.count; start += chunk) {
+      await yieldToEventLoop();
       throwIfCancelled(signal);
       const size = Math.min(chunk, this.count - start);
       const stats = tf.tidy(() => {

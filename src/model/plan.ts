@@ -1,4 +1,4 @@
-import { asCompressionRatio, type Bytes, type CompressionRatio, type ParamCount, type Rank } from '../core/units';
+import { asCompressionRatio, asParamCount, type Bytes, type CompressionRatio, type ParamCount, type Rank } from '../core/units';
 import { compressionRatio, denseParams, float32Bytes, isKeptDense, summarizeModelSize, type LayerPlan } from '../core/compression';
 import type { LayerInfo } from './labModel';
 
@@ -46,40 +46,39 @@ export interface PlanSize {
 
 /**
  * Computes what `plan` stores for `layers`. Kernel layers go through the
- * core size arithmetic (summarizeModelSize); weights of other layers count
- * as stored unchanged.
+ * core size arithmetic (summarizeModelSize); weights of layers without a
+ * kernel are stored unchanged.
  */
 export function planSize(layers: readonly LayerInfo[], plan: RankPlan): PlanSize {
-  const entries: LayerPlan[] = layers.map((info) => info.kernelShape
-    ? {
-        m: info.kernelShape[0],
-        n: info.kernelShape[1],
-        hasBias: info.hasBias,
-        rank: effectiveRank(info, plan),
-        otherParams: info.params - denseParams(info.kernelShape[0], info.kernelShape[1], info.hasBias),
-      }
-    : { m: 1, n: 1, hasBias: false, rank: null, otherParams: info.params - 1 });
-  const summary = summarizeModelSize(entries);
-  const sizes = layers.map((info, i): LayerSize => {
+  const kernels = layers.filter((info) => info.kernelShape !== null);
+  const summary = summarizeModelSize(kernels.map((info): LayerPlan => {
+    const [m, n] = info.kernelShape!;
+    return { m, n, hasBias: info.hasBias, rank: effectiveRank(info, plan), otherParams: info.params - denseParams(m, n, info.hasBias) };
+  }));
+  const sizes = layers.map((info): LayerSize => {
     const k = effectiveRank(info, plan);
-    const stored = summary.layers[i].compressedParams;
+    const entry = info.kernelShape ? summary.layers[kernels.indexOf(info)] : null;
+    const params = entry ? entry.compressedParams : asParamCount(info.params);
     return {
       name: info.name,
       rank: k,
-      originalParams: summary.layers[i].originalParams,
-      params: stored,
-      bytes: float32Bytes(stored),
+      originalParams: entry ? entry.originalParams : params,
+      params,
+      bytes: float32Bytes(params),
       ratio: k === null ? asCompressionRatio(1) : compressionRatio(info.kernelShape![0], info.kernelShape![1], k),
       keptDense: k === null && info.kernelShape !== null && plan[info.name] !== undefined,
     };
   });
+  const unchanged = layers.reduce((sum, info) => sum + (info.kernelShape ? 0 : info.params), 0);
+  const originalParams = asParamCount(summary.originalParams + unchanged);
+  const params = asParamCount(summary.compressedParams + unchanged);
   return {
     layers: sizes,
-    originalParams: summary.originalParams,
-    params: summary.compressedParams,
-    originalBytes: summary.originalBytes,
-    bytes: summary.compressedBytes,
-    ratio: summary.ratio,
+    originalParams,
+    params,
+    originalBytes: float32Bytes(originalParams),
+    bytes: float32Bytes(params),
+    ratio: asCompressionRatio(params === 0 ? 1 : originalParams / params),
   };
 }
 

@@ -31,14 +31,24 @@ export function appendHistory(set: Set, get: Get, points: HistoryPoint[]): void 
 export function scheduleEvaluation(rt: Runtime, set: Set, get: Get): void {
   rt.evaluation?.abort();
   if (!get().evaluating) set({ evaluating: true });
-  if (!rt.evalLoop) {
-    rt.evalLoop = runEvalLoop(rt, set, get).finally(() => {
-      rt.evalLoop = null;
-    });
+  if (!rt.evalLoop) rt.evalLoop = runEvalLoop(rt, set, get);
+}
+
+/**
+ * Evaluates until the plan on screen has its result. The loop clears
+ * rt.evalLoop in the same synchronous step as its last check of the plan, so
+ * a slider move can never land between "finished" and "cleared" unnoticed.
+ */
+async function runEvalLoop(rt: Runtime, set: Set, get: Get): Promise<void> {
+  await Promise.resolve(); // lets scheduleEvaluation store this promise before the loop can finish
+  try {
+    await evaluateUntilCurrent(rt, set, get);
+  } finally {
+    rt.evalLoop = null;
   }
 }
 
-async function runEvalLoop(rt: Runtime, set: Set, get: Get): Promise<void> {
+async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get): Promise<void> {
   for (;;) {
     const session = rt.session;
     if (!session) {

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import type { Page, Request } from 'playwright-core';
+import { readSample } from '../../src/cli/nodeEnv';
+import { downloadDir, serveDir, startHarness, type Harness } from './harness';
+
+/**
+ * The lab end to end in real Chromium: the bundled model loads, a slider
+ * moved with the keyboard changes the accuracy and adds a point to the size
+ * chart, the downloaded files load with stock TF.js and score what the page
+ * showed; a broken model leaves the lab as it was. WebGPU runs on
+ * SwiftShader here, so the WebGPU test does few evaluations.
+ */
+
+let h: Harness;
+const foreignRequests: string[] = [];
+
+beforeAll(async () => {
+  h = await startHarness();
+  await tf.setBackend('cpu');
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+async function openLab(query: string): Promise<Page> {
+  const page = await h.browser.newPage({ acceptDownloads: true });
+  page.on('request', (r: Request) => {
+    const u = new URL(r.url());
+    if (!['blob:', 'data:'].includes(u.protocol) && u.origin !== new URL(h.url).origin) foreignRequests.push(r.url());
+  });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${h.url}${query}`);
+  await page.getByTestId('lab').waitFor({ timeout: 240_000 });
+  await waitForAccuracy(page);
+  return page;
+}
+
+/** Waits until the accuracy shown belongs to the ranks on screen, and returns it. */
+async function waitForAccuracy(page: Page): Promise<string> {
+  const acc = page.getByTestId('accuracy');
+  await expect.poll(async () => acc.textContent(), { timeout: 240_000, interval: 200 }).toMatch(/%$/);
+  return (await acc.textContent())!;
+}
+
+async function pointsIn(page: Page, testId: string): Promise<number> {
+  return Number(await page.getByTestId(testId).getAttribute('data-points'));
+}
+
+/** Stock TF.js accuracy of a downloaded model over the bundled test set. */
+async function stockAccuracy(dir: string, jsonName: string): Promise<number> {
+  const { url, server } = await serveDir(dir);
+  try {
+    const model = await tf.loadLayersModel(`${url}/${jsonName}`);
+    const sample = await readSample('test');
+    const correct = tf.tidy(() => {
+      const x = tf.div(tf.tensor2d(sample.pixels, [sample.count, 784], 'float32'), 255);
+      const pred = tf.argMax(model.predict(x) as tf.Tensor2D, -1);
+      return tf.sum(tf.cast(tf.equal(pred, tf.tensor1d(sample.labels, 'int32')), 'int32')).dataSync()[0];
+    });
+    model.dispose();
+    return correct / sample.count;
+  } finally {
+    server.close();
+  }
+}
+
+describe('the lab in Chromium', () => {
+  it('runs on WebGPU when forced: slider, accuracy, size chart, download that stock TF.js loads', async () => {
+    const page = await openLab('?backend=webgpu');
+    await expect.poll(() => page.getByTestId('backend').textContent(), { timeout: 60_000 }).toContain('webgpu');
+    const before = await waitForAccuracy(page);
+    expect(before).toBe(await page.getByTestId('original-accuracy').textContent());
+    const points = await pointsIn(page, 'size-chart');
+
+    const slider = page.getByLabel(/Rank of fc1/);
+    await slider.focus();
+    await page.keyboard.press('Home'); // rank 1: a big, visible change
+    await expect.poll(() => page.getByTestId('rank-fc1').textContent()).toBe('1');
+    const after = await waitForAccuracy(page);
+    expect(after).not.toBe(before);
+    expect(parseFloat(after)).toBeLessThan(parseFloat(before));
+    await expect.poll(() => pointsIn(page, 'size-chart')).toBe(points + 1);
+    expect(await page.locator('[data-testid="size-chart"] .recharts-scatter-symbol').count()).toBe(points + 1);
+
+    for (let i = 0; i < 7; i++) await page.keyboard.press('ArrowRight'); // rank 8
+    await expect.poll(() => page.getByTestId('rank-fc1').textContent()).toBe('8');
+    const shown = await waitForAccuracy(page);
+
+    const dir = downloadDir();
+    const downloads: string[] = [];
+    page.on('download', async (d) => {
+      const name = d.suggestedFilename();
+      await d.saveAs(join(dir, name));
+      downloads.push(name);
+    });
+    await page.getByTestId('download').click();
+    await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
+    const jsonName = downloads.find((n) => n.endsWith('.json'))!;
+    const sizeText = await page.getByTestId('download-size').textContent();
+    expect(sizeText).toMatch(/\d[\d,]* bytes/);
+
+    const stock = await stockAccuracy(dir, jsonName);
+    // Same predictions up to float rounding between WebGPU and the Node cpu backend: within 3 of 10,000 images.
+    expect(Math.abs(100 * stock - parseFloat(shown))).toBeLessThanOrEqual(0.03 + 0.005);
+    writeFileSync(join(dir, 'shown.txt'), shown);
+    await page.close();
+  });
+
+  it('chooses wasm over a software WebGPU adapter, sweeps with progress, and survives a broken model', async () => {
+    const page = await openLab('');
+    await expect.poll(() => page.getByTestId('backend').textContent(), { timeout: 60_000 }).toContain('wasm');
+    await page.getByTestId('start-sweep').click();
+    await page.getByTestId('cancel-sweep').waitFor({ state: 'visible' });
+    await expect.poll(() => pointsIn(page, 'rank-chart'), { timeout: 120_000 }).toBeGreaterThan(60);
+    await page.getByTestId('start-sweep').waitFor({ state: 'visible', timeout: 120_000 });
+
+    const accuracy = await waitForAccuracy(page);
+    await page.getByTestId('file-input').setInputFiles([
+      { name: 'model.json', mimeType: 'application/json', buffer: Buffer.from('{"modelTopology": {}, "weightsManifest": [{"paths": ["w.bin"], "weights": []}]}') },
+    ]);
+    await expect.poll(() => page.getByTestId('error').textContent(), { timeout: 60_000 }).toContain('w.bin');
+    expect(await page.getByTestId('lab').getAttribute('data-model')).toBe('mlp-64');
+    expect(await waitForAccuracy(page)).toBe(accuracy);
+    await page.close();
+  });
+
+  it('made no request outside its own origin', () => {
+    expect(foreignRequests).toEqual([]);
+  });
+});

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { createLabStore } from '../../src/store/createLabStore';
+import { REPO_ROOT, useNodeBackend } from '../../src/cli/nodeEnv';
+import { selectPlanKey } from '../../src/store/selectors';
+import { createNodeLabEnv, modelFiles } from '../helpers/nodeLabEnv';
+
+/**
+ * The store's real flows in Node (wasm backend, inline SVD): opening the
+ * bundled model, 200 slider moves without leaking a tensor, results only
+ * for the ranks on screen, sweeps that cancel, and bad models that leave
+ * the lab as it was.
+ */
+
+const env = createNodeLabEnv();
+const store = createLabStore(env);
+
+beforeAll(async () => {
+  await useNodeBackend('wasm');
+  await store.getState().boot();
+  await store.getState().whenIdle();
+});
+
+afterAll(async () => {
+  store.dispose();
+});
+
+describe('lab store', () => {
+  it('opens the bundled mlp-64 and scores the original model', () => {
+    const s = store.getState();
+    expect(s.phase).toBe('ready');
+    expect(s.modelId).toBe('mlp-64');
+    expect(s.layers.filter((l) => l.factorizable).map((l) => l.name)).toEqual(['fc1', 'fc2', 'out']);
+    expect(s.original!.accuracy).toBeGreaterThan(0.945);
+    expect(s.current!.result.agreement).toBe(1);
+    expect(s.current!.result.relativeLogitError).toBe(0);
+  });
+
+  it('returns to the same tensor count after 200 slider moves', async () => {
+    await store.getState().whenIdle();
+    const start = tf.memory().numTensors;
+    for (let i = 0; i < 200; i++) {
+      store.getState().setRank(i % 2 === 0 ? 'fc1' : 'fc2', 1 + ((i * 7) % 64));
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 0)); // let some evaluations start and be superseded
+    }
+    await store.getState().whenIdle();
+    const s = store.getState();
+    expect(s.current!.key).toBe(selectPlanKey(s));
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('shows a result only for the ranks on screen, lower at lower rank', async () => {
+    store.getState().setRank('fc1', 2);
+    store.getState().setRank('fc2', 2);
+    await store.getState().whenIdle();
+    const low = store.getState().current!;
+    expect(low.key).toBe('fc1=2,fc2=2,out=dense');
+    store.getState().setRank('fc1', 24);
+    store.getState().setRank('fc2', 24);
+    expect(store.getState().current!.key).not.toBe(selectPlanKey(store.getState()));
+    await store.getState().whenIdle();
+    const high = store.getState().current!;
+    expect(high.key).toBe('fc1=24,fc2=24,out=dense');
+    expect(high.result.accuracy).toBeGreaterThan(low.result.accuracy);
+  });
+
+  it('sweeps a layer over all its ranks, and a cancelled sweep stops', async () => {
+    const start = tf.memory().numTensors;
+    const historyBefore = store.getState().history.length;
+    await store.getState().startSweep('fc2');
+    const sweep = store.getState().sweep!;
+    expect(sweep.status).toBe('done');
+    expect(sweep.points.map((p) => p.rank)).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
+    expect(store.getState().history.length).toBeGreaterThan(historyBefore);
+    const run = store.getState().startSweep('fc1');
+    store.getState().setRank('fc2', 5); // not fc1: sweep goes on with its own base
+    await new Promise((r) => setTimeout(r, 50));
+    store.getState().cancelSweep();
+    await run;
+    await store.getState().whenIdle();
+    expect(store.getState().sweep!.status).toBe('cancelled');
+    expect(store.getState().sweep!.done).toBeLessThan(64);
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('keeps the last good model when a broken one is opened', async () => {
+    const before = store.getState();
+    const dir = join(REPO_ROOT, 'public', 'models', 'mlp-64');
+    await store.getState().openModel({ kind: 'files', files: await modelFiles(dir, ['model.json']) });
+    const after = store.getState();
+    expect(after.error).toMatch(/weights\.bin/);
+    expect(after.phase).toBe('ready');
+    expect(after.layers).toBe(before.layers);
+    expect(after.plan).toBe(before.plan);
+    store.getState().setRank('fc1', 3);
+    await store.getState().whenIdle();
+    expect(store.getState().current!.key).toBe(selectPlanKey(store.getState()));
+  });
+
+  it('downloads the plan on screen and reports the real file size', async () => {
+    await store.getState().download();
+    const file = env.downloads.at(-1)!;
+    expect(store.getState().lastDownload!.bytes).toBe(new TextEncoder().encode(file.modelJson).length + file.weights.byteLength);
+    expect(JSON.parse(file.modelJson).modelTopology.config.layers.map((l: { config: { name: string } }) => l.config.name))
+      .toEqual(['fc1_u', 'fc1_v', 'drop1', 'fc2_u', 'fc2_v', 'drop2', 'out']);
+  });
+});
