@@ -9,6 +9,9 @@ import { LabInputError } from './errors';
  * ("Cannot read property 'weightsManifest'") do not tell a user what to fix.
  */
 
+/** TF.js's in-memory form of model.json plus weights, named here so store/ need not import TF.js. */
+export type ModelArtifacts = io.ModelArtifacts;
+
 /** Fetches the bytes of one weight shard by the path written in model.json's manifest. */
 export type ShardReader = (path: string) => Promise<ArrayBuffer>;
 

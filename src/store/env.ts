@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type { ModelArtifacts } from '../model/artifacts';
 import type { MnistSample } from '../core/mnist';
 import type { BundledModel } from '../model/manifest';
 import type { SvdFn } from '../model/factors';
@@ -29,7 +29,7 @@ export interface LabEnv {
   loadManifest(): Promise<BundledModel[]>;
   loadTestSample(): Promise<MnistSample>;
   /** Model files for `source`; `bundled` carries the manifest entry resolved by the store. */
-  loadArtifacts(source: ModelSource, bundled: BundledModel | undefined, signal: AbortSignal): Promise<{ artifacts: tf.io.ModelArtifacts; name: string }>;
+  loadArtifacts(source: ModelSource, bundled: BundledModel | undefined, signal: AbortSignal): Promise<{ artifacts: ModelArtifacts; name: string }>;
   svd: SvdFn;
   /** Hands the exported files to the user (browser: two downloads). */
   saveDownload(exported: ExportedModel, baseName: string): void;
