@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../../src/cli/nodeEnv';
+import { parseManifest } from '../../src/model/manifest';
+
+/**
+ * The bundled models, measured through the CLI's evaluate command: mlp-64
+ * reaches the NN-SVD paper's accuracy and keeps near-parity at rank 16 on
+ * both hidden layers; the manifest records what the lab measures.
+ */
+
+const run = promisify(execFile);
+
+async function evaluate(model: string, ...ranks: string[]): Promise<Array<{ accuracy: number; ranks: Record<string, unknown>; bytes: number }>> {
+  const path = join(REPO_ROOT, 'public', 'models', model, 'model.json');
+  const args = ['tsx', 'src/cli/main.ts', 'evaluate', '--model', path, '--json', ...ranks.flatMap((r) => ['--ranks', r])];
+  const { stdout } = await run('npx', args, { cwd: REPO_ROOT });
+  return stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+}
+
+const manifest = parseManifest(JSON.parse(readFileSync(join(REPO_ROOT, 'public', 'models', 'manifest.json'), 'utf8')));
+
+describe('bundled models', () => {
+  it('mlp-64 scores >= 94.5% and stays within 2.5 points at rank 16 on both hidden layers', async () => {
+    // out=10 is the output layer's full rank, i.e. the original model: two configurations, one run.
+    const [original, r16] = await evaluate('mlp-64', 'out=10', 'fc1=16,fc2=16');
+    expect(original.accuracy).toBeGreaterThanOrEqual(0.945);
+    expect(r16.ranks).toEqual({ fc1: 16, fc2: 16, out: 'dense' });
+    expect(original.accuracy - r16.accuracy).toBeLessThanOrEqual(0.025);
+    expect(r16.bytes).toBeLessThan(original.bytes);
+  });
+
+  it.each(manifest.map((m) => [m.id, m] as const))('%s: the manifest accuracy is what the lab measures', async (id, entry) => {
+    const [measured] = await evaluate(id);
+    expect(measured.accuracy).toBeCloseTo(entry.testAccuracy, 4);
+  });
+
+  it('refuses a rank out of range with a message and a non-zero exit', async () => {
+    const err = await evaluate('mlp-64', 'fc1=65').then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(/Rank 65 for layer "fc1" is out of range: its 784x64 kernel allows 1\.\.64/);
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { readUrlState, writeUrlState } from '../../src/store/urlState';
+import { parseRankSpec, formatRankSpec } from '../../src/model/rankSpec';
+import { sweepRanks } from '../../src/store/sweepRanks';
+import type { LayerInfo } from '../../src/model/labModel';
+
+/** Share-link parsing and the rank-spec text both the link and the CLI use. */
+
+const layers: LayerInfo[] = [
+  { index: 0, name: 'fc1', className: 'Dense', kernelShape: [784, 64], params: 50240, hasBias: true, activation: 'relu', factorizable: true, reason: null },
+  { index: 1, name: 'drop', className: 'Dropout', kernelShape: null, params: 0, hasBias: false, activation: null, factorizable: false, reason: 'has no weights' },
+  { index: 2, name: 'out', className: 'Dense', kernelShape: [64, 10], params: 650, hasBias: true, activation: 'softmax', factorizable: true, reason: null },
+];
+
+describe('URL state', () => {
+  it('reads the shared keys and ignores others', () => {
+    const { state, errors } = readUrlState('?backend=webgpu&model=mlp-64&ranks=fc1%3D16&utm=x');
+    expect(state).toEqual({ backend: 'webgpu', model: 'mlp-64', ranks: 'fc1=16' });
+    expect(errors).toEqual([]);
+  });
+
+  it('drops garbage with a message instead of failing', () => {
+    const { state, errors } = readUrlState('?backend=quantum&model=%00%01&ranks=' + 'x'.repeat(3000));
+    expect(state).toEqual({});
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toMatch(/"quantum" is not a backend/);
+    expect(errors[1]).toMatch(/control characters/);
+  });
+
+  it('writes keys back, keeping unrelated parameters', () => {
+    expect(writeUrlState('?utm=x&ranks=old', { model: 'mlp-512', ranks: 'fc1=3' })).toBe('?utm=x&ranks=fc1%3D3&model=mlp-512');
+    expect(writeUrlState('?ranks=old', {})).toBe('');
+  });
+});
+
+describe('rank specs', () => {
+  it('parses pairs and a uniform rank clamped per layer', () => {
+    expect(parseRankSpec('fc1=16,out=3', layers)).toEqual({ fc1: 16, out: 3 });
+    expect(parseRankSpec('32', layers)).toEqual({ fc1: 32, out: 10 });
+    expect(formatRankSpec({ fc1: 16, out: 3 } as never)).toBe('fc1=16,out=3');
+  });
+
+  it.each([
+    ['fc1=0', /out of range.*1\.\.64/],
+    ['fc1=65', /out of range/],
+    ['drop=2', /not a factorizable layer.*fc1, out/],
+    ['fc1:16', /layer=rank/],
+    ['fc1=1.5', /layer=rank/],
+  ])('refuses %j', (spec, text) => {
+    expect(() => parseRankSpec(spec, layers)).toThrow(text);
+  });
+});
+
+describe('sweep ranks', () => {
+  it('visits every rank of a small layer', () => {
+    expect(sweepRanks(784, 64)).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
+  });
+
+  it('visits about 48 ranks of a large layer, including the last shrinking rank and the full rank', () => {
+    const ranks = sweepRanks(784, 512);
+    expect(ranks.length).toBeGreaterThan(40);
+    expect(ranks.length).toBeLessThanOrEqual(50);
+    expect(ranks.slice(0, 16)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(ranks).toContain(Math.floor((784 * 512 - 1) / (784 + 512))); // largest k with k(m+n) < mn
+    expect(ranks.at(-1)).toBe(512);
+    expect([...ranks].sort((a, b) => a - b)).toEqual(ranks);
+  });
+});
