@@ -8,6 +8,7 @@ import { createBrowserEnv } from './store/browserEnv';
 import { createLabStore } from './store/createLabStore';
 import { readUrlState, writeUrlState } from './store/urlState';
 import { formatRankSpec } from './model/rankSpec';
+import { LabSession } from './model/session';
 import './ui/styles.css';
 
 /**
@@ -31,7 +32,8 @@ async function boot(root: HTMLElement): Promise<void> {
       </LabStoreContext.Provider>
     </StrictMode>,
   );
-  (window as unknown as { __lab?: unknown }).__lab = store;
+  // Hooks for the browser tests: the store and the backend's live tensor count.
+  Object.assign(window, { __lab: store, __liveTensors: () => LabSession.liveTensors() });
   await store.getState().boot({ model: url.model, ranks: url.ranks });
   if (errors.length > 0) store.setState({ error: [errors.join(' '), store.getState().error].filter(Boolean).join(' ') });
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -82,6 +82,11 @@ export class LabSession {
     return exportCompressedModel(this.lab, this.factors, plan, baseName);
   }
 
+  /** Tensors alive on the backend right now; for leak checks in tests and the debug hook. */
+  static liveTensors(): number {
+    return tf.memory().numTensors;
+  }
+
   /** Frees every tensor the session holds. The session is unusable afterwards. */
   dispose(): void {
     this.data.dispose();

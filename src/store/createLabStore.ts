@@ -12,7 +12,7 @@ import type { LabState } from './types';
  * open session and running work). Vanilla zustand, so Node tests drive the
  * same actions the UI calls; React binds to it through useLab.
  */
-export function createLabStore(env: LabEnv): StoreApi<LabState> & { dispose(): void } {
+export function createLabStore(env: LabEnv): StoreApi<LabState> & { dispose(): Promise<void> } {
   const rt = createRuntime(env);
   const store = createStore<LabState>()((set, get, api) => ({
     ...createSessionSlice(rt)(set, get, api),
@@ -21,11 +21,12 @@ export function createLabStore(env: LabEnv): StoreApi<LabState> & { dispose(): v
     ...createExportSlice(rt)(set, get),
   }));
   return Object.assign(store, {
-    /** Stops running work and frees the session's tensors. */
-    dispose() {
+    /** Stops running work, waits for it to unwind, then frees the session's tensors. */
+    async dispose() {
       rt.load?.abort();
       rt.sweep?.abort();
       rt.evaluation?.abort();
+      await Promise.allSettled([rt.evalLoop, rt.sweepRun]);
       rt.session?.dispose();
       rt.session = null;
     },

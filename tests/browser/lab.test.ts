@@ -118,6 +118,20 @@ describe('the lab in Chromium', () => {
     await expect.poll(() => pointsIn(page, 'rank-chart'), { timeout: 120_000 }).toBeGreaterThan(60);
     await page.getByTestId('start-sweep').waitFor({ state: 'visible', timeout: 120_000 });
 
+    // 200 slider moves in the real page, then the backend holds exactly the tensors it held before.
+    const liveTensors = () => page.evaluate(() => (window as unknown as { __liveTensors(): number }).__liveTensors());
+    const idle = () => page.evaluate(() => (window as unknown as { __lab: { getState(): { whenIdle(): Promise<void> } } }).__lab.getState().whenIdle());
+    await idle();
+    const tensorsBefore = await liveTensors();
+    await page.getByLabel(/Rank of fc2/).focus();
+    await page.keyboard.press('Home');
+    // Two steps up, one down: 200 moves over ranks 1..64, most of them superseding an evaluation in flight.
+    for (let i = 0; i < 200; i++) await page.keyboard.press(i % 3 === 2 ? 'ArrowLeft' : 'ArrowRight');
+    await expect.poll(() => page.getByTestId('rank-fc2').textContent()).toBe('64');
+    await idle();
+    await waitForAccuracy(page);
+    expect(await liveTensors()).toBe(tensorsBefore);
+
     const accuracy = await waitForAccuracy(page);
     await page.getByTestId('file-input').setInputFiles([
       { name: 'model.json', mimeType: 'application/json', buffer: Buffer.from('{"modelTopology": {}, "weightsManifest": [{"paths": ["w.bin"], "weights": []}]}') },

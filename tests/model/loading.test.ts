@@ -57,6 +57,15 @@ describe('model.json and shards', () => {
     lab.model.dispose();
   });
 
+  it('accepts a Keras-style topology wrapped in model_config', async () => {
+    const { format: _f, modelTopology, ...rest } = good.json;
+    const wrapped = { ...rest, modelTopology: { keras_version: '2.1.6', backend: 'tensorflow', model_config: modelTopology } };
+    const a = await readModelArtifacts(JSON.stringify(wrapped), reader({ 'weights.bin': good.shard }));
+    const lab = await loadLabModel(a, 'keras');
+    expect(lab.layers.map((l) => l.name)).toEqual(['h1', 'drop', 'out']);
+    lab.model.dispose();
+  });
+
   it('rejects text that is not JSON', async () => {
     await expectLabError(readModelArtifacts('{"modelTopology": ', reader({})), 'model-json', /not valid JSON/);
   });

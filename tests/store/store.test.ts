@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  store.dispose();
+  await store.dispose();
 });
 
 describe('lab store', () => {
