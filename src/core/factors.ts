@@ -82,7 +82,7 @@ export function reconstruct(
  * with a running scale so that very large or small s_i neither overflow nor
  * underflow.
  */
-export function truncationErrorFrobenius(svd: Svd, k: Rank): number {
+export function truncationErrorFrobenius(svd: Pick<Svd, 's' | 'r'>, k: Rank): number {
   return tailNorm(svd.s, Math.min(k, svd.r));
 }
 
@@ -90,7 +90,7 @@ export function truncationErrorFrobenius(svd: Svd, k: Rank): number {
  * ||W - W_k||_F / ||W||_F: the share of the matrix's Frobenius norm that
  * rank k drops, dimensionless; 0 for the zero matrix.
  */
-export function relativeTruncationError(svd: Svd, k: Rank): RelativeError {
+export function relativeTruncationError(svd: Pick<Svd, 's' | 'r'>, k: Rank): RelativeError {
   const total = tailNorm(svd.s, 0);
   return asRelativeError(total === 0 ? 0 : truncationErrorFrobenius(svd, k) / total);
 }
@@ -99,7 +99,7 @@ export function relativeTruncationError(svd: Svd, k: Rank): RelativeError {
  * ||W - W_k||_2 = s_{k+1} (s[k] with 0-based indexing), the spectral-norm
  * error of the best rank-k approximation; 0 when k >= r.
  */
-export function spectralTruncationError(svd: Svd, k: Rank): number {
+export function spectralTruncationError(svd: Pick<Svd, 's' | 'r'>, k: Rank): number {
   return k >= svd.r ? 0 : svd.s[k];
 }
 

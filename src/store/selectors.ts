@@ -1,4 +1,6 @@
 import { planKey } from '../model/plan';
+import { relativeTruncationError, spectralTruncationError } from '../core/factors';
+import { asRank } from '../core/units';
 import type { LabState } from './types';
 
 /**
@@ -8,4 +10,32 @@ import type { LabState } from './types';
 /** Key of the ranks on screen; results are shown only when their key equals it. */
 export function selectPlanKey(state: Pick<LabState, 'layers' | 'plan'>): string {
   return planKey(state.layers, state.plan);
+}
+
+/** The selected layer's singular values and what its current rank drops, for the spectrum view. */
+export interface SpectrumView {
+  layer: string;
+  /** Singular values, descending. */
+  values: Float64Array;
+  rank: number;
+  /** ||W - W_k||_F / ||W||_F of the best rank-k approximation. */
+  relativeError: number;
+  /** s_{k+1} / s_1: the relative spectral-norm error. */
+  spectralError: number;
+}
+
+/** SpectrumView of the selected layer, or null when it has no cached SVD. */
+export function selectSpectrum(state: Pick<LabState, 'selectedLayer' | 'spectra' | 'plan'>): SpectrumView | null {
+  const layer = state.selectedLayer;
+  const values = layer ? state.spectra[layer] : undefined;
+  if (!layer || !values || values.length === 0) return null;
+  const rank = state.plan[layer] ?? values.length;
+  const svd = { s: values, r: values.length };
+  return {
+    layer,
+    values,
+    rank,
+    relativeError: relativeTruncationError(svd, asRank(rank)),
+    spectralError: values[0] > 0 ? spectralTruncationError(svd, asRank(rank)) / values[0] : 0,
+  };
 }

@@ -63,7 +63,14 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
         const label = p.stage === 'load' ? 'Building model' : p.stage === 'decompose' ? `SVD of ${p.detail || 'layers'}` : 'Scoring the original model';
         if (rt.load === controller) set({ loadProgress: { label, done: p.done, total: p.total } });
       }, controller.signal);
-      const plan: RankPlan = ranks ? parseRankSpec(ranks, session.layers) : {};
+      // Bad ranks (e.g. from a share link) do not cost the user the model: open it at full rank and say why.
+      let plan: RankPlan = {};
+      let rankError: string | null = null;
+      try {
+        if (ranks) plan = parseRankSpec(ranks, session.layers);
+      } catch (err) {
+        rankError = `The ranks in the address were ignored: ${describeError(err)}`;
+      }
       if (controller.signal.aborted) throw new CancelledError();
       const original = await session.evaluate({});
       if (controller.signal.aborted) throw new CancelledError();
@@ -72,10 +79,10 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
       rt.sweep?.abort();
       rt.evaluation?.abort();
       const layers = session.layers;
-      const spectra: Record<string, number[]> = {};
+      const spectra: Record<string, Float64Array> = {};
       for (const l of layers) {
         const s = session.singularValues(l.name);
-        if (s) spectra[l.name] = Array.from(s);
+        if (s) spectra[l.name] = s;
       }
       set({
         phase: 'ready',
@@ -92,6 +99,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
         sweep: null,
         lastDownload: null,
         loadProgress: null,
+        error: rankError,
       });
       rt.session?.dispose();
       rt.session = session;

@@ -29,7 +29,7 @@ export interface SessionSlice {
   modelId: string | null;
   layers: LayerInfo[];
   /** Singular values per factorized layer (descending), for the spectrum view. */
-  spectra: Record<string, number[]>;
+  spectra: Record<string, Float64Array>;
   loadProgress: Progress | null;
   error: string | null;
   boot(initial?: { model?: string; ranks?: string }): Promise<void>;

@@ -8,6 +8,7 @@ import { MetricsPanel } from './MetricsPanel';
 import { ModelPicker } from './ModelPicker';
 import { RankChart } from './RankChart';
 import { SizeChart } from './SizeChart';
+import { SpectrumChart } from './SpectrumChart';
 import { LAB_ACTIONS, actionForKey } from './actions';
 import { LabStoreContext, useLab } from './useLab';
 
@@ -50,6 +51,7 @@ export function App() {
           <div className="right">
             <RankChart />
             <SizeChart />
+            <SpectrumChart />
           </div>
         </main>
       )}

@@ -98,7 +98,20 @@ describe('lab store', () => {
     expect(store.getState().current!.key).toBe(selectPlanKey(store.getState()));
   });
 
+  it('opens a model at the ranks of a share link, and ignores bad ones with a message', async () => {
+    await store.getState().openModel({ kind: 'bundled', id: 'mlp-64' }, 'fc1=7,fc2=9');
+    await store.getState().whenIdle();
+    expect(store.getState().current!.key).toBe('fc1=7,fc2=9,out=dense');
+    await store.getState().openModel({ kind: 'bundled', id: 'mlp-64' }, 'fc1=999');
+    await store.getState().whenIdle();
+    expect(store.getState().phase).toBe('ready');
+    expect(store.getState().error).toMatch(/ranks in the address were ignored.*Rank 999/);
+    expect(store.getState().current!.key).toBe('fc1=dense,fc2=dense,out=dense');
+  });
+
   it('downloads the plan on screen and reports the real file size', async () => {
+    store.getState().setRank('fc1', 3);
+    store.getState().setRank('fc2', 5);
     await store.getState().download();
     const file = env.downloads.at(-1)!;
     expect(store.getState().lastDownload!.bytes).toBe(new TextEncoder().encode(file.modelJson).length + file.weights.byteLength);
