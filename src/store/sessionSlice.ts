@@ -60,7 +60,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
       }
       const { artifacts, name } = await rt.env.loadArtifacts(source, bundled, controller.signal);
       session = await LabSession.open(artifacts, bundled?.id ?? name, rt.sample, rt.env.svd, (p) => {
-        const label = p.stage === 'load' ? 'Building model' : p.stage === 'decompose' ? `SVD of ${p.detail || 'layers'}` : 'Scoring the original model';
+        const label = p.stage === 'load' ? 'Building model' : p.stage === 'decompose' ? `SVD of ${p.detail || 'layers'} (layer ${Math.min(p.done + 1, p.total)} of ${p.total})` : 'Scoring the original model';
         if (rt.load === controller) set({ loadProgress: { label, done: p.done, total: p.total } });
       }, controller.signal);
       // Bad ranks (e.g. from a share link) do not cost the user the model: open it at full rank and say why.

@@ -9,7 +9,7 @@ import { useLab } from './useLab';
  * moves and sweeps); the configuration on screen is drawn highlighted.
  */
 export function SizeChart() {
-  const s = useLab(useShallow((st) => ({ history: st.history, key: selectPlanKey(st) })));
+  const s = useLab(useShallow((st) => ({ history: st.history, key: selectPlanKey(st), originalBytes: st.size?.originalBytes ?? 0 })));
   const rest = s.history.filter((h) => h.key !== s.key).map((h) => ({ ...h, accuracy: 100 * h.accuracy }));
   const current = s.history.filter((h) => h.key === s.key).map((h) => ({ ...h, accuracy: 100 * h.accuracy }));
   return (
@@ -18,7 +18,7 @@ export function SizeChart() {
       <div data-testid="size-chart" data-points={s.history.length}>
         <ScatterChart width={520} height={260} margin={{ top: 8, right: 16, bottom: 20, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="bytes" type="number" name="size" tickFormatter={formatBytes} domain={['auto', 'auto']} label={{ value: 'model size', position: 'insideBottom', offset: -10 }} />
+          <XAxis dataKey="bytes" type="number" name="size" tickFormatter={formatBytes} domain={[0, Math.max(1, s.originalBytes)]} label={{ value: 'model size (float32)', position: 'insideBottom', offset: -10 }} />
           <YAxis dataKey="accuracy" type="number" name="accuracy" unit="%" domain={['auto', 100]} width={56} />
           <Tooltip formatter={(v, name) => (name === 'size' ? formatBytes(Number(v)) : `${Number(v).toFixed(2)}%`)} />
           <Scatter name="evaluated" data={rest} fill="#8aa9d6" isAnimationActive={false} />
