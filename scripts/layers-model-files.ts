@@ -5,9 +5,10 @@
  * files are the standard layers-model format the browser loads with
  * `tf.loadLayersModel('models/<id>/model.json')`.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { readModelFromDisk } from '../src/cli/nodeEnv';
 
 /** The single weights shard's file name, relative to model.json. */
 const WEIGHTS_FILE = 'weights.bin';
@@ -62,18 +63,6 @@ export async function saveLayersModelToDir(model: tf.LayersModel, dir: string): 
  * weight tensors; the caller disposes the model.
  */
 export async function loadLayersModelFromFile(modelJsonPath: string): Promise<tf.LayersModel> {
-  const dir = join(modelJsonPath, '..');
-  const handler: tf.io.IOHandler = {
-    load: async () => {
-      const modelJson = JSON.parse(readFileSync(modelJsonPath, 'utf8')) as tf.io.ModelJSON;
-      return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
-        const specs = manifest.flatMap((group) => group.weights);
-        const shards = manifest.flatMap((group) => group.paths.map((p) => readFileSync(join(dir, p))));
-        const joined = Buffer.concat(shards);
-        const data = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength);
-        return [specs, data];
-      });
-    },
-  };
-  return tf.loadLayersModel(handler);
+  const { artifacts } = await readModelFromDisk(modelJsonPath);
+  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
 }

@@ -4,6 +4,7 @@
  * The manifest is what the app fetches to offer models; `path` is relative to
  * the site root (the app is served with `base: './'`).
  */
+import type { BundledModel } from '../src/model/manifest';
 
 /** Hyper-parameters shared by every bundled model (recorded in the manifest). */
 export const TRAINING = {
@@ -46,13 +47,7 @@ export const MODEL_SPECS: readonly ModelSpec[] = [
 ];
 
 /** One entry of manifest.json; `testAccuracy` is a fraction (0..1) of the 10,000 test images. */
-export interface ManifestEntry {
-  id: string;
-  name: string;
-  path: string;
-  description: string;
-  testAccuracy: number;
-  params: number;
+export interface ManifestEntry extends BundledModel {
   training: typeof TRAINING & { seed: number };
 }
 

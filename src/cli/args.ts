@@ -6,6 +6,7 @@ import type { NodeBackend } from './nodeEnv';
  * flag or a missing value is an error with the usage text, never ignored.
  */
 
+/** The help text printed for `help` and after a usage error. */
 export const USAGE = `usage:
   npm run cli -- evaluate --model <model.json> [--ranks <spec>]... [--json] [--backend wasm|cpu] [--data <file>]
   npm run cli -- compress --model <model.json> --ranks <spec> --out <dir> [--json] [--backend wasm|cpu]

@@ -15,7 +15,9 @@ import { LabInputError } from './errors';
  * itself, so no request leaves its origin.
  */
 
+/** Backends `?backend=` may name, in the lab's order of preference on a GPU machine. */
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+/** One of BACKENDS. */
 export type BackendName = (typeof BACKENDS)[number];
 
 /** What was chosen and why, for the backend badge. */

@@ -23,6 +23,7 @@ export interface OpenProgress {
   detail: string;
 }
 
+/** One open model with its factors and test data; see the file comment. Owns tensors until dispose(). */
 export class LabSession {
   private constructor(
     readonly lab: LabModel,

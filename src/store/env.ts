@@ -24,6 +24,7 @@ export interface BackendInfo {
   adapter: string | null;
 }
 
+/** The services the store's actions call; one implementation per platform. */
 export interface LabEnv {
   backend: BackendInfo;
   loadManifest(): Promise<BundledModel[]>;

@@ -17,7 +17,7 @@ type Get = () => LabState;
 
 /** A history point for a plan key whose result is known. */
 export function historyPoint(key: string, accuracy: number, bytes: number): HistoryPoint {
-  return { key, label: key, bytes, accuracy };
+  return { key, bytes, accuracy };
 }
 
 /** Adds points to the size/accuracy history, skipping keys already there. */
@@ -82,6 +82,7 @@ async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get): Promise<vo
   }
 }
 
+/** The ranks slice: plan, sizes, scheduled evaluation and the history of results. */
 export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice => ({
   plan: {},
   selectedLayer: null,

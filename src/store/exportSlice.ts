@@ -12,6 +12,7 @@ import type { ExportSlice, LabState } from './types';
 type Set = (partial: Partial<LabState>) => void;
 type Get = () => LabState;
 
+/** The download slice: exports the plan on screen and records the real file size. */
 export const createExportSlice = (rt: Runtime) => (set: Set, get: Get): ExportSlice => ({
   lastDownload: null,
   exporting: false,

@@ -22,6 +22,7 @@ export interface Runtime {
   sweepRun: Promise<void> | null;
 }
 
+/** A runtime with no session and nothing running. */
 export function createRuntime(env: LabEnv): Runtime {
   return {
     env, session: null, sample: null, results: new Map(),

@@ -21,6 +21,7 @@ export function sweepBaseKey(state: Pick<LabState, 'layers' | 'plan'>, layer: st
   return planKey(state.layers.filter((l) => l.name !== layer), state.plan);
 }
 
+/** The sweep slice: one sweep at a time, with progress and cancel. */
 export const createSweepSlice = (rt: Runtime) => (set: Set, get: Get): SweepSlice => ({
   sweep: null,
 

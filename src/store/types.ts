@@ -19,6 +19,7 @@ export interface Progress {
   total: number;
 }
 
+/** Which model is open, how it got there, and the last error. */
 export interface SessionSlice {
   /** booting: nothing yet; loading: a model is being opened (the previous one stays usable); ready; failed: nothing could be loaded. */
   phase: 'booting' | 'loading' | 'ready' | 'failed';
@@ -40,12 +41,13 @@ export interface SessionSlice {
 
 /** One evaluated configuration, a point on the size/accuracy chart. */
 export interface HistoryPoint {
+  /** planKey of the configuration: which rank each layer ran at. */
   key: string;
-  label: string;
   bytes: number;
   accuracy: number;
 }
 
+/** The ranks on screen, their sizes, and the evaluation results that belong to them. */
 export interface EvalSlice {
   plan: RankPlan;
   selectedLayer: string | null;
@@ -71,12 +73,14 @@ export interface SweepState {
   points: Array<{ rank: Rank; accuracy: number; bytes: number }>;
 }
 
+/** The rank sweep of one layer and its controls. */
 export interface SweepSlice {
   sweep: SweepState | null;
   startSweep(layer?: string): Promise<void>;
   cancelSweep(): void;
 }
 
+/** The download of the compressed model. */
 export interface ExportSlice {
   /** Size in bytes of the last download (model.json + shard) and the plan it was for. */
   lastDownload: { key: string; bytes: number; fileName: string } | null;
@@ -84,6 +88,7 @@ export interface ExportSlice {
   download(): Promise<void>;
 }
 
+/** The whole store. */
 export type LabState = SessionSlice & EvalSlice & SweepSlice & ExportSlice;
 
 /** A slice creator with access to the shared runtime. */

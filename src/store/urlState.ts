@@ -26,6 +26,7 @@ function boundedText(what: string): UrlProp<string> {
   };
 }
 
+/** Every key of the share link with its parser; nothing else is read from or written to the URL. */
 export const URL_PROPS = {
   /** Forces a TF.js backend (tests drive WebGPU on a software adapter with it). */
   backend: { parse: (raw: string): BackendName | null => parseBackendParam(raw) } satisfies UrlProp<BackendName | null>,
@@ -35,6 +36,7 @@ export const URL_PROPS = {
   ranks: boundedText('ranks'),
 };
 
+/** Parsed share-link values; a key is absent when the link lacks it or its value was refused. */
 export type UrlState = { [K in keyof typeof URL_PROPS]?: ReturnType<(typeof URL_PROPS)[K]['parse']> };
 
 /** Reads the shared keys from a query string; bad values are dropped and reported. */

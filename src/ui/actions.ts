@@ -15,6 +15,7 @@ export interface LabAction {
 
 const plain = (e: KeyboardEvent) => !e.ctrlKey && !e.metaKey && !e.altKey;
 
+/** The lab's keyboard actions, in the order the shortcut help lists them. */
 export const LAB_ACTIONS: readonly LabAction[] = [
   {
     name: 'sweep', label: 'Sweep the selected layer', key: 'S',

@@ -8,6 +8,7 @@ import type { LabState } from '../store/types';
  */
 export const LabStoreContext = createContext<StoreApi<LabState> | null>(null);
 
+/** Selects from the lab store inside LabStoreContext; re-renders when the selection changes. */
 export function useLab<T>(selector: (state: LabState) => T): T {
   const store = useContext(LabStoreContext);
   if (!store) throw new Error('useLab outside <LabStoreContext.Provider>');
