@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { Page, Request } from 'playwright-core';
-import { readSample } from '../../src/cli/nodeEnv';
+import { REPO_ROOT, readSample } from '../../src/cli/nodeEnv';
 import { downloadDir, serveDir, startHarness, type Harness } from './harness';
 
 /**
@@ -106,11 +106,10 @@ describe('the lab in Chromium', () => {
     const stock = await stockAccuracy(dir, jsonName);
     // Same predictions up to float rounding between WebGPU and the Node cpu backend: within 3 of 10,000 images.
     expect(Math.abs(100 * stock - parseFloat(shown))).toBeLessThanOrEqual(0.03 + 0.005);
-    writeFileSync(join(dir, 'shown.txt'), shown);
     await page.close();
   });
 
-  it('chooses wasm over a software WebGPU adapter, sweeps with progress, and survives a broken model', async () => {
+  it('chooses wasm over a software WebGPU adapter, sweeps with progress, survives a broken model, opens dropped files', async () => {
     const page = await openLab('');
     await expect.poll(() => page.getByTestId('backend').textContent(), { timeout: 60_000 }).toContain('wasm');
     await page.getByTestId('start-sweep').click();
@@ -139,6 +138,17 @@ describe('the lab in Chromium', () => {
     await expect.poll(() => page.getByTestId('error').textContent(), { timeout: 60_000 }).toContain('w.bin');
     expect(await page.getByTestId('lab').getAttribute('data-model')).toBe('mlp-64');
     expect(await waitForAccuracy(page)).toBe(accuracy);
+
+    // Drag-and-drop of a model's files opens it (the user's own model path; files are read in the page).
+    const dir = join(REPO_ROOT, 'public', 'models', 'mlp-64');
+    const files = ['model.json', 'weights.bin'].map((name) => ({ name, base64: readFileSync(join(dir, name)).toString('base64') }));
+    await page.evaluate((list) => {
+      const dt = new DataTransfer();
+      for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name));
+      document.querySelector('.drop-zone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, files);
+    await expect.poll(() => page.getByTestId('lab').getAttribute('data-model'), { timeout: 60_000 }).toBe('model');
+    expect(await waitForAccuracy(page)).toBe(await page.getByTestId('original-accuracy').textContent());
     await page.close();
   });
 
