@@ -13,31 +13,10 @@
  */
 import { applyQ, householderQrPivotedInPlace } from './householderQr';
 import { NEGLIGIBLE_COLUMN_NORM_SQ, orthogonalizeColumns } from './oneSidedJacobi';
+import { columnMajorWork, completeOrthonormalColumns, fixSigns } from './svdFinish';
 
-/**
- * Thrown when the matrix handed to {@link svdJacobi} holds NaN or +-Infinity.
- * Usually the weights of a diverged training run or a corrupt weight file.
- */
-export class NonFiniteMatrixError extends Error {
-  /** Row of the first offending entry (0-based). */
-  readonly row: number;
-  /** Column of the first offending entry (0-based). */
-  readonly col: number;
-  /** The offending value (NaN, Infinity or -Infinity). */
-  readonly value: number;
-
-  constructor(row: number, col: number, value: number) {
-    super(
-      `Matrix entry [${row}, ${col}] is ${value}; an SVD needs finite numbers. ` +
-        'The weights are likely from a diverged training run or a corrupt file: ' +
-        'retrain or reload the model before factorizing it.',
-    );
-    this.name = 'NonFiniteMatrixError';
-    this.row = row;
-    this.col = col;
-    this.value = value;
-  }
-}
+/** Re-exported: the error every SVD in the lab throws for NaN or Infinity input. */
+export { NonFiniteMatrixError } from './svdFinish';
 
 /**
  * Thin SVD A = U diag(s) V^T of an m x n matrix, r = min(m, n).
@@ -101,24 +80,7 @@ export function svdJacobi(
   checkOptions(options);
   // A row-major m x n array read column-major is A^T (n x m): so the wide case
   // needs a plain copy and the tall case a transposing one.
-  const transposed = m < n;
-  const p = transposed ? n : m;
-  const q = transposed ? m : n;
-  const work = new Float64Array(p * q);
-  let maxAbs = 0;
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      const x = data[i * n + j];
-      if (!Number.isFinite(x)) throw new NonFiniteMatrixError(i, j, x);
-      work[transposed ? i * n + j : j * m + i] = x;
-      const ax = Math.abs(x);
-      if (ax > maxAbs) maxAbs = ax;
-    }
-  }
-  // Power-of-two scaling is exact, and bounds every entry in [0, 2) so that
-  // squared norms can neither overflow nor (for columns that matter) underflow.
-  const scale = maxAbs > 0 ? 2 ** Math.floor(Math.log2(maxAbs)) : 1;
-  if (scale !== 1) for (let k = 0; k < work.length; k++) work[k] /= scale;
+  const { work, p, q, transposed, scale } = columnMajorWork(data, shape, (len) => new Float64Array(len));
 
   const qr = householderQrPivotedInPlace(work, p, q);
   // g = R^T, column-major q x q: column i of g is row i of R.
@@ -148,7 +110,7 @@ export function svdJacobi(
     sigma[c] = norm * scale;
     for (let k = 0; k < q; k++) g[c * q + k] /= norm;
   }
-  completeOrthonormalColumns(g, q, zero);
+  completeOrthonormalColumns(g, q, q, zero);
   const left = new Float64Array(p * q);
   for (let c = 0; c < q; c++) left.set(rotations.subarray(c * q, (c + 1) * q), c * p);
   applyQ(qr, left, q);
@@ -181,65 +143,5 @@ function checkOptions(options: SvdOptions): void {
   }
   if (maxSweeps !== undefined && !(Number.isSafeInteger(maxSweeps) && maxSweeps >= 1)) {
     throw new RangeError(`maxSweeps must be a positive integer, got ${maxSweeps}.`);
-  }
-}
-
-/**
- * Fills the columns of the column-major dim x dim array `x` flagged in
- * `missing` so that all columns are orthonormal, given that the others
- * already are. Deterministic: each new column starts from the unit vector
- * e_k least covered by the columns so far (smallest row norm; lowest k on a
- * tie, so its residual is at least 1/dim), orthogonalized twice by
- * Gram-Schmidt, which keeps orthogonality at rounding level.
- */
-function completeOrthonormalColumns(x: Float64Array, dim: number, missing: Uint8Array): void {
-  const filled: number[] = [];
-  const rowSq = new Float64Array(dim);
-  for (let c = 0; c < dim; c++) {
-    if (missing[c]) continue;
-    filled.push(c);
-    for (let k = 0; k < dim; k++) rowSq[k] += x[c * dim + k] * x[c * dim + k];
-  }
-  const vec = new Float64Array(dim);
-  for (let c = 0; c < dim; c++) {
-    if (!missing[c]) continue;
-    let best = 0;
-    for (let k = 1; k < dim; k++) if (rowSq[k] < rowSq[best]) best = k;
-    vec.fill(0);
-    vec[best] = 1;
-    for (let pass = 0; pass < 2; pass++) {
-      for (const f of filled) {
-        let proj = 0;
-        for (let k = 0; k < dim; k++) proj += x[f * dim + k] * vec[k];
-        for (let k = 0; k < dim; k++) vec[k] -= proj * x[f * dim + k];
-      }
-    }
-    let normSq = 0;
-    for (let k = 0; k < dim; k++) normSq += vec[k] * vec[k];
-    const inv = 1 / Math.sqrt(normSq);
-    for (let k = 0; k < dim; k++) {
-      const e = vec[k] * inv;
-      x[c * dim + k] = e;
-      rowSq[k] += e * e;
-    }
-    filled.push(c);
-  }
-}
-
-/**
- * Flips singular pairs (side effect on `u` and `v`, row-major with r columns)
- * so that each u column's largest-magnitude entry is positive. A pair's sign
- * is otherwise arbitrary, and a fixed choice makes results comparable across
- * runs and between CPU and GPU.
- */
-function fixSigns(u: Float64Array, uRows: number, v: Float64Array, vRows: number, r: number): void {
-  for (let c = 0; c < r; c++) {
-    let pivot = 0;
-    for (let row = 1; row < uRows; row++) {
-      if (Math.abs(u[row * r + c]) > Math.abs(u[pivot * r + c])) pivot = row;
-    }
-    if (u[pivot * r + c] >= 0) continue;
-    for (let row = 0; row < uRows; row++) u[row * r + c] = -u[row * r + c];
-    for (let row = 0; row < vRows; row++) v[row * r + c] = -v[row * r + c];
   }
 }
