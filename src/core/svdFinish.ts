@@ -61,19 +61,19 @@ export function columnMajorWork<T extends Float32Array | Float64Array>(
   const transposed = m < n;
   const p = transposed ? n : m;
   const q = transposed ? m : n;
-  const work = make(p * q);
   let maxAbs = 0;
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      const x = data[i * n + j];
-      if (!Number.isFinite(x)) throw new NonFiniteMatrixError(i, j, x);
-      work[transposed ? i * n + j : j * m + i] = x;
-      const ax = Math.abs(x);
-      if (ax > maxAbs) maxAbs = ax;
-    }
+  for (let i = 0; i < m * n; i++) {
+    const x = data[i];
+    if (!Number.isFinite(x)) throw new NonFiniteMatrixError(Math.floor(i / n), i % n, x);
+    const ax = Math.abs(x);
+    if (ax > maxAbs) maxAbs = ax;
   }
+  // Scale before storing: a float32 work matrix could not hold 1e250 unscaled.
   const scale = maxAbs > 0 ? 2 ** Math.floor(Math.log2(maxAbs)) : 1;
-  if (scale !== 1) for (let k = 0; k < work.length; k++) work[k] /= scale;
+  const work = make(p * q);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) work[transposed ? i * n + j : j * m + i] = data[i * n + j] / scale;
+  }
   return { work, p, q, transposed, scale };
 }
 
