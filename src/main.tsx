@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { LabStoreContext } from './ui/useLab';
 import { chooseBackend } from './model/backendBrowser';
+import { chooseSvdEngine } from './model/svdEngine';
 import { describeError } from './model/errors';
 import { createBrowserEnv } from './store/browserEnv';
 import { createLabStore } from './store/createLabStore';
@@ -24,7 +25,14 @@ async function boot(root: HTMLElement): Promise<void> {
     errors.push(describeError(err));
     backend = await chooseBackend(null);
   }
-  const store = createLabStore(createBrowserEnv(backend));
+  let engine;
+  try {
+    engine = chooseSvdEngine(backend.hardwareGpu, url.svd ?? null);
+  } catch (err) {
+    errors.push(describeError(err));
+    engine = chooseSvdEngine(backend.hardwareGpu, null);
+  }
+  const store = createLabStore(createBrowserEnv(backend, engine));
   createRoot(root).render(
     <StrictMode>
       <LabStoreContext.Provider value={store}>
@@ -43,6 +51,7 @@ async function boot(root: HTMLElement): Promise<void> {
     timer = setTimeout(() => {
       const search = writeUrlState(window.location.search, {
         backend: url.backend,
+        svd: url.svd,
         model: s.modelId ?? undefined,
         ranks: formatRankSpec(s.plan) || undefined,
       });

@@ -26,6 +26,8 @@ export interface BackendChoice {
   reason: string;
   /** Adapter description when WebGPU was probed, e.g. "SwiftShader (fallback)". */
   adapter: string | null;
+  /** The browser offers a WebGPU adapter that is not a software fallback. */
+  hardwareGpu: boolean;
 }
 
 setWasmPaths({
@@ -65,7 +67,7 @@ export async function chooseBackend(forced: BackendName | null): Promise<Backend
       throw new LabInputError('backend', `The ${forced} backend requested in the address cannot start in this browser.`);
     }
     await tf.ready();
-    return { name: forced, reason: 'forced by ?backend=', adapter };
+    return { name: forced, reason: 'forced by ?backend=', adapter, hardwareGpu: probe?.hardware ?? false };
   }
   const order: Array<[BackendName, string]> = probe?.hardware
     ? [['webgpu', 'hardware WebGPU adapter'], ['wasm', 'WebGPU failed to start'], ['webgl', 'wasm unavailable'], ['cpu', 'last resort']]
@@ -74,7 +76,7 @@ export async function chooseBackend(forced: BackendName | null): Promise<Backend
     try {
       if (await tf.setBackend(name)) {
         await tf.ready();
-        return { name, reason, adapter };
+        return { name, reason, adapter, hardwareGpu: probe?.hardware ?? false };
       }
     } catch {
       // try the next backend

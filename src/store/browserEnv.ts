@@ -4,6 +4,7 @@ import { parseManifest, type BundledModel } from '../model/manifest';
 import { artifactsFromFiles, artifactsFromUrl } from '../model/sources';
 import { workerSvd } from '../model/svdWorkerClient';
 import type { BackendChoice } from '../model/backendBrowser';
+import { webgpuSvd, type SvdEngineChoice } from '../model/svdEngine';
 import type { ExportedModel } from '../model/exportModel';
 import type { LabEnv, ModelSource } from './env';
 
@@ -32,10 +33,10 @@ function triggerDownload(name: string, blob: Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Builds the browser LabEnv for a started backend. */
-export function createBrowserEnv(backend: BackendChoice): LabEnv {
+/** Builds the browser LabEnv for a started backend and the chosen SVD engine. */
+export function createBrowserEnv(backend: BackendChoice, engine: SvdEngineChoice): LabEnv {
   return {
-    backend,
+    backend: { name: backend.name, reason: backend.reason, adapter: backend.adapter, svd: engine.label, svdReason: engine.reason },
     async loadManifest(): Promise<BundledModel[]> {
       return parseManifest(await (await fetchSameOrigin('models/manifest.json')).json());
     },
@@ -49,7 +50,7 @@ export function createBrowserEnv(backend: BackendChoice): LabEnv {
       const name = source.kind === 'bundled' ? source.id : decodeURIComponent(url.split('/').slice(-2, -1)[0] || 'model');
       return { artifacts, name };
     },
-    svd: workerSvd,
+    svd: engine.name === 'gpu' ? webgpuSvd : workerSvd,
     saveDownload(exported: ExportedModel, baseName: string) {
       triggerDownload(`${baseName}.json`, new Blob([exported.modelJson], { type: 'application/json' }));
       triggerDownload(exported.weightsFileName, new Blob([exported.weights], { type: 'application/octet-stream' }));

@@ -22,6 +22,9 @@ export interface BackendInfo {
   name: string;
   reason: string;
   adapter: string | null;
+  /** Where SVDs run, e.g. "WebGPU block Jacobi (float32)", and why. */
+  svd: string;
+  svdReason: string;
 }
 
 /** The services the store's actions call; one implementation per platform. */

@@ -1,4 +1,5 @@
 import { parseBackendParam, type BackendName } from '../model/backendBrowser';
+import { parseSvdEngineParam, type SvdEngineName } from '../model/svdEngine';
 import { LabInputError } from '../model/errors';
 
 /**
@@ -30,6 +31,8 @@ function boundedText(what: string): UrlProp<string> {
 export const URL_PROPS = {
   /** Forces a TF.js backend (tests drive WebGPU on a software adapter with it). */
   backend: { parse: (raw: string): BackendName | null => parseBackendParam(raw) } satisfies UrlProp<BackendName | null>,
+  /** Forces where SVDs run (gpu needs the WebGPU backend). */
+  svd: { parse: (raw: string): SvdEngineName | null => parseSvdEngineParam(raw) } satisfies UrlProp<SvdEngineName | null>,
   /** A bundled model id or a same-origin model.json path. */
   model: boundedText('model'),
   /** A rank spec, checked against the model once it is loaded. */

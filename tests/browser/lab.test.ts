@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { Page, Request } from 'playwright-core';
-import { REPO_ROOT, readSample } from '../../src/cli/nodeEnv';
+import { REPO_ROOT, readModelFromDisk, readSample } from '../../src/cli/nodeEnv';
+import { loadLabModel } from '../../src/model/labModel';
+import { svdJacobi } from '../../src/core/svd';
 import { downloadDir, serveDir, startHarness, type Harness } from './harness';
 
 /**
@@ -68,10 +70,35 @@ async function stockAccuracy(dir: string, jsonName: string): Promise<number> {
   }
 }
 
+/** Singular values of every factorizable layer by the float64 CPU SVD, in Node. */
+async function cpuSpectraOf(path: string): Promise<Record<string, number[]>> {
+  const { artifacts, name } = await readModelFromDisk(path);
+  const lab = await loadLabModel(artifacts, name);
+  const out: Record<string, number[]> = {};
+  for (const info of lab.layers.filter((l) => l.factorizable)) {
+    const kernel = lab.chain[info.index].getWeights()[0];
+    out[info.name] = Array.from(svdJacobi(kernel.dataSync() as Float32Array, info.kernelShape!).s);
+  }
+  lab.model.dispose();
+  return out;
+}
+
 describe('the lab in Chromium', () => {
-  it('runs on WebGPU when forced: slider, accuracy, size chart, download that stock TF.js loads', async () => {
-    const page = await openLab('?backend=webgpu');
+  it('runs on WebGPU when forced: GPU SVD, slider, accuracy, size chart, download that stock TF.js loads', async () => {
+    const page = await openLab('?backend=webgpu&svd=gpu');
     await expect.poll(() => page.getByTestId('backend').textContent(), { timeout: 60_000 }).toContain('webgpu');
+    expect(await page.getByTestId('svd-engine').textContent()).toContain('WebGPU block Jacobi');
+    // The model was decomposed on WebGPU: its spectra match the float64 CPU SVD of the same kernels.
+    const gpuSpectra = await page.evaluate(() => {
+      const state = (window as unknown as { __lab: { getState(): { spectra: Record<string, Float64Array> } } }).__lab.getState();
+      return Object.fromEntries(Object.entries(state.spectra).map(([k, v]) => [k, Array.from(v)]));
+    });
+    const cpuSpectra = await cpuSpectraOf(join(REPO_ROOT, 'public', 'models', 'mlp-64', 'model.json'));
+    expect(Object.keys(gpuSpectra).sort()).toEqual(Object.keys(cpuSpectra).sort());
+    for (const [layer, cpu] of Object.entries(cpuSpectra)) {
+      const worst = Math.max(...cpu.map((s, i) => Math.abs(s - gpuSpectra[layer][i])));
+      expect(worst / cpu[0], layer).toBeLessThanOrEqual(5e-4);
+    }
     const before = await waitForAccuracy(page);
     expect(before).toBe(await page.getByTestId('original-accuracy').textContent());
     const points = await pointsIn(page, 'size-chart');
@@ -112,6 +139,7 @@ describe('the lab in Chromium', () => {
   it('chooses wasm over a software WebGPU adapter, sweeps with progress, survives a broken model, opens dropped files', async () => {
     const page = await openLab('');
     await expect.poll(() => page.getByTestId('backend').textContent(), { timeout: 60_000 }).toContain('wasm');
+    expect(await page.getByTestId('svd-engine').textContent()).toContain('CPU worker');
     await page.getByTestId('start-sweep').click();
     await page.getByTestId('cancel-sweep').waitFor({ state: 'visible' });
     await expect.poll(() => pointsIn(page, 'rank-chart'), { timeout: 120_000 }).toBeGreaterThan(60);

@@ -13,7 +13,7 @@ import type { LabEnv } from '../../src/store/env';
 export function createNodeLabEnv(): LabEnv & { downloads: ExportedModel[] } {
   const downloads: ExportedModel[] = [];
   return {
-    backend: { name: 'node', reason: 'test', adapter: null },
+    backend: { name: 'node', reason: 'test', adapter: null, svd: 'CPU Jacobi (float64)', svdReason: 'Node' },
     downloads,
     async loadManifest() {
       return parseManifest(JSON.parse(await readFile(join(REPO_ROOT, 'public', 'models', 'manifest.json'), 'utf8')));

@@ -14,17 +14,18 @@ const layers: LayerInfo[] = [
 
 describe('URL state', () => {
   it('reads the shared keys and ignores others', () => {
-    const { state, errors } = readUrlState('?backend=webgpu&model=mlp-64&ranks=fc1%3D16&utm=x');
-    expect(state).toEqual({ backend: 'webgpu', model: 'mlp-64', ranks: 'fc1=16' });
+    const { state, errors } = readUrlState('?backend=webgpu&svd=gpu&model=mlp-64&ranks=fc1%3D16&utm=x');
+    expect(state).toEqual({ backend: 'webgpu', svd: 'gpu', model: 'mlp-64', ranks: 'fc1=16' });
     expect(errors).toEqual([]);
   });
 
   it('drops garbage with a message instead of failing', () => {
-    const { state, errors } = readUrlState('?backend=quantum&model=%00%01&ranks=' + 'x'.repeat(3000));
+    const { state, errors } = readUrlState('?backend=quantum&svd=tpu&model=%00%01&ranks=' + 'x'.repeat(3000));
     expect(state).toEqual({});
-    expect(errors).toHaveLength(3);
+    expect(errors).toHaveLength(4);
     expect(errors[0]).toMatch(/"quantum" is not a backend/);
-    expect(errors[1]).toMatch(/control characters/);
+    expect(errors[1]).toMatch(/"tpu" is not an SVD engine/);
+    expect(errors[2]).toMatch(/control characters/);
   });
 
   it('writes keys back, keeping unrelated parameters', () => {

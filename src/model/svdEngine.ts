@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { gpuSvdJacobi } from '../gpu/blockJacobi';
+import { LabInputError } from './errors';
+import type { SvdFn } from './factors';
+
+/**
+ * Where the lab's SVDs run. On WebGPU with a hardware adapter: the WGSL block
+ * Jacobi on the GPUDevice TF.js's WebGPU backend owns. Otherwise the float64
+ * Jacobi in a CPU worker, because a software adapter (SwiftShader) is far
+ * slower than the CPU. `?svd=gpu|cpu` overrides the choice, which is how
+ * tests run the GPU path on SwiftShader.
+ */
+
+export const SVD_ENGINES = ['gpu', 'cpu'] as const;
+/** One of SVD_ENGINES. */
+export type SvdEngineName = (typeof SVD_ENGINES)[number];
+
+/** The engine chosen and a sentence on why, for the header. */
+export interface SvdEngineChoice {
+  name: SvdEngineName;
+  label: string;
+  reason: string;
+}
+
+/** Parses a `?svd=` value; null when absent, LabInputError when not an engine name. */
+export function parseSvdEngineParam(value: string | null): SvdEngineName | null {
+  if (value === null || value === '') return null;
+  if ((SVD_ENGINES as readonly string[]).includes(value)) return value as SvdEngineName;
+  throw new LabInputError('backend', `"${value.slice(0, 40)}" is not an SVD engine; use gpu or cpu.`);
+}
+
+/** The GPUDevice of TF.js's WebGPU backend, or null when another backend runs. */
+export function tfjsWebGpuDevice(): GPUDevice | null {
+  return tf.getBackend() === 'webgpu' ? (tf.backend() as WebGPUBackend).device : null;
+}
+
+/** Picks the engine for the running backend; `forced` wins where it can run. */
+export function chooseSvdEngine(hardwareGpu: boolean, forced: SvdEngineName | null): SvdEngineChoice {
+  const device = tfjsWebGpuDevice();
+  if (forced === 'gpu' && !device) {
+    throw new LabInputError('backend', '?svd=gpu needs the WebGPU backend; add ?backend=webgpu or drop ?svd=.');
+  }
+  if (forced === 'gpu' || (forced === null && device && hardwareGpu)) {
+    return { name: 'gpu', label: 'WebGPU block Jacobi (float32)', reason: forced ? 'forced by ?svd=' : 'hardware WebGPU adapter' };
+  }
+  return {
+    name: 'cpu',
+    label: 'CPU worker Jacobi (float64)',
+    reason: forced ? 'forced by ?svd=' : device ? 'WebGPU adapter is software-only; the CPU is faster' : 'no WebGPU backend',
+  };
+}
+
+/** The SvdFn for the GPU engine: runs on TF.js's device at the time of each call. */
+export const webgpuSvd: SvdFn = async (data, shape, signal) => {
+  const device = tfjsWebGpuDevice();
+  if (!device) throw new Error('The WebGPU backend is no longer active; reload the lab.');
+  return gpuSvdJacobi(device, data, shape, { signal });
+};
