@@ -212,7 +212,7 @@ export const MNIST_CALIBRATION = { count: 1000, seed: 0x5eed_1234 } as const;
 /**
  * Indices into the training split (length MNIST_CALIBRATION.count, distinct,
  * class-balanced, in shuffled order) of the calibration images. A pure
- * function of `trainLabels`, so `scripts/make-data.ts` and the tests agree.
+ * function of `trainLabels`, so `src/cli/makeData.ts` and the tests agree.
  */
 export function calibrationIndices(trainLabels: Uint8Array): Uint32Array {
   const rng = mulberry32(MNIST_CALIBRATION.seed);

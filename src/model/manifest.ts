@@ -2,7 +2,7 @@ import { LabInputError } from './errors';
 
 /**
  * The list of bundled models in public/models/manifest.json, written by
- * scripts/train.ts. The app offers these in its picker and shows each one's
+ * src/cli/train.ts. The app offers these in its picker and shows each one's
  * recorded test accuracy beside the accuracy the lab measures.
  */
 

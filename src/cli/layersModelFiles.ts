@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readModelFromDisk } from '../src/cli/nodeEnv';
+import { readModelFromDisk } from './nodeEnv';
 
 /** The single weights shard's file name, relative to model.json. */
 const WEIGHTS_FILE = 'weights.bin';

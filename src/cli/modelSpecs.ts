@@ -4,7 +4,7 @@
  * The manifest is what the app fetches to offer models; `path` is relative to
  * the site root (the app is served with `base: './'`).
  */
-import type { BundledModel } from '../src/model/manifest';
+import type { BundledModel } from '../model/manifest';
 
 /** Hyper-parameters shared by every bundled model (recorded in the manifest). */
 export const TRAINING = {

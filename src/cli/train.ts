@@ -4,7 +4,7 @@
  * `public/models/manifest.json`, which the app reads to list them. Runs on
  * TF.js's WASM backend in Node (tfjs-node is not installable here).
  *
- * Usage: `npm run train` (all models), `npx tsx scripts/train.ts mlp-64`
+ * Usage: `npm run train` (all models), `npx tsx src/cli/train.ts mlp-64`
  * (just that one; other manifest entries are kept), or `... --verify`
  * (reload every manifest model from disk and check its test accuracy).
  *
@@ -16,14 +16,14 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gatherMnistSample, parseIdx, pixelsToFloat, type MnistSample } from '../src/core/mnist';
-import { mulberry32, seededPermutation, type Rng } from '../src/core/sampling';
-import { loadLayersModelFromFile, saveLayersModelToDir } from './layers-model-files';
-import { MODEL_SPECS, TRAINING, manifestEntry, readManifest, type ModelSpec } from './model-specs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './nodeEnv';
+import { gatherMnistSample, parseIdx, pixelsToFloat, type MnistSample } from '../core/mnist';
+import { mulberry32, seededPermutation, type Rng } from '../core/sampling';
+import { loadLayersModelFromFile, saveLayersModelToDir } from './layersModelFiles';
+import { MODEL_SPECS, TRAINING, manifestEntry, readManifest, type ModelSpec } from './modelSpecs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = REPO_ROOT;
 const MODELS_DIR = join(ROOT, 'public', 'models');
 const MANIFEST_PATH = join(MODELS_DIR, 'manifest.json');
 const NUM_CLASSES = 10;

