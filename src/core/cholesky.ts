@@ -37,7 +37,11 @@ export class CholeskyBreakdownError extends Error {
 export interface GramFactorOptions {
   /** Added to the diagonal first: factor G + shift I. Same units as G's entries. */
   readonly shift?: number;
-  /** Drop column j when its pivot is <= relativeFloor (G_jj + shift). Dimensionless. */
+  /**
+   * Drop column j when pivot - shift <= relativeFloor G_jj, i.e. when what the
+   * column adds beyond the earlier ones is that small a part of its own
+   * length squared (a zero column always qualifies). Dimensionless.
+   */
   readonly relativeFloor?: number;
   /** Drop column j when its pivot is <= absoluteFloor. Same units as G's entries. */
   readonly absoluteFloor?: number;
@@ -75,12 +79,15 @@ export function factorGram(g: Float64Array, l: number, options: GramFactorOption
   const dropped = new Uint8Array(l);
   let droppedCount = 0;
   for (let j = 0; j < l; j++) {
-    const diagonal = g[j * l + j] + shift;
-    let pivot = diagonal;
-    for (let i = 0; i < j; i++) pivot -= r[i * l + j] * r[i * l + j];
+    const gjj = g[j * l + j];
+    // The shift is added last so that a column far below it is not absorbed
+    // by it before the drop test sees what the column adds.
+    let excess = gjj;
+    for (let i = 0; i < j; i++) excess -= r[i * l + j] * r[i * l + j];
+    const pivot = excess + shift;
     pivots[j] = pivot;
     // Negated comparison so that a NaN pivot counts as failed too.
-    if (!(pivot > relativeFloor * diagonal && pivot > absoluteFloor)) {
+    if (!(excess > relativeFloor * gjj && pivot > absoluteFloor)) {
       dropped[j] = 1;
       droppedCount++;
       continue;
