@@ -1,20 +1,37 @@
 import { createServer, type ViteDevServer } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness';
+
+/** Flags from ../shared/BROWSER.md: headless, no network chatter, WebGPU through SwiftShader. */
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--enable-unsafe-webgpu',
+];
+
+/** Debian's Chromium unless CHROMIUM_PATH says otherwise. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
- * A Vite dev server over the repository plus Chromium, for pages that test
- * src/gpu directly (tests/browser/gpu/index.html): no build needed, and the
- * page imports the same case tables the Node tests use.
+ * A Vite dev server over the repository plus Debian's Chromium, for pages
+ * that drive src/gpu directly (the GPU test harness, the GPU benchmark) or
+ * the lab itself without a build. Used by tests/browser and npm run bench.
  */
 export interface DevHarness {
   browser: Browser;
+  /** Opens `path` on the dev server and waits until #status reads "ready". */
   open(path: string): Promise<Page>;
   close(): Promise<void>;
 }
 
+/** Starts the dev server and Chromium; close() stops both. */
 export async function startDevHarness(): Promise<DevHarness> {
-  const server: ViteDevServer = await createServer({ server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn', clearScreen: false });
+  // No HMR and no file watching: a dependency optimized on first use must not reload a page mid-test.
+  const server: ViteDevServer = await createServer({
+    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
+    optimizeDeps: { entries: ['index.html', 'tests/browser/gpu/*.html', 'src/cli/gpuBench/*.html'] },
+    logLevel: 'warn',
+    clearScreen: false,
+  });
   await server.listen();
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('vite dev server did not report a URL');

@@ -28,7 +28,8 @@ export interface GpuSvdOptions {
   signal?: AbortSignal;
 }
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+/** Usage of work buffers; a function so that importing this module needs no WebGPU globals (Node tests). */
+const storage = (): GPUBufferUsageFlags => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 /**
  * SVD of row-major m x n `data` on `device`. Returns the same Svd shape as
@@ -58,13 +59,13 @@ export async function gpuSvdJacobi(
     wInit.set(work);
     const vInit = new Float32Array(q * cols);
     for (let j = 0; j < q; j++) vInit[j * q + j] = 1;
-    const wBuf = buffers.create('jacobi-W', wInit.byteLength, STORAGE, wInit);
-    const vBuf = buffers.create('jacobi-V', vInit.byteLength, STORAGE, vInit);
-    const pairs = buffers.create('jacobi-pairs', layout.rounds * layout.pairsPerRound * 8, STORAGE, pairTable(layout));
-    const roundMax = buffers.create('jacobi-roundMax', layout.rounds * 4, STORAGE, new Uint32Array(layout.rounds));
+    const wBuf = buffers.create('jacobi-W', wInit.byteLength, storage(), wInit);
+    const vBuf = buffers.create('jacobi-V', vInit.byteLength, storage(), vInit);
+    const pairs = buffers.create('jacobi-pairs', layout.rounds * layout.pairsPerRound * 8, storage(), pairTable(layout));
+    const roundMax = buffers.create('jacobi-roundMax', layout.rounds * 4, storage(), new Uint32Array(layout.rounds));
     const historyInit = new Uint32Array(maxSweeps + 2);
     historyInit[maxSweeps + 1] = new Uint32Array(Float32Array.of(tolerance).buffer)[0];
-    const history = buffers.create('jacobi-history', historyInit.byteLength, STORAGE, historyInit);
+    const history = buffers.create('jacobi-history', historyInit.byteLength, storage(), historyInit);
 
     const [roundPipeline, endPipeline] = await Promise.all([
       getPipeline(device, new BlockJacobiRoundProgram()),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startDevHarness, type DevHarness } from './devHarness';
+import { startDevHarness, type DevHarness } from '../../src/cli/chromium';
 import type { GpuCaseResult } from './gpu/harness';
 
 /**
@@ -53,5 +53,34 @@ describe('WebGPU block Jacobi SVD', () => {
     expect(messages).toHaveLength(2);
     expect(messages[0]).toMatch(/^NonFiniteMatrixError: Matrix entry \[1, 3\] is NaN/);
     expect(messages[1]).toMatch(/^NonFiniteMatrixError: Matrix entry \[1, 3\] is Infinity/);
+  });
+});
+
+describe('WebGPU randomized top-k SVD', () => {
+  let topk: Array<{ name: string; accurate: boolean; singularValueError: number; twinError: number; uDefect: number; vDefect: number; residual: number; optimalResidual: number; ms: number }>;
+
+  beforeAll(async () => {
+    topk = await page.evaluate(() => (window as unknown as { runTopK(): Promise<typeof topk> }).runTopK());
+    console.table(topk.map((r) => Object.fromEntries(Object.entries(r).map(([key, v]) => [key, typeof v === 'number' ? v.toExponential(1) : v]))));
+  });
+
+  it('agrees with its float64 CPU twin, finds the exact top k where the spectrum allows, with orthonormal factors', () => {
+    expect(topk).toHaveLength(6);
+    for (const r of topk) {
+      if (r.accurate) expect(r.singularValueError, r.name).toBeLessThanOrEqual(5e-4);
+      expect(r.twinError, r.name).toBeLessThanOrEqual(5e-4);
+      expect(r.uDefect, r.name).toBeLessThanOrEqual(2e-3);
+      expect(r.vDefect, r.name).toBeLessThanOrEqual(2e-3);
+    }
+  });
+
+  it('leaves a residual close to the best rank-k approximation', () => {
+    for (const r of topk) expect(r.residual, r.name).toBeLessThanOrEqual(1.05 * r.optimalResidual + 5e-4);
+  });
+
+  it('gives the same answer when A is tiled into row blocks', () => {
+    const [whole, tiled] = topk;
+    expect(Math.abs(whole.singularValueError - tiled.singularValueError)).toBeLessThanOrEqual(1e-4);
+    expect(tiled.residual).toBeLessThanOrEqual(1.05 * tiled.optimalResidual + 5e-4);
   });
 });

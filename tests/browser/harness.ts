@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { preview, type PreviewServer } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../src/cli/chromium';
 
 /**
  * Real Chromium against the built lab. Debian's chromium with the flags
@@ -11,14 +12,6 @@ import { chromium, type Browser } from 'playwright-core';
  * SwiftShader, so the WebGPU path runs with no GPU. The lab is served by
  * `vite preview` from dist/ (npm test builds it first).
  */
-
-export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--enable-unsafe-webgpu',
-];
-
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export interface Harness {
   url: string;
