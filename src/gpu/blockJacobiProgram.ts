@@ -8,7 +8,8 @@ import { roundRobinRounds } from '../core/jacobiSchedule';
  *   2. convergence: the largest |cos| between its columns; if it is below
  *      the tolerance the pair is left alone;
  *   3. eigen-decomposition G = Q D Q^T by parallel cyclic Jacobi in
- *      workgroup memory (16 disjoint rotations per step);
+ *      workgroup memory (16 disjoint rotations per step), then one
+ *      Newton-Schulz step that makes Q orthogonal to float32 rounding;
  *   4. [W_I W_J] <- [W_I W_J] Q and [V_I V_J] <- [V_I V_J] Q, row by row.
  * The pair's columns are then mutually orthogonal; sweeps of rounds repeat
  * until every pair is. The Gram matrix only chooses the rotation: norms and
@@ -211,6 +212,30 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
       workgroupBarrier();
     }
   }
+
+  // Q is a product of ~124 float32 rotations, orthogonal only to ~1e-5; over
+  // hundreds of rounds that drift would show in V. One Newton-Schulz step,
+  // Q <- Q (3 I - Q^T Q) / 2, squares the defect.
+  for (var k = 0u; k < PER_THREAD; k++) {
+    let e = t + k * WG;
+    let i = e / P;
+    let j = e % P;
+    var s = 0.0;
+    for (var r = 0u; r < P; r++) { s += Q[r * P + i] * Q[r * P + j]; }
+    G[e] = s;
+  }
+  workgroupBarrier();
+  for (var k = 0u; k < PER_THREAD; k++) {
+    let e = t + k * WG;
+    let i = e / P;
+    let j = e % P;
+    var s = 0.0;
+    for (var r = 0u; r < P; r++) { s += Q[i * P + r] * G[r * P + j]; }
+    tile[e] = 1.5 * Q[e] - 0.5 * s;
+  }
+  workgroupBarrier();
+  for (var k = 0u; k < PER_THREAD; k++) { Q[t + k * WG] = tile[t + k * WG]; }
+  workgroupBarrier();
 
   // 4. Rotate the pair's columns of W and V by Q.
   for (var row = t; row < m; row += WG) { rotateRowW(row, m, pair); }
