@@ -1,4 +1,4 @@
-import { createServer, type ViteDevServer } from 'vite';
+import { createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Flags from ../shared/BROWSER.md: headless, no network chatter, WebGPU through SwiftShader. */
@@ -49,6 +49,29 @@ export async function startDevHarness(): Promise<DevHarness> {
     async close() {
       await browser.close();
       await server.close();
+    },
+  };
+}
+
+/** The built lab (dist/) served by vite preview, with Chromium. */
+export interface Harness {
+  url: string;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** Serves dist/ (build it first) and starts Chromium; close() stops both. */
+export async function startHarness(): Promise<Harness> {
+  const server: PreviewServer = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('vite preview did not report a URL');
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  return {
+    url,
+    browser,
+    async close() {
+      await browser.close();
+      await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
     },
   };
 }

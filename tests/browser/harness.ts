@@ -2,38 +2,14 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { preview, type PreviewServer } from 'vite';
-import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../src/cli/chromium';
 
 /**
- * Real Chromium against the built lab. Debian's chromium with the flags
- * ../shared/BROWSER.md lists; --enable-unsafe-webgpu gives WebGPU through
- * SwiftShader, so the WebGPU path runs with no GPU. The lab is served by
- * `vite preview` from dist/ (npm test builds it first).
+ * Helpers for the browser tests of the built lab: startHarness (vite preview
+ * of dist/ plus Chromium, from src/cli/chromium.ts; npm test builds first),
+ * download folders, and a loopback server for downloaded files.
  */
 
-export interface Harness {
-  url: string;
-  browser: Browser;
-  close(): Promise<void>;
-}
-
-/** Serves dist/ and starts Chromium; close() stops both. */
-export async function startHarness(): Promise<Harness> {
-  const server: PreviewServer = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
-  const url = server.resolvedUrls?.local[0];
-  if (!url) throw new Error('vite preview did not report a URL');
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-  return {
-    url,
-    browser,
-    async close() {
-      await browser.close();
-      await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
-    },
-  };
-}
+export { startHarness, type Harness } from '../../src/cli/chromium';
 
 /** A fresh folder for downloads. */
 export function downloadDir(): string {
