@@ -53,6 +53,17 @@ fn rotateRow${name}(row: u32, rows: u32, pair: vec2u) {
 }`;
 }
 
+/** WGSL for a plane rotation of entries a and b of the workgroup matrix `name`: (a, b) <- (c a - s b, s a + c b). */
+function planeRotationFn(name: 'G' | 'Q'): string {
+  return `
+fn rotate${name}(a: u32, b: u32, c: f32, s: f32) {
+  let x = ${name}[a];
+  let y = ${name}[b];
+  ${name}[a] = c * x - s * y;
+  ${name}[b] = s * x + c * y;
+}`;
+}
+
 /** The round shader: `main`, workgroup size 256, one workgroup per block pair. */
 export class BlockJacobiRoundProgram {
   readonly shaderKey = `blockJacobiRound_b${JACOBI_BLOCK}_wg${WORKGROUP}`;
@@ -90,6 +101,8 @@ fn column(c: u32, pair: vec2u) -> u32 {
 
 ${rotateRowFn('W')}
 ${rotateRowFn('V')}
+${planeRotationFn('G')}
+${planeRotationFn('Q')}
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3u) {
   // A sweep that found every pair orthogonal ends the work: later rounds in
@@ -186,10 +199,7 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
         let pq = INNER[step * (P / 2u) + pi];
         let c = rotC[pi];
         let s = rotS[pi];
-        let gp = G[pq.x * P + col];
-        let gq = G[pq.y * P + col];
-        G[pq.x * P + col] = c * gp - s * gq;
-        G[pq.y * P + col] = s * gp + c * gq;
+        rotateG(pq.x * P + col, pq.y * P + col, c, s);
       }
       workgroupBarrier();
       // Columns p and q of G and of Q (G <- G J, Q <- Q J).
@@ -200,14 +210,8 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
         let pq = INNER[step * (P / 2u) + pi];
         let c = rotC[pi];
         let s = rotS[pi];
-        let gp = G[row * P + pq.x];
-        let gq = G[row * P + pq.y];
-        G[row * P + pq.x] = c * gp - s * gq;
-        G[row * P + pq.y] = s * gp + c * gq;
-        let qp = Q[row * P + pq.x];
-        let qq = Q[row * P + pq.y];
-        Q[row * P + pq.x] = c * qp - s * qq;
-        Q[row * P + pq.y] = s * qp + c * qq;
+        rotateG(row * P + pq.x, row * P + pq.y, c, s);
+        rotateQ(row * P + pq.x, row * P + pq.y, c, s);
       }
       workgroupBarrier();
     }

@@ -1,4 +1,5 @@
 import type { Svd } from '../../core/svd';
+import { orthonormalityDefect } from '../../../tests/core/reference';
 
 /**
  * Accuracy columns of the benchmark tables, computed the same way for every
@@ -45,20 +46,8 @@ export function svdAccuracy(a: Float32Array | Float64Array, m: number, n: number
   // A top-k result reconstructs only its k directions: compare with the best rank-k error instead.
   const tail = spectrum.slice(r).reduce((t, s) => t + s * s, 0);
   const reconstruction = Math.abs(Math.sqrt(err) - Math.sqrt(tail)) / Math.sqrt(norm);
-  const orthogonality = Math.max(defect(svd.u, m, r), defect(svd.v, n, r));
+  const orthogonality = Math.max(orthonormalityDefect(svd.u, m, r), orthonormalityDefect(svd.v, n, r));
   let sv = 0;
   for (let c = 0; c < r; c++) sv = Math.max(sv, Math.abs(svd.s[c] - (spectrum[c] ?? 0)));
   return { reconstruction, orthogonality, singularValues: sv / spectrum[0] };
-}
-
-function defect(x: Float64Array, rows: number, cols: number): number {
-  let worst = 0;
-  for (let a = 0; a < cols; a++) {
-    for (let b = a; b < cols; b++) {
-      let s = 0;
-      for (let i = 0; i < rows; i++) s += x[i * cols + a] * x[i * cols + b];
-      worst = Math.max(worst, Math.abs(s - (a === b ? 1 : 0)));
-    }
-  }
-  return worst;
 }
