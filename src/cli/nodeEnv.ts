@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { decodeMnistSample, type MnistSample } from '../core/mnist';
 import { svdJacobi } from '../core/svd';
+import { randomizedSvd } from '../core/randomizedSvd';
 import { readModelArtifacts } from '../model/artifacts';
 import { LabInputError } from '../model/errors';
 import type { SvdFn } from '../model/factors';
@@ -59,5 +60,5 @@ export async function readModelFromDisk(path: string): Promise<{ artifacts: tf.i
   return { artifacts, name };
 }
 
-/** The SVD for Node: the float64 CPU Jacobi, inline. */
-export const nodeSvd: SvdFn = async (data, shape) => svdJacobi(data, shape);
+/** The SVD for Node: the float64 CPU Jacobi (or the randomized top-k), inline. */
+export const nodeSvd: SvdFn = async (data, shape, _signal, topK) => (topK === undefined ? svdJacobi(data, shape) : randomizedSvd(data, shape, topK));

@@ -12,8 +12,12 @@ import type { LabModel } from './labModel';
  * and rows of B, so moving a slider never recomputes or re-uploads anything.
  */
 
-/** Computes an SVD of a row-major m x n kernel; the browser runs it in a worker, Node inline. */
-export type SvdFn = (data: Float32Array, shape: [number, number], signal?: AbortSignal) => Promise<Svd>;
+/**
+ * Computes an SVD of a row-major m x n kernel: the full thin SVD, or only
+ * the top `topK` directions (randomized) when topK < min(m, n). The browser
+ * runs it in a worker or on the GPU, Node inline.
+ */
+export type SvdFn = (data: Float32Array, shape: [number, number], signal?: AbortSignal, topK?: number) => Promise<Svd>;
 
 /** Cached factors of one Dense kernel; the tensors are owned by the FactorCache. */
 export interface LayerFactors {
@@ -67,7 +71,8 @@ export async function decomposeModel(
       const [m, n] = info.kernelShape!;
       const kernel = lab.chain[info.index].getWeights()[0];
       const data = kernel.dataSync() as Float32Array;
-      const result = await svd(new Float32Array(data), [m, n], signal);
+      const topK = info.rankLimit < Math.min(m, n) ? info.rankLimit : undefined;
+      const result = await svd(new Float32Array(data), [m, n], signal, topK);
       const { a, b } = truncatedFactors(result, asRank(result.r));
       cache.byLayer.set(info.name, {
         m, n, r: result.r,

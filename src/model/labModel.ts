@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { largestShrinkingRank } from '../core/compression';
 import { LabInputError } from './errors';
 
 /**
@@ -24,7 +25,26 @@ export interface LayerInfo {
   factorizable: boolean;
   /** Why the layer is left as it is; null for factorizable layers. */
   reason: string | null;
+  /**
+   * Largest rank the lab can set: min(m, n) when the full SVD is computed,
+   * or the k of a top-k SVD for kernels too large for a full one (see
+   * DecompositionPolicy). 0 for layers that are not factorizable.
+   */
+  rankLimit: number;
 }
+
+/**
+ * When the lab computes a top-k SVD instead of a full one: kernels whose
+ * smaller side exceeds `fullSvdMaxSide` get their top `topK` directions
+ * (capped at the largest rank that still shrinks the layer).
+ */
+export interface DecompositionPolicy {
+  fullSvdMaxSide: number;
+  topK: number;
+}
+
+/** The default policy: a full SVD up to 1024 on the smaller side, else the top 256. */
+export const DEFAULT_DECOMPOSITION: DecompositionPolicy = { fullSvdMaxSide: 1024, topK: 256 };
 
 /** Input shapes (without the batch axis) that the bundled MNIST sample can be fed as. */
 const MNIST_INPUTS = ['784', '28,28', '28,28,1'];
@@ -45,7 +65,7 @@ export interface LabModel {
  * chain of layers, an input the MNIST sample fits, 10 outputs, finite
  * weights. Throws LabInputError (after disposing the model) when it does not.
  */
-export async function loadLabModel(artifacts: tf.io.ModelArtifacts, name: string): Promise<LabModel> {
+export async function loadLabModel(artifacts: tf.io.ModelArtifacts, name: string, policy: DecompositionPolicy = DEFAULT_DECOMPOSITION): Promise<LabModel> {
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
@@ -58,14 +78,14 @@ export async function loadLabModel(artifacts: tf.io.ModelArtifacts, name: string
     throw new LabInputError('model-json', `TF.js could not build the model from ${name}: ${msg}`);
   }
   try {
-    return describeModel(model, name);
+    return describeModel(model, name, policy);
   } catch (err) {
     model.dispose();
     throw err;
   }
 }
 
-function describeModel(model: tf.LayersModel, name: string): LabModel {
+function describeModel(model: tf.LayersModel, name: string, policy: DecompositionPolicy): LabModel {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new LabInputError('unsupported-model', `The model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; the lab needs one image in and one 10-way prediction out.`);
   }
@@ -79,7 +99,7 @@ function describeModel(model: tf.LayersModel, name: string): LabModel {
   }
   const chain = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   assertLinearChain(chain);
-  const layers = chain.map((layer, index) => describeLayer(layer, index));
+  const layers = chain.map((layer, index) => describeLayer(layer, index, policy));
   return { model, chain, layers, inputShape, name };
 }
 
@@ -98,7 +118,7 @@ function assertLinearChain(chain: tf.layers.Layer[]): void {
   });
 }
 
-function describeLayer(layer: tf.layers.Layer, index: number): LayerInfo {
+function describeLayer(layer: tf.layers.Layer, index: number, policy: DecompositionPolicy): LayerInfo {
   const className = layer.getClassName();
   const weights = layer.getWeights();
   let params = 0;
@@ -118,14 +138,16 @@ function describeLayer(layer: tf.layers.Layer, index: number): LayerInfo {
       : className === 'Conv2D'
         ? 'Conv2D kernels are kept as they are; this lab factorizes Dense kernels'
         : `${className} has no 2-D kernel to factorize`;
-    return { ...base, kernelShape: null, hasBias: false, activation: null, factorizable: false, reason };
+    return { ...base, kernelShape: null, hasBias: false, activation: null, factorizable: false, reason, rankLimit: 0 };
   }
   const config = layer.getConfig();
   const kernel = weights[0];
   const kernelShape: [number, number] = [kernel.shape[0] ?? 0, kernel.shape[1] ?? 0];
   const activation = typeof config.activation === 'string' ? config.activation : 'linear';
   const hasBias = config.useBias !== false && weights.length > 1;
-  const rankOne = Math.min(kernelShape[0], kernelShape[1]) < 2;
+  const side = Math.min(kernelShape[0], kernelShape[1]);
+  const rankOne = side < 2;
+  const shrinking = largestShrinkingRank(kernelShape[0], kernelShape[1]) ?? 1;
   return {
     ...base,
     kernelShape,
@@ -133,5 +155,6 @@ function describeLayer(layer: tf.layers.Layer, index: number): LayerInfo {
     activation,
     factorizable: !rankOne,
     reason: rankOne ? 'kernel has rank 1 already; nothing to truncate' : null,
+    rankLimit: rankOne ? 0 : side > policy.fullSvdMaxSide ? Math.min(policy.topK, shrinking) : side,
   };
 }

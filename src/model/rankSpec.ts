@@ -37,10 +37,11 @@ export function parseRankSpec(spec: string, layers: readonly LayerInfo[]): RankP
 
 function clampCheck(layer: LayerInfo, k: number, clamp: boolean): Rank {
   const [m, n] = layer.kernelShape!;
-  const top = maxRank(m, n);
+  const top = layer.rankLimit;
   if (clamp) return asRank(Math.max(1, Math.min(k, top)));
   if (k < 1 || k > top) {
-    throw new LabInputError('rank', `Rank ${k} for layer "${layer.name}" is out of range: its ${m}x${n} kernel allows 1..${top}.`);
+    const why = top < maxRank(m, n) ? `the lab computed the top ${top} singular directions of its ${m}x${n} kernel` : `its ${m}x${n} kernel allows 1..${top}`;
+    throw new LabInputError('rank', `Rank ${k} for layer "${layer.name}" is out of range: ${why}.`);
   }
   return asRank(k);
 }

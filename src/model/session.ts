@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MnistSample } from '../core/mnist';
-import { loadLabModel, type LabModel, type LayerInfo } from './labModel';
+import { DEFAULT_DECOMPOSITION, loadLabModel, type DecompositionPolicy, type LabModel, type LayerInfo } from './labModel';
 import { decomposeModel, type FactorCache, type SvdFn } from './factors';
 import { EvalData, type EvalResult } from './evaluate';
 import { exportCompressedModel, type ExportedModel } from './exportModel';
@@ -52,9 +52,10 @@ export class LabSession {
     svd: SvdFn,
     onProgress?: (p: OpenProgress) => void,
     signal?: AbortSignal,
+    policy: DecompositionPolicy = DEFAULT_DECOMPOSITION,
   ): Promise<LabSession> {
     onProgress?.({ stage: 'load', done: 0, total: 1, detail: name });
-    const lab = await loadLabModel(artifacts, name);
+    const lab = await loadLabModel(artifacts, name, policy);
     let factors: FactorCache | null = null;
     let data: EvalData | null = null;
     try {

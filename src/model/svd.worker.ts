@@ -1,15 +1,18 @@
 /// <reference lib="webworker" />
-import { svdJacobi } from '../core/svd';
+import { svdJacobi, type Svd } from '../core/svd';
+import { randomizedSvd } from '../core/randomizedSvd';
 
 /**
- * Runs the float64 Jacobi SVD off the main thread so the page never freezes
- * while a model is decomposed. Message in: { id, data: Float32Array, shape };
- * out: { id, svd } or { id, error }. Result arrays are transferred, not copied.
+ * Runs the float64 SVD off the main thread so the page never freezes while a
+ * model is decomposed: the full Jacobi SVD, or the randomized top-k when the
+ * message asks for `topK`. Message in: { id, data: Float32Array, shape,
+ * topK? }; out: { id, svd } or { id, error }. Result arrays are transferred.
  */
-self.onmessage = (event: MessageEvent<{ id: number; data: Float32Array; shape: [number, number] }>) => {
-  const { id, data, shape } = event.data;
+self.onmessage = (event: MessageEvent<{ id: number; data: Float32Array; shape: [number, number]; topK?: number }>) => {
+  const { id, data, shape, topK } = event.data;
   try {
-    const svd = svdJacobi(data, shape);
+    const full = topK === undefined ? svdJacobi(data, shape) : randomizedSvd(data, shape, topK);
+    const svd: Svd = { u: full.u, s: full.s, v: full.v, m: full.m, n: full.n, r: full.r, sweeps: full.sweeps, converged: full.converged };
     (self as unknown as Worker).postMessage({ id, svd }, [svd.u.buffer, svd.s.buffer, svd.v.buffer]);
   } catch (err) {
     (self as unknown as Worker).postMessage({ id, error: (err as Error).message });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { gpuSvdJacobi } from '../gpu/blockJacobi';
+import { gpuRandomizedSvd } from '../gpu/randomizedSvd';
 import { LabInputError } from './errors';
 import type { SvdFn } from './factors';
 
@@ -52,8 +53,8 @@ export function chooseSvdEngine(hardwareGpu: boolean, forced: SvdEngineName | nu
 }
 
 /** The SvdFn for the GPU engine: runs on TF.js's device at the time of each call. */
-export const webgpuSvd: SvdFn = async (data, shape, signal) => {
+export const webgpuSvd: SvdFn = async (data, shape, signal, topK) => {
   const device = tfjsWebGpuDevice();
   if (!device) throw new Error('The WebGPU backend is no longer active; reload the lab.');
-  return gpuSvdJacobi(device, data, shape, { signal });
+  return topK === undefined ? gpuSvdJacobi(device, data, shape, { signal }) : gpuRandomizedSvd(device, data, shape, topK, { signal });
 };

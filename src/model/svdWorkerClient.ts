@@ -7,7 +7,7 @@ import type { SvdFn } from './factors';
  * terminates the worker, which is the only way to stop a running Jacobi
  * sweep, and rejects with CancelledError.
  */
-export const workerSvd: SvdFn = (data, shape, signal) =>
+export const workerSvd: SvdFn = (data, shape, signal, topK) =>
   new Promise<Svd>((resolve, reject) => {
     if (signal?.aborted) {
       reject(new CancelledError());
@@ -32,5 +32,5 @@ export const workerSvd: SvdFn = (data, shape, signal) =>
       finish();
       reject(new Error(`SVD worker failed: ${event.message}`));
     };
-    worker.postMessage({ id: 0, data, shape: [shape[0], shape[1]] }, [data.buffer]);
+    worker.postMessage({ id: 0, data, shape: [shape[0], shape[1]], topK }, [data.buffer]);
   });

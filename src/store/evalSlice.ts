@@ -1,5 +1,4 @@
 import { asRank } from '../core/units';
-import { maxRank } from '../core/compression';
 import { CancelledError, describeError } from '../model/errors';
 import { planKey, planSize } from '../model/plan';
 import type { Runtime } from './runtime';
@@ -95,8 +94,7 @@ export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice 
   setRank(layer, k) {
     const info = get().layers.find((l) => l.name === layer && l.factorizable && l.kernelShape);
     if (!info || !Number.isFinite(k)) return;
-    const [m, n] = info.kernelShape!;
-    const rank = asRank(Math.max(1, Math.min(Math.round(k), maxRank(m, n))));
+    const rank = asRank(Math.max(1, Math.min(Math.round(k), info.rankLimit)));
     if (get().plan[layer] === rank) return;
     const plan = { ...get().plan, [layer]: rank };
     set({ plan, size: planSize(get().layers, plan), selectedLayer: layer });

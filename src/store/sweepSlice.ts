@@ -34,7 +34,7 @@ export const createSweepSlice = (rt: Runtime) => (set: Set, get: Get): SweepSlic
     await rt.sweepRun?.catch(() => undefined);
     const controller = new AbortController();
     rt.sweep = controller;
-    const ranks = sweepRanks(layer.kernelShape![0], layer.kernelShape![1]);
+    const ranks = sweepRanks(layer.kernelShape![0], layer.kernelShape![1], layer.rankLimit);
     const basePlan = get().plan;
     let sweep: SweepState = {
       layer: layer.name, baseKey: sweepBaseKey(get(), layer.name),

@@ -6,12 +6,15 @@ import { useLab } from './useLab';
 /**
  * The rank of one Dense layer: a labelled range input (arrows step 1,
  * PageUp/PageDown step by the browser's default, Home/End jump to 1 and the
- * full rank) with what the rank costs beside it.
+ * full rank) with what the rank costs beside it. For a kernel decomposed
+ * by a top-k SVD the slider ends at k; the layer is dense until moved.
  */
 export function RankSlider({ info, size }: { info: LayerInfo; size: LayerSize }) {
   const [m, n] = info.kernelShape!;
-  const top = Math.min(m, n);
-  const rank = useLab((s) => s.plan[info.name] ?? top);
+  const full = Math.min(m, n);
+  const top = info.rankLimit;
+  const chosen = useLab((s) => s.plan[info.name]);
+  const rank = chosen ?? top;
   const selected = useLab((s) => s.selectedLayer === info.name);
   const setRank = useLab((s) => s.setRank);
   const selectLayer = useLab((s) => s.selectLayer);
@@ -19,7 +22,8 @@ export function RankSlider({ info, size }: { info: LayerInfo; size: LayerSize })
   return (
     <div className={selected ? 'rank-slider selected' : 'rank-slider'} data-testid={`slider-row-${info.name}`}>
       <label htmlFor={id}>
-        Rank of {info.name} <output data-testid={`rank-${info.name}`}>{rank}</output> / {top}
+        Rank of {info.name} <output data-testid={`rank-${info.name}`}>{chosen === undefined && top < full ? 'dense' : rank}</output> / {full}
+        {top < full && <small> (top {top} computed: kernel too large for a full SVD)</small>}
       </label>
       <input
         id={id}
@@ -28,7 +32,7 @@ export function RankSlider({ info, size }: { info: LayerInfo; size: LayerSize })
         max={top}
         step={1}
         value={rank}
-        aria-valuetext={`rank ${rank} of ${top}`}
+        aria-valuetext={chosen === undefined && top < full ? 'dense, original weights' : `rank ${rank} of ${full}`}
         onFocus={() => selectLayer(info.name)}
         onChange={(e) => setRank(info.name, Number(e.target.value))}
       />
