@@ -10,6 +10,7 @@ import type { NodeBackend } from './nodeEnv';
 export const USAGE = `usage:
   npm run cli -- evaluate --model <model.json> [--ranks <spec>]... [--json] [--backend wasm|cpu] [--data <file>]
   npm run cli -- compress --model <model.json> --ranks <spec> --out <dir> [--json] [--backend wasm|cpu]
+  npm run cli -- compare --model <model.json> [--method name,...] [--csv <file>] [--backend wasm|cpu]
 
   <spec> is layer=rank pairs (fc1=16,fc2=16) or one number for every factorizable layer.
   evaluate takes --ranks several times to score several configurations in one run.
@@ -17,7 +18,10 @@ export const USAGE = `usage:
 
 /** Parsed arguments; `ranksList` holds every --ranks in order. */
 export interface CliArgs {
-  command: 'evaluate' | 'compress' | 'help';
+  command: 'evaluate' | 'compress' | 'compare' | 'help';
+  /** compare: which methods (default all), and where to write the CSV. */
+  methods?: string[];
+  csv?: string;
   model: string;
   ranks?: string;
   sweep?: string[];
@@ -33,7 +37,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     return { command: 'help', model: '', json: false, backend: 'wasm' };
   }
-  if (command !== 'evaluate' && command !== 'compress') {
+  if (command !== 'evaluate' && command !== 'compress' && command !== 'compare') {
     throw new LabInputError('rank', `Unknown command "${command}".`);
   }
   const ranks: string[] = [];
@@ -52,6 +56,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '--ranks': ranks.push(value); break;
       case '--out': args.out = value; break;
       case '--data': args.data = value; break;
+      case '--method': args.methods = value.split(',').filter(Boolean); break;
+      case '--csv': args.csv = value; break;
       case '--backend':
         if (value !== 'wasm' && value !== 'cpu') throw new LabInputError('backend', `--backend must be wasm or cpu, not "${value}".`);
         args.backend = value;

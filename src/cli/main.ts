@@ -8,6 +8,7 @@ import { planSize } from '../model/plan';
 import { parseArgs, USAGE, type CliArgs } from './args';
 import { readModelFromDisk, readSample, useNodeBackend, nodeSvd } from './nodeEnv';
 import { formatEvalReport } from './report';
+import { runCompare } from './compareCommand';
 
 /**
  * The lab headless: `evaluate` scores a model (optionally at given ranks) on
@@ -22,6 +23,10 @@ async function run(args: CliArgs): Promise<void> {
   const session = await LabSession.open(artifacts, name, sample, nodeSvd);
   try {
     const plan = args.ranks === undefined ? {} : parseRankSpec(args.ranks, session.layers);
+    if (args.command === 'compare') {
+      await runCompare(session, name, args);
+      return;
+    }
     if (args.command === 'evaluate') {
       for (const spec of args.sweep ?? [undefined]) {
         const p = spec === undefined ? plan : parseRankSpec(spec, session.layers);

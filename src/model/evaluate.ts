@@ -3,7 +3,7 @@ import type { MnistSample } from '../core/mnist';
 import { throwIfCancelled } from './errors';
 import type { LabModel } from './labModel';
 import type { FactorCache } from './factors';
-import { forwardLogits } from './forward';
+import { forwardLogits, type KernelOverride } from './forward';
 import type { RankPlan } from './plan';
 
 /**
@@ -96,7 +96,7 @@ export class EvalData {
    * Evaluates `plan` over all images, chunk by chunk. Throws CancelledError
    * when `signal` aborts between chunks; nothing stays allocated either way.
    */
-  async evaluate(lab: LabModel, factors: FactorCache, plan: RankPlan, signal?: AbortSignal): Promise<EvalResult> {
+  async evaluate(lab: LabModel, factors: FactorCache, plan: RankPlan, signal?: AbortSignal, overrides?: ReadonlyMap<string, KernelOverride>): Promise<EvalResult> {
     let correct = 0;
     let agree = 0;
     let errSq = 0;
@@ -106,7 +106,7 @@ export class EvalData {
       const { refLogits, refPred } = chunk;
       if (!refLogits || !refPred) throw new Error('computeReference() must run before evaluate()');
       const stats = tf.tidy(() => {
-        const z = forwardLogits(lab, factors, plan, chunk.x);
+        const z = forwardLogits(lab, factors, plan, chunk.x, overrides);
         const pred = tf.cast(tf.argMax(z, -1), 'int32');
         const hits = tf.sum(tf.cast(tf.equal(pred, chunk.labels), 'float32'));
         const same = tf.sum(tf.cast(tf.equal(pred, refPred), 'float32'));

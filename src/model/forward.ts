@@ -24,8 +24,10 @@ function isSoftmaxHead(layer: tf.layers.Layer): boolean {
   return false;
 }
 
-function denseForward(layer: tf.layers.Layer, x: tf.Tensor, factors: [tf.Tensor2D, tf.Tensor2D] | null, activate: boolean): tf.Tensor {
-  const [kernel, bias] = layer.getWeights();
+function denseForward(layer: tf.layers.Layer, x: tf.Tensor, factors: [tf.Tensor2D, tf.Tensor2D] | null, activate: boolean, override?: KernelOverride): tf.Tensor {
+  const [ownKernel, ownBias] = layer.getWeights();
+  const kernel = override?.kernel ?? ownKernel;
+  const bias = override?.bias ?? ownBias;
   const lastDim = x.shape[x.shape.length - 1];
   const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, lastDim]) as tf.Tensor2D;
   let z: tf.Tensor = factors ? tf.matMul(tf.matMul(x2, factors[0]), factors[1]) : tf.matMul(x2, kernel as tf.Tensor2D);
@@ -40,13 +42,26 @@ function denseForward(layer: tf.layers.Layer, x: tf.Tensor, factors: [tf.Tensor2
  * (argmax is unchanged; relative errors are more telling before squashing).
  * Allocates intermediates freely: call inside tf.tidy.
  */
-export function forwardLogits(lab: LabModel, factors: FactorCache, plan: RankPlan, x: tf.Tensor): tf.Tensor2D {
+/**
+ * A Dense layer's weights replaced outright (kernel m x n, optional bias n),
+ * for methods whose factors are compared as the dense matrix they stand for
+ * (quantized, grouped, data-aware); takes precedence over the plan.
+ */
+export interface KernelOverride {
+  kernel: tf.Tensor2D;
+  bias?: tf.Tensor1D;
+}
+
+export function forwardLogits(lab: LabModel, factors: FactorCache, plan: RankPlan, x: tf.Tensor, overrides?: ReadonlyMap<string, KernelOverride>): tf.Tensor2D {
   let h = x;
   const last = lab.chain.length - 1;
   for (const [i, layer] of lab.chain.entries()) {
     const info = lab.layers[i];
     const stopBeforeSoftmax = i === last && isSoftmaxHead(layer);
-    if (info.className === 'Dense') {
+    const override = overrides?.get(info.name);
+    if (override) {
+      h = denseForward(layer, h, null, !stopBeforeSoftmax, override);
+    } else if (info.className === 'Dense') {
       const k = effectiveRank(info, plan);
       h = denseForward(layer, h, k === null ? null : factors.slice(info.name, k), !stopBeforeSoftmax);
     } else if (!stopBeforeSoftmax) {

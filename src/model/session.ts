@@ -5,6 +5,7 @@ import { decomposeModel, type FactorCache, type SvdFn } from './factors';
 import { EvalData, type EvalResult } from './evaluate';
 import { exportCompressedModel, type ExportedModel } from './exportModel';
 import type { RankPlan } from './plan';
+import type { KernelOverride } from './forward';
 
 /**
  * Everything the lab holds for one opened model: the validated LayersModel,
@@ -77,6 +78,36 @@ export class LabSession {
   /** Scores `plan` on the whole test sample; see EvalData.evaluate. */
   evaluate(plan: RankPlan, signal?: AbortSignal): Promise<EvalResult> {
     return this.data.evaluate(this.lab, this.factors, plan, signal);
+  }
+
+  /**
+   * Scores the model with some Dense layers' weights replaced by plain
+   * arrays (row-major m x n kernel, optional bias): how methods other than
+   * plain SVD are compared. The tensors made here are freed before it returns.
+   */
+  async evaluateKernels(kernels: ReadonlyMap<string, { kernel: Float32Array; bias?: Float32Array }>, signal?: AbortSignal): Promise<EvalResult> {
+    const overrides = new Map<string, KernelOverride>();
+    try {
+      for (const [name, k] of kernels) {
+        const info = this.lab.layers.find((l) => l.name === name);
+        if (!info?.kernelShape) throw new Error(`no Dense layer ${name}`);
+        overrides.set(name, { kernel: tf.tensor2d(k.kernel, info.kernelShape), bias: k.bias ? tf.tensor1d(k.bias) : undefined });
+      }
+      return await this.data.evaluate(this.lab, this.factors, {}, signal, overrides);
+    } finally {
+      for (const o of overrides.values()) {
+        o.kernel.dispose();
+        o.bias?.dispose();
+      }
+    }
+  }
+
+  /** A Dense layer's kernel (row-major m x n) and bias as plain arrays. */
+  denseWeights(layer: string): { kernel: Float32Array; bias: Float32Array | null } {
+    const info = this.lab.layers.find((l) => l.name === layer);
+    if (!info?.kernelShape) throw new Error(`no Dense layer ${layer}`);
+    const w = this.lab.chain[info.index].getWeights();
+    return { kernel: w[0].dataSync() as Float32Array, bias: info.hasBias && w[1] ? (w[1].dataSync() as Float32Array) : null };
   }
 
   /** The compressed model as the two files of a standard TF.js LayersModel. */

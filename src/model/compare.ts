@@ -1,0 +1,82 @@
+import { svdJacobi, type Svd } from '../core/svd';
+import type { MnistSample } from '../core/mnist';
+import { throwIfCancelled } from './errors';
+import { collectLayerInputs } from './calibration';
+import { COMPARE_METHODS, type CompareContext, type CompareMethod } from './compareMethods';
+import type { LabSession } from './session';
+
+/**
+ * Runs the method comparison on one open model: every method over its knob
+ * values, each configuration scored on the full test set, with the bytes it
+ * stores. Calibration inputs come from the calibration sample (training
+ * images), never the test set. The same rows feed the CLI table and CSV.
+ */
+
+/** One configuration's outcome. */
+export interface CompareRow {
+  method: string;
+  knob: string;
+  value: number;
+  bytes: number;
+  /** bytes / original float32 bytes. */
+  share: number;
+  accuracy: number;
+  detail: string;
+}
+
+/** Progress and cancellation of a comparison run. */
+export interface CompareOptions {
+  methods?: readonly string[];
+  onProgress?: (done: number, total: number, label: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Scores every method's configurations; throws CancelledError when `signal` aborts. */
+export async function compareMethods(session: LabSession, calibration: MnistSample, options: CompareOptions = {}): Promise<CompareRow[]> {
+  const layers = session.layers.filter((l) => l.factorizable && l.kernelShape);
+  const svds = new Map<string, Svd>();
+  for (const l of layers) svds.set(l.name, svdJacobi(session.denseWeights(l.name).kernel, l.kernelShape!));
+  const ctx: CompareContext = { session, layers, svds, calibration: collectLayerInputs(session.lab, calibration) };
+  const methods: readonly CompareMethod[] = options.methods ? COMPARE_METHODS.filter((m) => options.methods!.includes(m.name)) : COMPARE_METHODS;
+  const total = methods.reduce((s, m) => s + m.values.length, 0);
+  const original = session.layers.reduce((s, l) => s + 4 * l.params, 0);
+  const rows: CompareRow[] = [];
+  for (const method of methods) {
+    for (const value of method.values) {
+      throwIfCancelled(options.signal);
+      options.onProgress?.(rows.length, total, `${method.name} ${value}`);
+      const point = method.point(ctx, value);
+      if (!Number.isFinite(point.bytes)) continue;
+      const result = point.kernels
+        ? await session.evaluateKernels(point.kernels, options.signal)
+        : await session.evaluate(point.plan ?? {}, options.signal);
+      rows.push({ method: method.name, knob: method.knob, value, bytes: point.bytes, share: point.bytes / original, accuracy: result.accuracy, detail: point.detail });
+    }
+  }
+  options.onProgress?.(total, total, 'done');
+  return rows;
+}
+
+/**
+ * A method's accuracy at a given share of the original bytes, by linear
+ * interpolation between its two nearest configurations; null when the
+ * method has no configuration on both sides.
+ */
+export function accuracyAtShare(rows: readonly CompareRow[], method: string, share: number): number | null {
+  const points = rows.filter((r) => r.method === method).sort((a, b) => a.share - b.share);
+  for (let i = 1; i < points.length; i++) {
+    const [lo, hi] = [points[i - 1], points[i]];
+    if (lo.share <= share && share <= hi.share) {
+      const t = hi.share === lo.share ? 0 : (share - lo.share) / (hi.share - lo.share);
+      return lo.accuracy + t * (hi.accuracy - lo.accuracy);
+    }
+  }
+  return null;
+}
+
+/** The rows as CSV (header line first). */
+export function compareCsv(rows: readonly CompareRow[]): string {
+  const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+  return ['method,knob,value,bytes,share,accuracy,detail',
+    ...rows.map((r) => [r.method, quote(r.knob), r.value, r.bytes, r.share.toFixed(4), r.accuracy.toFixed(4), quote(r.detail)].join(','))].join('\n');
+}

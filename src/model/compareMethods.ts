@@ -1,0 +1,200 @@
+import { svdJacobi, type Svd } from '../core/svd';
+import { asRank, asParamCount, type Rank } from '../core/units';
+import { energyPlan, outputErrorRule } from '../core/rankRules';
+import { truncatedFactors } from '../core/factors';
+import { dataAwareFactors } from '../core/dataAware';
+import { quantizeFactors } from '../core/quantizeFactors';
+import { dequantize, quantizeSymmetric, quantizedBytes } from '../core/quantize';
+import { aldsOptimize } from '../core/aldsOptimize';
+import { BudgetTooSmallError } from '../core/alds';
+import type { LabSession } from './session';
+import type { LayerInfo } from './labModel';
+import type { LayerInputs } from './calibration';
+import { planSize, type RankPlan } from './plan';
+
+/**
+ * The methods of the comparison (issue 4), each a curve drawn by its own
+ * knob: a configuration is either a rank plan (scored through the normal
+ * factor path) or replacement kernels (scored as the dense matrices the
+ * factors stand for), with the bytes it would store.
+ */
+
+/** Everything a method may need; SVDs and calibration inputs are computed once. */
+export interface CompareContext {
+  session: LabSession;
+  layers: LayerInfo[];
+  svds: Map<string, Svd>;
+  calibration: Map<string, LayerInputs>;
+}
+
+/** One configuration of a method. */
+export interface MethodPoint {
+  plan?: RankPlan;
+  kernels?: Map<string, { kernel: Float32Array; bias?: Float32Array }>;
+  bytes: number;
+  detail: string;
+}
+
+/** A method: its name, knob label and values, and how a knob value becomes a configuration. */
+export interface CompareMethod {
+  name: string;
+  knob: string;
+  values: readonly number[];
+  point(ctx: CompareContext, value: number): MethodPoint;
+}
+
+/** Float32 bytes of the layers a method leaves untouched. */
+function otherBytes(ctx: CompareContext, touched: ReadonlySet<string>): number {
+  return 4 * ctx.session.layers.filter((l) => !touched.has(l.name)).reduce((s, l) => s + l.params, 0);
+}
+
+function uniformPlan(ctx: CompareContext, k: number): RankPlan {
+  return Object.fromEntries(ctx.layers.map((l) => [l.name, asRank(Math.min(k, l.rankLimit))]));
+}
+
+function describePlan(ctx: CompareContext, plan: RankPlan): string {
+  return ctx.layers.map((l) => `${l.name}=${plan[l.name] ?? 'dense'}`).join(' ');
+}
+
+/** The relative output error of each rank on calibration inputs, from one pass: ||X u_c||^2 s_c^2 per direction. */
+function outputErrorCurve(ctx: CompareContext, info: LayerInfo): (k: Rank) => number {
+  const svd = ctx.svds.get(info.name)!;
+  const { x, rows } = ctx.calibration.get(info.name)!;
+  const { m, r, u, s } = svd;
+  const weight = new Float64Array(r);
+  for (let c = 0; c < r; c++) {
+    let sq = 0;
+    for (let t = 0; t < rows; t++) {
+      let dot = 0;
+      for (let i = 0; i < m; i++) dot += x[t * m + i] * u[i * r + c];
+      sq += dot * dot;
+    }
+    weight[c] = sq * s[c] * s[c];
+  }
+  const total = weight.reduce((a, b) => a + b, 0);
+  // V has orthonormal columns, so ||X (W - W_k)||_F^2 = sum_{c > k} s_c^2 ||X u_c||^2.
+  return (k) => (total === 0 ? 0 : Math.sqrt(weight.slice(k).reduce((a, b) => a + b, 0) / total));
+}
+
+const RANKS = [2, 4, 8, 16, 32, 64, 128] as const;
+
+export const COMPARE_METHODS: readonly CompareMethod[] = [
+  {
+    name: 'svd', knob: 'rank k (all layers)', values: RANKS,
+    point: (ctx, k) => {
+      const plan = uniformPlan(ctx, k);
+      return { plan, bytes: planSize(ctx.session.layers, plan).bytes, detail: describePlan(ctx, plan) };
+    },
+  },
+  {
+    name: 'energy', knob: 'tau', values: [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99],
+    point: (ctx, tau) => {
+      const plan = energyPlan(ctx.layers.map((l) => ({ name: l.name, s: ctx.svds.get(l.name)!.s, m: l.kernelShape![0], n: l.kernelShape![1] })), tau);
+      return { plan, bytes: planSize(ctx.session.layers, plan).bytes, detail: describePlan(ctx, plan) };
+    },
+  },
+  {
+    name: 'output-error', knob: 'eps', values: [0.8, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05],
+    point: (ctx, eps) => {
+      const plan: Record<string, Rank> = {};
+      for (const l of ctx.layers) {
+        const d = outputErrorRule(l.kernelShape![0], l.kernelShape![1], outputErrorCurve(ctx, l), eps);
+        if (!d.keptDense) plan[l.name] = d.rank;
+      }
+      return { plan, bytes: planSize(ctx.session.layers, plan).bytes, detail: describePlan(ctx, plan) };
+    },
+  },
+  {
+    name: 'data-aware', knob: 'rank k (all layers)', values: RANKS,
+    point: (ctx, k) => {
+      const plan = uniformPlan(ctx, k);
+      const kernels = new Map<string, { kernel: Float32Array; bias?: Float32Array }>();
+      for (const l of ctx.layers) {
+        const rank = plan[l.name];
+        const [m, n] = l.kernelShape!;
+        const { kernel, bias } = ctx.session.denseWeights(l.name);
+        const { x } = ctx.calibration.get(l.name)!;
+        const f = dataAwareFactors(kernel, [m, n], bias, x, rank);
+        kernels.set(l.name, { kernel: product(f.a, f.b, m, rank, n), bias: f.bias });
+      }
+      return { kernels, bytes: planSize(ctx.session.layers, plan).bytes, detail: describePlan(ctx, plan) };
+    },
+  },
+  {
+    name: 'svd+int8', knob: 'rank k (all layers)', values: RANKS,
+    point: (ctx, k) => quantizedSvdPoint(ctx, k, 8),
+  },
+  {
+    name: 'int8 dense', knob: '(reference)', values: [8],
+    point: (ctx) => {
+      const kernels = new Map<string, { kernel: Float32Array }>();
+      let bytes = otherBytes(ctx, new Set(ctx.layers.map((l) => l.name)));
+      for (const l of ctx.layers) {
+        const [m, n] = l.kernelShape!;
+        const q = quantizeSymmetric(ctx.session.denseWeights(l.name).kernel, m, n, 8, 'column');
+        kernels.set(l.name, { kernel: dequantize(q) });
+        bytes += quantizedBytes(m, n, 8, n) + (l.params - m * n) * 4;
+      }
+      return { kernels, bytes, detail: 'every Dense kernel int8 per output channel' };
+    },
+  },
+  {
+    name: 'alds', knob: 'budget (share of params)', values: [0.05, 0.1, 0.15, 0.25, 0.4],
+    point: (ctx, share) => aldsPoint(ctx, share),
+  },
+];
+
+function product(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
+  const out = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let c = 0; c < k; c++) {
+      const aic = a[i * k + c];
+      if (aic === 0) continue;
+      for (let j = 0; j < n; j++) out[i * n + j] += aic * b[c * n + j];
+    }
+  }
+  return out;
+}
+
+function quantizedSvdPoint(ctx: CompareContext, k: number, bits: 8 | 4): MethodPoint {
+  const plan = uniformPlan(ctx, k);
+  const kernels = new Map<string, { kernel: Float32Array }>();
+  let bytes = otherBytes(ctx, new Set(ctx.layers.map((l) => l.name)));
+  for (const l of ctx.layers) {
+    const [m, n] = l.kernelShape!;
+    const rank = plan[l.name];
+    const q = quantizeFactors(truncatedFactors(ctx.svds.get(l.name)!, rank), bits);
+    kernels.set(l.name, { kernel: product(q.a, q.b, m, rank, n) });
+    // Stored as int factors only where that is smaller than the float32 kernel it replaces.
+    bytes += Math.min(q.bytes, 4 * m * n) + (l.params - m * n) * 4;
+  }
+  return { kernels, bytes, detail: describePlan(ctx, plan) };
+}
+
+function aldsPoint(ctx: CompareContext, share: number): MethodPoint {
+  const layers = ctx.layers.map((l) => ({ name: l.name, w: ctx.session.denseWeights(l.name).kernel, m: l.kernelShape![0], n: l.kernelShape![1], hasBias: l.hasBias }));
+  const full = layers.reduce((s, l) => s + l.m * l.n + (l.hasBias ? l.n : 0), 0);
+  let result;
+  try {
+    result = aldsOptimize(layers, asParamCount(Math.floor(share * full)), { randomStarts: 1, iterations: 2, maxGroupCounts: 8 });
+  } catch (err) {
+    if (err instanceof BudgetTooSmallError) return { kernels: new Map(), bytes: NaN, detail: 'budget too small' };
+    throw err;
+  }
+  const kernels = new Map<string, { kernel: Float32Array }>();
+  result.layers.forEach((choice, i) => {
+    if (choice.rank === null) return;
+    const { w, m, n } = layers[i];
+    const rows = m / choice.groups;
+    const kernel = new Float32Array(m * n);
+    for (let g = 0; g < choice.groups; g++) {
+      const block = w.subarray(g * rows * n, (g + 1) * rows * n);
+      const k = Math.min(choice.rank, Math.min(rows, n));
+      const f = truncatedFactors(svdJacobi(block, [rows, n]), asRank(k));
+      kernel.set(product(f.a, f.b, rows, k, n), g * rows * n);
+    }
+    kernels.set(choice.name, { kernel });
+  });
+  const bytes = 4 * result.totalParams + otherBytes(ctx, new Set(ctx.layers.map((l) => l.name)));
+  return { kernels, bytes, detail: result.layers.map((c) => `${c.name}: k=${c.groups} j=${c.rank ?? 'dense'}`).join(', ') };
+}
