@@ -56,6 +56,17 @@ function describePlan(ctx: CompareContext, plan: RankPlan): string {
   return ctx.layers.map((l) => `${l.name}=${plan[l.name] ?? 'dense'}`).join(' ');
 }
 
+const curves = new WeakMap<CompareContext, Map<string, (k: Rank) => number>>();
+
+/** outputErrorCurve, computed once per layer and comparison run. */
+function cachedOutputErrorCurve(ctx: CompareContext, info: LayerInfo): (k: Rank) => number {
+  let perLayer = curves.get(ctx);
+  if (!perLayer) curves.set(ctx, (perLayer = new Map()));
+  let curve = perLayer.get(info.name);
+  if (!curve) perLayer.set(info.name, (curve = outputErrorCurve(ctx, info)));
+  return curve;
+}
+
 /** The relative output error of each rank on calibration inputs, from one pass: ||X u_c||^2 s_c^2 per direction. */
 function outputErrorCurve(ctx: CompareContext, info: LayerInfo): (k: Rank) => number {
   const svd = ctx.svds.get(info.name)!;
@@ -98,7 +109,7 @@ export const COMPARE_METHODS: readonly CompareMethod[] = [
     point: (ctx, eps) => {
       const plan: Record<string, Rank> = {};
       for (const l of ctx.layers) {
-        const d = outputErrorRule(l.kernelShape![0], l.kernelShape![1], outputErrorCurve(ctx, l), eps);
+        const d = outputErrorRule(l.kernelShape![0], l.kernelShape![1], cachedOutputErrorCurve(ctx, l), eps);
         if (!d.keptDense) plan[l.name] = d.rank;
       }
       return { plan, bytes: planSize(ctx.session.layers, plan).bytes, detail: describePlan(ctx, plan) };

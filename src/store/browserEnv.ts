@@ -40,6 +40,12 @@ export function createBrowserEnv(backend: BackendChoice, engine: SvdEngineChoice
     async loadManifest(): Promise<BundledModel[]> {
       return parseManifest(await (await fetchSameOrigin('models/manifest.json')).json());
     },
+    async loadCalibrationSample() {
+      return decodeMnistSample(await (await fetchSameOrigin('data/mnist-calib.bin')).arrayBuffer());
+    },
+    saveText(name: string, text: string) {
+      triggerDownload(name, new Blob([text], { type: 'text/csv' }));
+    },
     async loadTestSample() {
       return decodeMnistSample(await (await fetchSameOrigin('data/mnist-test.bin')).arrayBuffer());
     },

@@ -4,6 +4,7 @@ import { createSessionSlice } from './sessionSlice';
 import { createEvalSlice } from './evalSlice';
 import { createSweepSlice } from './sweepSlice';
 import { createExportSlice } from './exportSlice';
+import { createCompareSlice } from './compareSlice';
 import type { LabEnv } from './env';
 import type { LabState } from './types';
 
@@ -19,6 +20,7 @@ export function createLabStore(env: LabEnv): StoreApi<LabState> & { dispose(): P
     ...createEvalSlice(rt)(set, get),
     ...createSweepSlice(rt)(set, get),
     ...createExportSlice(rt)(set, get),
+    ...createCompareSlice(rt)(set, get),
   }));
   return Object.assign(store, {
     /** Stops running work, waits for it to unwind, then frees the session's tensors. */
@@ -26,6 +28,7 @@ export function createLabStore(env: LabEnv): StoreApi<LabState> & { dispose(): P
       rt.load?.abort();
       rt.sweep?.abort();
       rt.evaluation?.abort();
+      rt.comparison?.abort();
       await Promise.allSettled([rt.evalLoop, rt.sweepRun]);
       rt.session?.dispose();
       rt.session = null;

@@ -32,6 +32,10 @@ export interface LabEnv {
   backend: BackendInfo;
   loadManifest(): Promise<BundledModel[]>;
   loadTestSample(): Promise<MnistSample>;
+  /** The 1,000 calibration images (from the training set) that data-aware methods fit to. */
+  loadCalibrationSample(): Promise<MnistSample>;
+  /** Hands a text file to the user (browser: a download). */
+  saveText(name: string, text: string): void;
   /** Model files for `source`; `bundled` carries the manifest entry resolved by the store. */
   loadArtifacts(source: ModelSource, bundled: BundledModel | undefined, signal: AbortSignal): Promise<{ artifacts: ModelArtifacts; name: string }>;
   svd: SvdFn;

@@ -20,12 +20,13 @@ export interface Runtime {
   evalLoop: Promise<void> | null;
   sweep: AbortController | null;
   sweepRun: Promise<void> | null;
+  comparison: AbortController | null;
 }
 
 /** A runtime with no session and nothing running. */
 export function createRuntime(env: LabEnv): Runtime {
   return {
     env, session: null, sample: null, results: new Map(),
-    load: null, evaluation: null, evalLoop: null, sweep: null, sweepRun: null,
+    load: null, evaluation: null, evalLoop: null, sweep: null, sweepRun: null, comparison: null,
   };
 }

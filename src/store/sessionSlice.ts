@@ -78,6 +78,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
       // is aborted; its loops notice the new session and stop or restart.
       rt.sweep?.abort();
       rt.evaluation?.abort();
+      rt.comparison?.abort();
       const layers = session.layers;
       const spectra: Record<string, Float64Array> = {};
       for (const l of layers) {
@@ -97,6 +98,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
         current: null,
         history: [],
         sweep: null,
+        compare: null,
         lastDownload: null,
         loadProgress: null,
         error: rankError,

@@ -4,6 +4,7 @@ import type { BundledModel } from '../model/manifest';
 import type { LayerInfo } from '../model/labModel';
 import type { EvalResult } from '../model/evaluate';
 import type { PlanSize, RankPlan } from '../model/plan';
+import type { CompareRow } from '../model/compare';
 import type { BackendInfo, ModelSource } from './env';
 import type { Runtime } from './runtime';
 
@@ -89,7 +90,16 @@ export interface ExportSlice {
 }
 
 /** The whole store. */
-export type LabState = SessionSlice & EvalSlice & SweepSlice & ExportSlice;
+/** The method comparison (issue 4): every method's curve of accuracy vs bytes on the open model. */
+export interface CompareSlice {
+  compare: { status: 'running' | 'done' | 'cancelled' | 'failed'; done: number; total: number; label: string; rows: CompareRow[] } | null;
+  startCompare(): Promise<void>;
+  cancelCompare(): void;
+  /** Downloads the comparison rows as CSV. */
+  exportCompareCsv(): void;
+}
+
+export type LabState = SessionSlice & EvalSlice & SweepSlice & ExportSlice & CompareSlice;
 
 /** A slice creator with access to the shared runtime. */
 export type LabSlice<T> = (rt: Runtime) => StateCreator<LabState, [], [], T>;

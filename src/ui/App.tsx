@@ -9,6 +9,7 @@ import { ModelPicker } from './ModelPicker';
 import { RankChart } from './RankChart';
 import { SizeChart } from './SizeChart';
 import { SpectrumChart } from './SpectrumChart';
+import { CompareChart } from './CompareChart';
 import { LAB_ACTIONS, actionForKey } from './actions';
 import { LabStoreContext, useLab } from './useLab';
 
@@ -52,6 +53,7 @@ export function App() {
             <RankChart />
             <SizeChart />
             <SpectrumChart />
+            <CompareChart />
           </div>
         </main>
       )}

@@ -145,6 +145,14 @@ describe('the lab in Chromium', () => {
     await expect.poll(() => pointsIn(page, 'rank-chart'), { timeout: 120_000 }).toBeGreaterThan(60);
     await page.getByTestId('start-sweep').waitFor({ state: 'visible', timeout: 120_000 });
 
+    // The method comparison runs with progress, draws every method, and exports CSV.
+    await page.getByTestId('start-compare').click();
+    await expect.poll(() => pointsIn(page, 'compare-chart'), { timeout: 180_000, interval: 500 }).toBeGreaterThan(30);
+    expect(await page.locator('[data-testid="compare-chart"] .recharts-legend-item').count()).toBe(7);
+    const csv = page.waitForEvent('download');
+    await page.getByTestId('export-csv').click();
+    expect((await csv).suggestedFilename()).toBe('mlp-64-methods.csv');
+
     // 200 slider moves in the real page, then the backend holds exactly the tensors it held before.
     const liveTensors = () => page.evaluate(() => (window as unknown as { __liveTensors(): number }).__liveTensors());
     const idle = () => page.evaluate(() => (window as unknown as { __lab: { getState(): { whenIdle(): Promise<void> } } }).__lab.getState().whenIdle());

@@ -10,15 +10,21 @@ import type { LabEnv } from '../../src/store/env';
  * The store's environment for Node tests: bundled files from public/, the
  * inline SVD, and downloads captured in `downloads` instead of saved.
  */
-export function createNodeLabEnv(): LabEnv & { downloads: ExportedModel[] } {
+export function createNodeLabEnv(): LabEnv & { downloads: ExportedModel[]; texts: Array<{ name: string; text: string }> } {
   const downloads: ExportedModel[] = [];
+  const texts: Array<{ name: string; text: string }> = [];
   return {
     backend: { name: 'node', reason: 'test', adapter: null, svd: 'CPU Jacobi (float64)', svdReason: 'Node' },
     downloads,
+    texts,
     async loadManifest() {
       return parseManifest(JSON.parse(await readFile(join(REPO_ROOT, 'public', 'models', 'manifest.json'), 'utf8')));
     },
     loadTestSample: () => readSample('test'),
+    loadCalibrationSample: () => readSample('calib'),
+    saveText(name, text) {
+      texts.push({ name, text });
+    },
     async loadArtifacts(source, bundled) {
       if (source.kind === 'files') return artifactsFromFiles(source.files);
       const path = source.kind === 'bundled' ? bundled!.path : source.url;

@@ -109,6 +109,23 @@ describe('lab store', () => {
     expect(store.getState().current!.key).toBe('fc1=dense,fc2=dense,out=dense');
   });
 
+  it('compares the methods with progress, exports CSV, and cancels', async () => {
+    const start = tf.memory().numTensors;
+    await store.getState().startCompare();
+    const c = store.getState().compare!;
+    expect(c.status).toBe('done');
+    expect(new Set(c.rows.map((r) => r.method)).size).toBe(7);
+    store.getState().exportCompareCsv();
+    expect(env.texts.at(-1)!.name).toBe('mlp-64-methods.csv');
+    expect(env.texts.at(-1)!.text.split('\n')).toHaveLength(c.rows.length + 1);
+    const run = store.getState().startCompare();
+    await new Promise((r) => setTimeout(r, 300));
+    store.getState().cancelCompare();
+    await run;
+    expect(store.getState().compare!.status).toBe('cancelled');
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
   it('downloads the plan on screen and reports the real file size', async () => {
     store.getState().setRank('fc1', 3);
     store.getState().setRank('fc2', 5);
