@@ -2,7 +2,7 @@ import { LabSession } from '../model/session';
 import { CancelledError, LabInputError, describeError } from '../model/errors';
 import { parseRankSpec } from '../model/rankSpec';
 import { planKey, planSize, type RankPlan } from '../model/plan';
-import { scheduleEvaluation } from './evalSlice';
+import { historyPoint, scheduleEvaluation } from './evalSlice';
 import type { ModelSource } from './env';
 import type { LabSlice, SessionSlice } from './types';
 
@@ -96,7 +96,8 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
         size: planSize(layers, plan),
         original,
         current: null,
-        history: [],
+        // The original model was just scored: it is the first point of the size chart.
+        history: [historyPoint(planKey(layers, {}), original.accuracy, planSize(layers, {}).bytes)],
         sweep: null,
         compare: null,
         lastDownload: null,

@@ -102,6 +102,7 @@ describe('the lab in Chromium', () => {
     const before = await waitForAccuracy(page);
     expect(before).toBe(await page.getByTestId('original-accuracy').textContent());
     const points = await pointsIn(page, 'size-chart');
+    expect(points).toBe(1); // the original model, scored at load
 
     const slider = page.getByLabel(/Rank of fc1/);
     await slider.focus();

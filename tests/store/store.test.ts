@@ -35,6 +35,7 @@ describe('lab store', () => {
     expect(s.original!.accuracy).toBeGreaterThan(0.945);
     expect(s.current!.result.agreement).toBe(1);
     expect(s.current!.result.relativeLogitError).toBe(0);
+    expect(s.history).toEqual([{ key: 'fc1=dense,fc2=dense,out=dense', accuracy: s.original!.accuracy, bytes: 4 * 55050 }]);
   });
 
   it('returns to the same tensor count after 200 slider moves', async () => {
