@@ -58,20 +58,23 @@ export async function compareMethods(session: LabSession, calibration: MnistSamp
 }
 
 /**
- * A method's accuracy at a given share of the original bytes, by linear
- * interpolation between its two nearest configurations; null when the
- * method has no configuration on both sides.
+ * The best accuracy a method reaches within a share of the original bytes:
+ * the best of its configurations at or below the share, and the linear
+ * interpolation between the two configurations around it where there are
+ * two; null when the method has no configuration that small.
  */
-export function accuracyAtShare(rows: readonly CompareRow[], method: string, share: number): number | null {
+export function accuracyWithinShare(rows: readonly CompareRow[], method: string, share: number): number | null {
   const points = rows.filter((r) => r.method === method).sort((a, b) => a.share - b.share);
-  for (let i = 1; i < points.length; i++) {
-    const [lo, hi] = [points[i - 1], points[i]];
-    if (lo.share <= share && share <= hi.share) {
-      const t = hi.share === lo.share ? 0 : (share - lo.share) / (hi.share - lo.share);
-      return lo.accuracy + t * (hi.accuracy - lo.accuracy);
+  let best: number | null = null;
+  for (const [i, p] of points.entries()) {
+    if (p.share <= share) best = Math.max(best ?? 0, p.accuracy);
+    const lo = points[i - 1];
+    if (lo && lo.share <= share && share <= p.share && p.share > lo.share) {
+      const t = (share - lo.share) / (p.share - lo.share);
+      best = Math.max(best ?? 0, lo.accuracy + t * (p.accuracy - lo.accuracy));
     }
   }
-  return null;
+  return best;
 }
 
 /** The rows as CSV (header line first). */

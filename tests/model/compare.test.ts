@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { LabSession } from '../../src/model/session';
-import { accuracyAtShare, compareCsv, compareMethods, type CompareRow } from '../../src/model/compare';
+import { accuracyWithinShare, compareCsv, compareMethods, type CompareRow } from '../../src/model/compare';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from '../../src/cli/nodeEnv';
 
 /**
@@ -61,13 +61,14 @@ describe('method comparison on mlp-64', () => {
     expect(da16.accuracy).toBeGreaterThan(svd16.accuracy);
   });
 
-  it('interpolates accuracy at a share of the bytes and writes CSV', () => {
+  it('finds the best accuracy within a share of the bytes and writes CSV', () => {
     const synthetic: CompareRow[] = [
       { method: 'x', knob: 'k', value: 1, bytes: 10, share: 0.1, accuracy: 0.5, detail: '' },
       { method: 'x', knob: 'k', value: 2, bytes: 30, share: 0.3, accuracy: 0.9, detail: 'a "b"' },
     ];
-    expect(accuracyAtShare(synthetic, 'x', 0.25)).toBeCloseTo(0.8, 12);
-    expect(accuracyAtShare(synthetic, 'x', 0.5)).toBeNull();
+    expect(accuracyWithinShare(synthetic, 'x', 0.25)).toBeCloseTo(0.8, 12);
+    expect(accuracyWithinShare(synthetic, 'x', 0.5)).toBeCloseTo(0.9, 12);
+    expect(accuracyWithinShare(synthetic, 'x', 0.05)).toBeNull();
     expect(compareCsv(synthetic).split('\n')).toEqual([
       'method,knob,value,bytes,share,accuracy,detail',
       'x,"k",1,10,0.1000,0.5000,""',
