@@ -8,12 +8,14 @@ import type { NodeBackend } from './nodeEnv';
 
 /** The help text printed for `help` and after a usage error. */
 export const USAGE = `usage:
-  npm run cli -- evaluate --model <model.json> [--ranks <spec>]... [--json] [--backend wasm|cpu] [--data <file>]
-  npm run cli -- compress --model <model.json> --ranks <spec> --out <dir> [--json] [--backend wasm|cpu]
-  npm run cli -- compare --model <model.json> [--method name,...] [--csv <file>] [--backend wasm|cpu]
+  npm run cli -- evaluate --model <model.json> [--ranks <spec>]... [--rule <rule>:<value>] [--method <method>] [--json] [--backend wasm|cpu] [--data <file>]
+  npm run cli -- compress --model <model.json> (--ranks <spec> | --rule <rule>:<value>) --out <dir> [--json] [--backend wasm|cpu]
+  npm run cli -- compare --model <model.json> [--methods name,...] [--csv <file>] [--backend wasm|cpu]
 
   <spec> is layer=rank pairs (fc1=16,fc2=16) or one number for every factorizable layer.
   evaluate takes --ranks several times to score several configurations in one run.
+  <rule> picks the ranks: energy:<tau>, output-error:<eps> (on the calibration images) or
+  alds:<share of parameters>; <method> computes the factors: svd, data-aware, svd+int8, svd+int4.
   Models are TF.js LayersModels; the bundled ones are public/models/<id>/model.json.`;
 
 /** Parsed arguments; `ranksList` holds every --ranks in order. */
@@ -22,6 +24,10 @@ export interface CliArgs {
   /** compare: which methods (default all), and where to write the CSV. */
   methods?: string[];
   csv?: string;
+  /** A rank rule and its knob, e.g. { name: 'energy', value: 0.9 }. */
+  rule?: { name: string; value: number };
+  /** The factor method for evaluate (default svd). */
+  method?: string;
   model: string;
   ranks?: string;
   sweep?: string[];
@@ -56,8 +62,15 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '--ranks': ranks.push(value); break;
       case '--out': args.out = value; break;
       case '--data': args.data = value; break;
-      case '--method': args.methods = value.split(',').filter(Boolean); break;
+      case '--methods': args.methods = value.split(',').filter(Boolean); break;
       case '--csv': args.csv = value; break;
+      case '--method': args.method = value; break;
+      case '--rule': {
+        const m = /^([a-z-]+):([0-9.]+)$/.exec(value);
+        if (!m || !Number.isFinite(Number(m[2]))) throw new LabInputError('rank', `--rule takes name:value, e.g. energy:0.9, not "${value}".`);
+        args.rule = { name: m[1], value: Number(m[2]) };
+        break;
+      }
       case '--backend':
         if (value !== 'wasm' && value !== 'cpu') throw new LabInputError('backend', `--backend must be wasm or cpu, not "${value}".`);
         args.backend = value;
@@ -67,9 +80,15 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   }
   if (!args.model) throw new LabInputError('model-json', 'Give the model with --model <path to model.json>.');
   if (command === 'compress') {
-    if (ranks.length !== 1) throw new LabInputError('rank', 'compress needs exactly one --ranks.');
+    if (args.method !== undefined && args.method !== 'svd') {
+      throw new LabInputError('rank', `compress writes plain SVD factors; score ${args.method} with evaluate or compare.`);
+    }
+    if (args.rule) {
+      if (ranks.length > 0) throw new LabInputError('rank', 'Give compress either --ranks or --rule, not both.');
+    } else if (ranks.length !== 1) throw new LabInputError('rank', 'compress needs exactly one --ranks (or a --rule).');
     if (!args.out) throw new LabInputError('rank', 'compress needs --out <folder>.');
     args.ranks = ranks[0];
+    if (args.rule) args.ranks = undefined;
   } else if (ranks.length > 0) {
     args.sweep = ranks;
   }

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { LabSession } from '../model/session';
 import { LabInputError, describeError } from '../model/errors';
-import { parseRankSpec, formatRankSpec } from '../model/rankSpec';
+import { formatRankSpec } from '../model/rankSpec';
+import { scorePoint } from '../model/compare';
+import { configureFromArgs } from './ruleMethod';
 import { planSize } from '../model/plan';
 import { parseArgs, USAGE, type CliArgs } from './args';
 import { readModelFromDisk, readSample, useNodeBackend, nodeSvd } from './nodeEnv';
@@ -22,19 +24,20 @@ async function run(args: CliArgs): Promise<void> {
   const sample = await readSample('test', args.data);
   const session = await LabSession.open(artifacts, name, sample, nodeSvd);
   try {
-    const plan = args.ranks === undefined ? {} : parseRankSpec(args.ranks, session.layers);
     if (args.command === 'compare') {
       await runCompare(session, name, args);
       return;
     }
     if (args.command === 'evaluate') {
       for (const spec of args.sweep ?? [undefined]) {
-        const p = spec === undefined ? plan : parseRankSpec(spec, session.layers);
-        const result = await session.evaluate(p);
-        console.log(formatEvalReport(name, session.layers, p, planSize(session.layers, p), result, args.json));
+        const { plan, point } = await configureFromArgs(session, args, spec);
+        const result = await scorePoint(session, point);
+        const size = planSize(session.layers, plan);
+        console.log(formatEvalReport(name, session.layers, plan, size, result, args.json, point.kernels ? point : undefined));
       }
       return;
     }
+    const { plan } = await configureFromArgs(session, args, args.ranks);
     const out = args.out!;
     const exported = await session.exportModel(plan, `${name}-lowrank`);
     await mkdir(out, { recursive: true });

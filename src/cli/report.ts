@@ -13,28 +13,31 @@ export function formatEvalReport(
   size: PlanSize,
   result: EvalResult,
   json: boolean,
+  /** A configuration scored as replacement kernels (other methods): its own bytes and description. */
+  custom?: { bytes: number; detail: string },
 ): string {
   const ranks: Record<string, number | 'dense'> = {};
   for (const l of layers.filter((x) => x.factorizable)) ranks[l.name] = effectiveRank(l, plan) ?? 'dense';
+  const bytes = custom ? custom.bytes : size.bytes;
   if (json) {
     return JSON.stringify({
-      model, ranks,
+      model, ranks: custom ? custom.detail : ranks,
       accuracy: result.accuracy,
       agreement: result.agreement,
       relativeLogitError: result.relativeLogitError,
       images: result.count,
       params: size.params,
-      bytes: size.bytes,
+      bytes,
       originalBytes: size.originalBytes,
     });
   }
-  const rankText = Object.entries(ranks).map(([n, k]) => `${n}=${k}`).join(' ');
+  const rankText = custom ? custom.detail : Object.entries(ranks).map(([n, k]) => `${n}=${k}`).join(' ');
   return [
     `${model} [${rankText}]`,
     `accuracy ${(100 * result.accuracy).toFixed(2)}%`,
     `agreement ${(100 * result.agreement).toFixed(2)}%`,
     `rel. logit error ${result.relativeLogitError.toFixed(4)}`,
-    `${size.params} params, ${size.bytes} bytes (${size.ratio.toFixed(2)}x smaller)`,
+    custom ? `${bytes} bytes (${(size.originalBytes / bytes).toFixed(2)}x smaller)` : `${size.params} params, ${size.bytes} bytes (${size.ratio.toFixed(2)}x smaller)`,
     `on ${result.count} images`,
   ].join(' | ');
 }

@@ -2,7 +2,8 @@ import { svdJacobi, type Svd } from '../core/svd';
 import type { MnistSample } from '../core/mnist';
 import { throwIfCancelled } from './errors';
 import { collectLayerInputs } from './calibration';
-import { COMPARE_METHODS, type CompareContext, type CompareMethod } from './compareMethods';
+import { COMPARE_METHODS, type CompareContext, type CompareMethod, type MethodPoint } from './compareMethods';
+import type { EvalResult } from './evaluate';
 import type { LabSession } from './session';
 
 /**
@@ -31,12 +32,20 @@ export interface CompareOptions {
   signal?: AbortSignal;
 }
 
-/** Scores every method's configurations; throws CancelledError when `signal` aborts. */
-export async function compareMethods(session: LabSession, calibration: MnistSample, options: CompareOptions = {}): Promise<CompareRow[]> {
+/**
+ * What every method needs from a model, computed once: float64 SVDs of its
+ * factorizable kernels and their inputs on the calibration images.
+ */
+export function createCompareContext(session: LabSession, calibration: MnistSample): CompareContext {
   const layers = session.layers.filter((l) => l.factorizable && l.kernelShape);
   const svds = new Map<string, Svd>();
   for (const l of layers) svds.set(l.name, svdJacobi(session.denseWeights(l.name).kernel, l.kernelShape!));
-  const ctx: CompareContext = { session, layers, svds, calibration: collectLayerInputs(session.lab, calibration) };
+  return { session, layers, svds, calibration: collectLayerInputs(session.lab, calibration) };
+}
+
+/** Scores every method's configurations; throws CancelledError when `signal` aborts. */
+export async function compareMethods(session: LabSession, calibration: MnistSample, options: CompareOptions = {}): Promise<CompareRow[]> {
+  const ctx = createCompareContext(session, calibration);
   const methods: readonly CompareMethod[] = options.methods ? COMPARE_METHODS.filter((m) => options.methods!.includes(m.name)) : COMPARE_METHODS;
   const total = methods.reduce((s, m) => s + m.values.length, 0);
   const original = session.layers.reduce((s, l) => s + 4 * l.params, 0);
@@ -47,14 +56,17 @@ export async function compareMethods(session: LabSession, calibration: MnistSamp
       options.onProgress?.(rows.length, total, `${method.name} ${value}`);
       const point = method.point(ctx, value);
       if (!Number.isFinite(point.bytes)) continue;
-      const result = point.kernels
-        ? await session.evaluateKernels(point.kernels, options.signal)
-        : await session.evaluate(point.plan ?? {}, options.signal);
+      const result = await scorePoint(session, point, options.signal);
       rows.push({ method: method.name, knob: method.knob, value, bytes: point.bytes, share: point.bytes / original, accuracy: result.accuracy, detail: point.detail });
     }
   }
   options.onProgress?.(total, total, 'done');
   return rows;
+}
+
+/** Scores one configuration: through the factor path for a plan, as replacement kernels otherwise. */
+export function scorePoint(session: LabSession, point: MethodPoint, signal?: AbortSignal): Promise<EvalResult> {
+  return point.kernels ? session.evaluateKernels(point.kernels, signal) : session.evaluate(point.plan ?? {}, signal);
 }
 
 /**

@@ -10,7 +10,7 @@ import { BudgetTooSmallError } from '../core/alds';
 import type { LabSession } from './session';
 import type { LayerInfo } from './labModel';
 import type { LayerInputs } from './calibration';
-import { planSize, type RankPlan } from './plan';
+import { effectiveRank, planSize, type RankPlan } from './plan';
 
 /**
  * The methods of the comparison (issue 4), each a curve drawn by its own
@@ -53,7 +53,7 @@ function uniformPlan(ctx: CompareContext, k: number): RankPlan {
 }
 
 function describePlan(ctx: CompareContext, plan: RankPlan): string {
-  return ctx.layers.map((l) => `${l.name}=${plan[l.name] ?? 'dense'}`).join(' ');
+  return ctx.layers.map((l) => `${l.name}=${effectiveRank(l, plan) ?? 'dense'}`).join(' ');
 }
 
 const curves = new WeakMap<CompareContext, Map<string, (k: Rank) => number>>();
@@ -89,52 +89,59 @@ function outputErrorCurve(ctx: CompareContext, info: LayerInfo): (k: Rank) => nu
 
 const RANKS = [2, 4, 8, 16, 32, 64, 128] as const;
 
+/** Rank rules that turn one knob into a plan (ALDS, which also groups channels, is a method of its own). */
+export const RANK_RULES = ['energy', 'output-error'] as const;
+export type RankRuleName = (typeof RANK_RULES)[number];
+
+/** Factor methods that compute a layer's factors at a given rank. */
+export const FACTOR_METHODS = ['svd', 'data-aware', 'svd+int8', 'svd+int4'] as const;
+export type FactorMethodName = (typeof FACTOR_METHODS)[number];
+
+/** The ranks a rule picks with knob `value` (tau for energy, eps for output-error). */
+export function rulePlan(ctx: CompareContext, rule: RankRuleName, value: number): RankPlan {
+  if (rule === 'energy') {
+    return energyPlan(ctx.layers.map((l) => ({ name: l.name, s: ctx.svds.get(l.name)!.s, m: l.kernelShape![0], n: l.kernelShape![1] })), value);
+  }
+  const plan: Record<string, Rank> = {};
+  for (const l of ctx.layers) {
+    const d = outputErrorRule(l.kernelShape![0], l.kernelShape![1], cachedOutputErrorCurve(ctx, l), value);
+    if (!d.keptDense) plan[l.name] = d.rank;
+  }
+  return plan;
+}
+
+/**
+ * A configuration with the factors of `method` at the ranks of `plan`;
+ * layers the plan leaves out, or would not shrink, stay dense.
+ */
+export function methodPoint(ctx: CompareContext, method: FactorMethodName, plan: RankPlan): MethodPoint {
+  const size = planSize(ctx.session.layers, plan);
+  if (method === 'svd') return { plan, bytes: size.bytes, detail: describePlan(ctx, plan) };
+  const kernels = new Map<string, { kernel: Float32Array; bias?: Float32Array }>();
+  let bytes: number = size.bytes;
+  ctx.session.layers.forEach((l, i) => {
+    const rank = size.layers[i].rank;
+    if (rank === null || !l.kernelShape) return;
+    const [m, n] = l.kernelShape;
+    if (method === 'data-aware') {
+      const { kernel, bias } = ctx.session.denseWeights(l.name);
+      const f = dataAwareFactors(kernel, [m, n], bias, ctx.calibration.get(l.name)!.x, rank);
+      kernels.set(l.name, { kernel: product(f.a, f.b, m, rank, n), bias: f.bias });
+      return;
+    }
+    const q = quantizeFactors(truncatedFactors(ctx.svds.get(l.name)!, rank), method === 'svd+int8' ? 8 : 4);
+    kernels.set(l.name, { kernel: product(q.a, q.b, m, rank, n) });
+    bytes += q.bytes - 4 * rank * (m + n);
+  });
+  return { kernels, bytes, detail: describePlan(ctx, plan) };
+}
+
 export const COMPARE_METHODS: readonly CompareMethod[] = [
-  {
-    name: 'svd', knob: 'rank k (all layers)', values: RANKS,
-    point: (ctx, k) => {
-      const plan = uniformPlan(ctx, k);
-      return { plan, bytes: planSize(ctx.session.layers, plan).bytes, detail: describePlan(ctx, plan) };
-    },
-  },
-  {
-    name: 'energy', knob: 'tau', values: [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99],
-    point: (ctx, tau) => {
-      const plan = energyPlan(ctx.layers.map((l) => ({ name: l.name, s: ctx.svds.get(l.name)!.s, m: l.kernelShape![0], n: l.kernelShape![1] })), tau);
-      return { plan, bytes: planSize(ctx.session.layers, plan).bytes, detail: describePlan(ctx, plan) };
-    },
-  },
-  {
-    name: 'output-error', knob: 'eps', values: [0.8, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05],
-    point: (ctx, eps) => {
-      const plan: Record<string, Rank> = {};
-      for (const l of ctx.layers) {
-        const d = outputErrorRule(l.kernelShape![0], l.kernelShape![1], cachedOutputErrorCurve(ctx, l), eps);
-        if (!d.keptDense) plan[l.name] = d.rank;
-      }
-      return { plan, bytes: planSize(ctx.session.layers, plan).bytes, detail: describePlan(ctx, plan) };
-    },
-  },
-  {
-    name: 'data-aware', knob: 'rank k (all layers)', values: RANKS,
-    point: (ctx, k) => {
-      const plan = uniformPlan(ctx, k);
-      const kernels = new Map<string, { kernel: Float32Array; bias?: Float32Array }>();
-      for (const l of ctx.layers) {
-        const rank = plan[l.name];
-        const [m, n] = l.kernelShape!;
-        const { kernel, bias } = ctx.session.denseWeights(l.name);
-        const { x } = ctx.calibration.get(l.name)!;
-        const f = dataAwareFactors(kernel, [m, n], bias, x, rank);
-        kernels.set(l.name, { kernel: product(f.a, f.b, m, rank, n), bias: f.bias });
-      }
-      return { kernels, bytes: planSize(ctx.session.layers, plan).bytes, detail: describePlan(ctx, plan) };
-    },
-  },
-  {
-    name: 'svd+int8', knob: 'rank k (all layers)', values: RANKS,
-    point: (ctx, k) => quantizedSvdPoint(ctx, k, 8),
-  },
+  { name: 'svd', knob: 'rank k (all layers)', values: RANKS, point: (ctx, k) => methodPoint(ctx, 'svd', uniformPlan(ctx, k)) },
+  { name: 'energy', knob: 'tau', values: [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99], point: (ctx, tau) => methodPoint(ctx, 'svd', rulePlan(ctx, 'energy', tau)) },
+  { name: 'output-error', knob: 'eps', values: [0.8, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05], point: (ctx, eps) => methodPoint(ctx, 'svd', rulePlan(ctx, 'output-error', eps)) },
+  { name: 'data-aware', knob: 'rank k (all layers)', values: RANKS, point: (ctx, k) => methodPoint(ctx, 'data-aware', uniformPlan(ctx, k)) },
+  { name: 'svd+int8', knob: 'rank k (all layers)', values: RANKS, point: (ctx, k) => methodPoint(ctx, 'svd+int8', uniformPlan(ctx, k)) },
   {
     name: 'int8 dense', knob: '(reference)', values: [8],
     point: (ctx) => {
@@ -149,10 +156,7 @@ export const COMPARE_METHODS: readonly CompareMethod[] = [
       return { kernels, bytes, detail: 'every Dense kernel int8 per output channel' };
     },
   },
-  {
-    name: 'alds', knob: 'budget (share of params)', values: [0.05, 0.1, 0.15, 0.25, 0.4],
-    point: (ctx, share) => aldsPoint(ctx, share),
-  },
+  { name: 'alds', knob: 'budget (share of params)', values: [0.05, 0.1, 0.15, 0.25, 0.4], point: (ctx, share) => aldsPoint(ctx, share) },
 ];
 
 function product(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
@@ -167,22 +171,8 @@ function product(a: Float32Array, b: Float32Array, m: number, k: number, n: numb
   return out;
 }
 
-function quantizedSvdPoint(ctx: CompareContext, k: number, bits: 8 | 4): MethodPoint {
-  const plan = uniformPlan(ctx, k);
-  const kernels = new Map<string, { kernel: Float32Array }>();
-  let bytes = otherBytes(ctx, new Set(ctx.layers.map((l) => l.name)));
-  for (const l of ctx.layers) {
-    const [m, n] = l.kernelShape!;
-    const rank = plan[l.name];
-    const q = quantizeFactors(truncatedFactors(ctx.svds.get(l.name)!, rank), bits);
-    kernels.set(l.name, { kernel: product(q.a, q.b, m, rank, n) });
-    // Stored as int factors only where that is smaller than the float32 kernel it replaces.
-    bytes += Math.min(q.bytes, 4 * m * n) + (l.params - m * n) * 4;
-  }
-  return { kernels, bytes, detail: describePlan(ctx, plan) };
-}
-
-function aldsPoint(ctx: CompareContext, share: number): MethodPoint {
+/** ALDS under a parameter budget of `share` of the factorizable layers' parameters, as replacement kernels. */
+export function aldsPoint(ctx: CompareContext, share: number): MethodPoint {
   const layers = ctx.layers.map((l) => ({ name: l.name, w: ctx.session.denseWeights(l.name).kernel, m: l.kernelShape![0], n: l.kernelShape![1], hasBias: l.hasBias }));
   const full = layers.reduce((s, l) => s + l.m * l.n + (l.hasBias ? l.n : 0), 0);
   let result;

@@ -38,6 +38,17 @@ describe('bundled models', () => {
     expect(measured.accuracy).toBeCloseTo(entry.testAccuracy, 4);
   });
 
+  it('picks ranks by rule and factors by method', async () => {
+    const run1 = await run('npx', ['tsx', 'src/cli/main.ts', 'evaluate', '--model', join(REPO_ROOT, 'public', 'models', 'mlp-64', 'model.json'), '--json', '--rule', 'energy:0.9'], { cwd: REPO_ROOT });
+    const energy = JSON.parse(run1.stdout.trim().split('\n').find((l) => l.startsWith('{'))!);
+    expect(energy.ranks).toEqual({ fc1: 45, fc2: 17, out: 8 }); // the 90% energy ranks of the bundled kernels
+    const [svd16] = await evaluate('mlp-64', 'fc1=16,fc2=16');
+    const run2 = await run('npx', ['tsx', 'src/cli/main.ts', 'evaluate', '--model', join(REPO_ROOT, 'public', 'models', 'mlp-64', 'model.json'), '--json', '--method', 'data-aware', '--ranks', 'fc1=16,fc2=16'], { cwd: REPO_ROOT });
+    const dataAware = JSON.parse(run2.stdout.trim().split('\n').find((l) => l.startsWith('{'))!);
+    expect(dataAware.bytes).toBe(svd16.bytes);
+    expect(dataAware.accuracy).toBeGreaterThan(svd16.accuracy);
+  });
+
   it('refuses a rank out of range with a message and a non-zero exit', async () => {
     const err = await evaluate('mlp-64', 'fc1=65').then(() => null, (e: { code: number; stderr: string }) => e);
     expect(err?.code).toBe(1);
