@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { svdJacobi, type Svd } from '../core/svd';
 import { randomizedSvd } from '../core/randomizedSvd';
-import { asRank } from '../core/units';
 import { LabSession } from '../model/session';
 import { thinMatrixWithSpectrum } from '../../tests/core/thinSpectrum';
 import { BENCH_SHAPES, type BenchShape, type GpuBenchRow } from './gpuBench/run';
@@ -10,7 +9,7 @@ import { benchSpectrum, svdAccuracy } from './gpuBench/accuracy';
 import { build } from 'vite';
 import { startDevHarness, startHarness } from './chromium';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from './nodeEnv';
-import { median, quantile, table } from './benchTable';
+import { median, quantile, table, timeSession } from './benchTable';
 
 /**
  * `npm run bench`: prints tables, asserts nothing. (1) The SVD in every
@@ -94,16 +93,7 @@ async function nodeInteraction(): Promise<Interaction> {
   const { artifacts, name } = await readModelFromDisk(join(REPO_ROOT, 'public', 'models', 'mlp-64', 'model.json'));
   const session = await LabSession.open(artifacts, name, await readSample('test'), nodeSvd);
   try {
-    await session.evaluate({ fc1: asRank(2) });
-    const times: number[] = [];
-    for (let i = 0; i < 30; i++) {
-      const t = performance.now();
-      await session.evaluate({ fc1: asRank(1 + ((i * 17) % 59)), fc2: asRank(1 + ((i * 5) % 31)) });
-      times.push(performance.now() - t);
-    }
-    const t = performance.now();
-    for (let k = 1; k <= 64; k++) await session.evaluate({ fc1: asRank(k) });
-    return { where: 'Node, TF.js wasm', p50: quantile(times, 0.5), p95: quantile(times, 0.95), sweepMs: performance.now() - t, ranks: 64 };
+    return { where: 'Node, TF.js wasm', ...(await timeSession(session, 30)), ranks: 64 };
   } finally {
     session.dispose();
   }

@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { asRank } from '../core/units';
 import { LabSession } from '../model/session';
 import { webgpuSvd } from '../model/svdEngine';
 import { BENCH_SHAPES, runGpuBench } from './gpuBench/run';
-import { quantile, table } from './benchTable';
+import { table, timeSession } from './benchTable';
 import { readModelFromDisk, readSample } from './nodeEnv';
 
 /**
@@ -38,15 +37,7 @@ const sample = await readSample('test', join(repo, 'public', 'data', 'mnist-test
 let t = performance.now();
 const session = await LabSession.open(artifacts, name, sample, webgpuSvd);
 const openMs = performance.now() - t;
-const times: number[] = [];
-for (let i = 0; i < 50; i++) {
-  t = performance.now();
-  await session.evaluate({ fc1: asRank(1 + ((i * 17) % 59)), fc2: asRank(1 + ((i * 5) % 31)) });
-  times.push(performance.now() - t);
-}
-t = performance.now();
-for (let k = 1; k <= 64; k++) await session.evaluate({ fc1: asRank(k) });
-const sweepMs = performance.now() - t;
+const timing = await timeSession(session, 50);
 session.dispose();
 console.log(table(['model', 'open (GPU SVD of 3 layers + reference) ms', 'rank change p50 ms', 'p95 ms', 'sweep (64 ranks) ms'],
-  [['mlp-64', openMs.toFixed(1), quantile(times, 0.5).toFixed(2), quantile(times, 0.95).toFixed(2), sweepMs.toFixed(0)]]));
+  [['mlp-64', openMs.toFixed(1), timing.p50.toFixed(2), timing.p95.toFixed(2), timing.sweepMs.toFixed(0)]]));

@@ -1,7 +1,7 @@
 import { svdJacobi, type Svd } from '../core/svd';
 import { asRank, asParamCount, type Rank } from '../core/units';
 import { energyPlan, outputErrorRule } from '../core/rankRules';
-import { truncatedFactors } from '../core/factors';
+import { reconstruct, truncatedFactors } from '../core/factors';
 import { dataAwareFactors } from '../core/dataAware';
 import { quantizeFactors } from '../core/quantizeFactors';
 import { dequantize, quantizeSymmetric, quantizedBytes } from '../core/quantize';
@@ -159,16 +159,9 @@ export const COMPARE_METHODS: readonly CompareMethod[] = [
   { name: 'alds', knob: 'budget (share of params)', values: [0.05, 0.1, 0.15, 0.25, 0.4], point: (ctx, share) => aldsPoint(ctx, share) },
 ];
 
+/** The dense m x n kernel that rank-k factors stand for, in float32 as the evaluator takes it. */
 function product(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
-  const out = new Float32Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let c = 0; c < k; c++) {
-      const aic = a[i * k + c];
-      if (aic === 0) continue;
-      for (let j = 0; j < n; j++) out[i * n + j] += aic * b[c * n + j];
-    }
-  }
-  return out;
+  return Float32Array.from(reconstruct(a, b, m, k, n));
 }
 
 /** ALDS under a parameter budget of `share` of the factorizable layers' parameters, as replacement kernels. */
