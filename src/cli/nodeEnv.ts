@@ -4,11 +4,9 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { decodeMnistSample, type MnistSample } from '../core/mnist';
-import { svdJacobi } from '../core/svd';
-import { randomizedSvd } from '../core/randomizedSvd';
 import { readModelArtifacts } from '../model/artifacts';
 import { LabInputError } from '../model/errors';
-import type { SvdFn } from '../model/factors';
+import { inlineSvd, type SvdFn } from '../model/factors';
 
 /**
  * What the headless lab needs from Node: a TF.js backend (wasm by default -
@@ -61,4 +59,4 @@ export async function readModelFromDisk(path: string): Promise<{ artifacts: tf.i
 }
 
 /** The SVD for Node: the float64 CPU Jacobi (or the randomized top-k), inline. */
-export const nodeSvd: SvdFn = async (data, shape, _signal, topK) => (topK === undefined ? svdJacobi(data, shape) : randomizedSvd(data, shape, topK));
+export const nodeSvd: SvdFn = inlineSvd;

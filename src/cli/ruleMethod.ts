@@ -25,7 +25,7 @@ export async function configureFromArgs(session: LabSession, args: CliArgs, rank
     const plan = ranks === undefined ? {} : parseRankSpec(ranks, session.layers);
     return { plan, point: { plan, bytes: 0, detail: '' } };
   }
-  const ctx = createCompareContext(session, await readSample('calib'));
+  const ctx = await createCompareContext(session, await readSample('calib'));
   if (rule?.name === 'alds') {
     if (method !== 'svd') throw new LabInputError('rank', 'ALDS computes its own grouped SVD factors; drop --method.');
     return { plan: {}, point: aldsPoint(ctx, rule.value) };

@@ -1,6 +1,8 @@
-import { svdJacobi, type Svd } from '../core/svd';
+import type { Svd } from '../core/svd';
 import type { MnistSample } from '../core/mnist';
 import { throwIfCancelled } from './errors';
+import { yieldToEventLoop } from './evaluate';
+import { inlineSvd, type SvdFn } from './factors';
 import { collectLayerInputs } from './calibration';
 import { COMPARE_METHODS, type CompareContext, type CompareMethod, type MethodPoint } from './compareMethods';
 import type { EvalResult } from './evaluate';
@@ -30,28 +32,39 @@ export interface CompareOptions {
   methods?: readonly string[];
   onProgress?: (done: number, total: number, label: string) => void;
   signal?: AbortSignal;
+  /** Where the full SVDs run (the browser's worker keeps the page responsive); inline by default. */
+  svd?: SvdFn;
 }
 
 /**
  * What every method needs from a model, computed once: float64 SVDs of its
  * factorizable kernels and their inputs on the calibration images.
  */
-export function createCompareContext(session: LabSession, calibration: MnistSample): CompareContext {
+export async function createCompareContext(session: LabSession, calibration: MnistSample, svd: SvdFn = inlineSvd, signal?: AbortSignal): Promise<CompareContext> {
   const layers = session.layers.filter((l) => l.factorizable && l.kernelShape);
   const svds = new Map<string, Svd>();
-  for (const l of layers) svds.set(l.name, svdJacobi(session.denseWeights(l.name).kernel, l.kernelShape!));
+  for (const l of layers) {
+    throwIfCancelled(signal);
+    const [m, n] = l.kernelShape!;
+    // Kernels the lab decomposes by top-k get the same top-k here (see DecompositionPolicy).
+    const topK = l.rankLimit < Math.min(m, n) ? l.rankLimit : undefined;
+    svds.set(l.name, await svd(Float32Array.from(session.denseWeights(l.name).kernel), [m, n], signal, topK));
+  }
   return { session, layers, svds, calibration: collectLayerInputs(session.lab, calibration) };
 }
 
+
 /** Scores every method's configurations; throws CancelledError when `signal` aborts. */
 export async function compareMethods(session: LabSession, calibration: MnistSample, options: CompareOptions = {}): Promise<CompareRow[]> {
-  const ctx = createCompareContext(session, calibration);
+  const ctx = await createCompareContext(session, calibration, options.svd, options.signal);
   const methods: readonly CompareMethod[] = options.methods ? COMPARE_METHODS.filter((m) => options.methods!.includes(m.name)) : COMPARE_METHODS;
   const total = methods.reduce((s, m) => s + m.values.length, 0);
   const original = session.layers.reduce((s, l) => s + 4 * l.params, 0);
   const rows: CompareRow[] = [];
   for (const method of methods) {
     for (const value of method.values) {
+      // Let the page paint progress and take a Cancel click between configurations.
+      await yieldToEventLoop();
       throwIfCancelled(options.signal);
       options.onProgress?.(rows.length, total, `${method.name} ${value}`);
       const point = method.point(ctx, value);

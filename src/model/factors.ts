@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Svd } from '../core/svd';
+import { svdJacobi, type Svd } from '../core/svd';
+import { randomizedSvd } from '../core/randomizedSvd';
 import { truncatedFactors } from '../core/factors';
 import { asRank } from '../core/units';
 import { throwIfCancelled } from './errors';
@@ -18,6 +19,9 @@ import type { LabModel } from './labModel';
  * runs it in a worker or on the GPU, Node inline.
  */
 export type SvdFn = (data: Float32Array, shape: [number, number], signal?: AbortSignal, topK?: number) => Promise<Svd>;
+
+/** The float64 SVD inline (full Jacobi, or the randomized top-k): Node's engine, and the default where no worker is given. */
+export const inlineSvd: SvdFn = async (data, shape, _signal, topK) => (topK === undefined ? svdJacobi(data, shape) : randomizedSvd(data, shape, topK));
 
 /** Cached factors of one Dense kernel; the tensors are owned by the FactorCache. */
 export interface LayerFactors {

@@ -27,6 +27,7 @@ export const createCompareSlice = (rt: Runtime) => (set: Set, get: Get): Compare
       const calibration = await rt.env.loadCalibrationSample();
       const rows = await compareMethods(session, calibration, {
         signal: controller.signal,
+        svd: rt.env.svd,
         onProgress: (done, total, label) => {
           const now = Date.now();
           if (now - last < 200 && done < total) return;
