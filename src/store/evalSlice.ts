@@ -1,7 +1,10 @@
 import { asRank } from '../core/units';
 import { CancelledError, describeError } from '../model/errors';
-import { planKey, planSize } from '../model/plan';
-import type { Runtime } from './runtime';
+import { planSize } from '../model/plan';
+import { methodPoint, rulePlan } from '../model/compareMethods';
+import { scorePoint } from '../model/compare';
+import { methodContext, type Runtime } from './runtime';
+import { selectPlanKey } from './selectors';
 import type { EvalSlice, HistoryPoint, LabState } from './types';
 
 /**
@@ -34,16 +37,18 @@ export function scheduleEvaluation(rt: Runtime, set: Set, get: Get): void {
 }
 
 /**
- * Evaluates until the plan on screen has its result. The loop clears
- * rt.evalLoop in the same synchronous step as its last check of the plan, so
- * a slider move can never land between "finished" and "cleared" unnoticed.
+ * Evaluates until the configuration on screen has its result.
+ * evaluateUntilCurrent clears rt.evalLoop in the same synchronous step as
+ * its last check of the plan (not in a later finally), so a slider move can
+ * never land between "finished" and "cleared" and be left unevaluated.
  */
 async function runEvalLoop(rt: Runtime, set: Set, get: Get): Promise<void> {
   await Promise.resolve(); // lets scheduleEvaluation store this promise before the loop can finish
   try {
     await evaluateUntilCurrent(rt, set, get);
-  } finally {
+  } catch (err) {
     rt.evalLoop = null;
+    throw err;
   }
 }
 
@@ -51,19 +56,30 @@ async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get): Promise<vo
   for (;;) {
     const session = rt.session;
     if (!session) {
+      rt.evalLoop = null;
       set({ evaluating: false });
       return;
     }
-    const { plan, layers } = get();
-    const key = planKey(layers, plan);
+    const { plan, layers, method } = get();
+    const key = selectPlanKey(get());
     let result = rt.results.get(key);
+    let bytes: number = planSize(layers, plan).bytes;
+    // Quantized factors store fewer bytes than the float plan: their size was recorded with the result.
+    if (result && method !== 'svd') bytes = get().history.find((h) => h.key === key)?.bytes ?? bytes;
     if (!result) {
       const controller = new AbortController();
       rt.evaluation = controller;
       try {
-        result = await session.evaluate(plan, controller.signal);
+        if (method === 'svd') {
+          result = await session.evaluate(plan, controller.signal);
+        } else {
+          const point = methodPoint(await methodContext(rt), method, plan);
+          bytes = point.bytes;
+          result = await scorePoint(session, point, controller.signal);
+        }
       } catch (err) {
         if (err instanceof CancelledError) continue;
+        rt.evalLoop = null;
         set({ evaluating: false, error: `Evaluation failed: ${describeError(err)}` });
         return;
       } finally {
@@ -71,11 +87,11 @@ async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get): Promise<vo
       }
       if (rt.session !== session) continue;
       rt.results.set(key, result);
-      appendHistory(set, get, [historyPoint(key, result.accuracy, planSize(layers, plan).bytes)]);
+      appendHistory(set, get, [historyPoint(key, result.accuracy, bytes)]);
     }
-    const now = get();
-    if (rt.session === session && planKey(now.layers, now.plan) === key) {
-      set({ current: { key, result }, evaluating: false });
+    if (rt.session === session && selectPlanKey(get()) === key) {
+      rt.evalLoop = null;
+      set({ current: { key, result, bytes }, evaluating: false });
       return;
     }
   }
@@ -86,6 +102,7 @@ export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice 
   plan: {},
   selectedLayer: null,
   size: null,
+  method: 'svd',
   current: null,
   original: null,
   evaluating: false,
@@ -99,6 +116,22 @@ export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice 
     const plan = { ...get().plan, [layer]: rank };
     set({ plan, size: planSize(get().layers, plan), selectedLayer: layer });
     scheduleEvaluation(rt, set, get);
+  },
+
+  setMethod(method) {
+    if (get().method === method) return;
+    set({ method });
+    scheduleEvaluation(rt, set, get);
+  },
+
+  async applyRule(rule, value) {
+    try {
+      const plan = rulePlan(await methodContext(rt), rule, value);
+      set({ plan, size: planSize(get().layers, plan) });
+      scheduleEvaluation(rt, set, get);
+    } catch (err) {
+      set({ error: `The ${rule} rule could not be applied: ${describeError(err)}` });
+    }
   },
 
   selectLayer(layer) {

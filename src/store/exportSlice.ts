@@ -20,6 +20,10 @@ export const createExportSlice = (rt: Runtime) => (set: Set, get: Get): ExportSl
   async download() {
     const session = rt.session;
     if (!session || get().exporting) return;
+    if (get().method !== 'svd') {
+      set({ error: `The download writes plain SVD factors; set the method to SVD to download (the ${get().method} factors are scored, not exported, in this version).` });
+      return;
+    }
     const { plan, layers, modelName } = get();
     const baseName = `${modelName ?? 'model'}-lowrank`;
     set({ exporting: true });

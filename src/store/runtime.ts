@@ -2,6 +2,17 @@ import type { MnistSample } from '../core/mnist';
 import type { LabSession } from '../model/session';
 import type { EvalResult } from '../model/evaluate';
 import type { LabEnv } from './env';
+import type { CompareContext } from '../model/compareMethods';
+import { createCompareContext } from '../model/compare';
+
+/** The open session's method context, created once (calibration images, SVDs through the env's engine). */
+export function methodContext(rt: Runtime): Promise<CompareContext> {
+  const session = rt.session;
+  if (!session) return Promise.reject(new Error('no model is open'));
+  rt.methodContext ??= rt.env.loadCalibrationSample().then((calib) => createCompareContext(session, calib, rt.env.svd));
+  rt.methodContext.catch(() => { rt.methodContext = null; });
+  return rt.methodContext;
+}
 
 /**
  * The store's non-serialisable half: the open LabSession (it owns tensors),
@@ -21,12 +32,14 @@ export interface Runtime {
   sweep: AbortController | null;
   sweepRun: Promise<void> | null;
   comparison: AbortController | null;
+  /** SVDs and calibration inputs of the open session for rules and factor methods, made on first use. */
+  methodContext: Promise<CompareContext> | null;
 }
 
 /** A runtime with no session and nothing running. */
 export function createRuntime(env: LabEnv): Runtime {
   return {
     env, session: null, sample: null, results: new Map(),
-    load: null, evaluation: null, evalLoop: null, sweep: null, sweepRun: null, comparison: null,
+    load: null, evaluation: null, evalLoop: null, sweep: null, sweepRun: null, comparison: null, methodContext: null,
   };
 }

@@ -8,8 +8,9 @@ import type { LabState } from './types';
  */
 
 /** Key of the ranks on screen; results are shown only when their key equals it. */
-export function selectPlanKey(state: Pick<LabState, 'layers' | 'plan'>): string {
-  return planKey(state.layers, state.plan);
+export function selectPlanKey(state: Pick<LabState, 'layers' | 'plan' | 'method'>): string {
+  const key = planKey(state.layers, state.plan);
+  return state.method === 'svd' ? key : `${state.method}|${key}`;
 }
 
 /** The selected layer's singular values and what its current rank drops, for the spectrum view. */

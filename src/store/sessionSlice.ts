@@ -95,6 +95,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
         selectedLayer: layers.find((l) => l.factorizable)?.name ?? null,
         size: planSize(layers, plan),
         original,
+        method: 'svd',
         current: null,
         // The original model was just scored: it is the first point of the size chart.
         history: [historyPoint(planKey(layers, {}), original.accuracy, planSize(layers, {}).bytes)],
@@ -106,6 +107,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
       });
       rt.session?.dispose();
       rt.session = session;
+      rt.methodContext = null;
       rt.results = new Map([[planKey(layers, {}), original]]);
       session = null;
       scheduleEvaluation(rt, set, get);

@@ -5,6 +5,7 @@ import type { LayerInfo } from '../model/labModel';
 import type { EvalResult } from '../model/evaluate';
 import type { PlanSize, RankPlan } from '../model/plan';
 import type { CompareRow } from '../model/compare';
+import type { FactorMethodName, RankRuleName } from '../model/compareMethods';
 import type { BackendInfo, ModelSource } from './env';
 import type { Runtime } from './runtime';
 
@@ -53,12 +54,17 @@ export interface EvalSlice {
   plan: RankPlan;
   selectedLayer: string | null;
   size: PlanSize | null;
-  /** Result for the plan `key`; the UI shows it only while `key` equals the plan on screen. */
-  current: { key: string; result: EvalResult } | null;
+  /** How factors are computed at the chosen ranks (issue 4's factor methods); svd by default. */
+  method: FactorMethodName;
+  /** Result for the configuration `key` (method and ranks); shown only while `key` is the one on screen. */
+  current: { key: string; result: EvalResult; bytes: number } | null;
   original: EvalResult | null;
   evaluating: boolean;
   history: HistoryPoint[];
   setRank(layer: string, k: number): void;
+  setMethod(method: FactorMethodName): void;
+  /** Sets every layer's rank by a rule (energy tau, output-error eps on the calibration images). */
+  applyRule(rule: RankRuleName, value: number): Promise<void>;
   selectLayer(layer: string): void;
   /** Resolves when no evaluation is running or queued; for tests and the CLI-like flows. */
   whenIdle(): Promise<void>;

@@ -5,6 +5,7 @@ import { ErrorBanner } from './ErrorBanner';
 import { LayerTable } from './LayerTable';
 import { LoadProgress } from './LoadProgress';
 import { MetricsPanel } from './MetricsPanel';
+import { MethodPanel } from './MethodPanel';
 import { ModelPicker } from './ModelPicker';
 import { RankChart } from './RankChart';
 import { SizeChart } from './SizeChart';
@@ -47,6 +48,7 @@ export function App() {
           <div className="left">
             <h2>{modelName}: layers</h2>
             <LayerTable />
+            <MethodPanel />
             <MetricsPanel />
           </div>
           <div className="right">

@@ -13,6 +13,7 @@ export function MetricsPanel() {
     current: st.current, original: st.original, evaluating: st.evaluating,
     key: selectPlanKey(st), exporting: st.exporting, lastDownload: st.lastDownload,
     ready: st.phase === 'ready' || st.phase === 'loading',
+    method: st.method,
   })));
   const download = useLab((st) => st.download);
   const result = s.current && s.current.key === s.key ? s.current.result : null;
@@ -26,7 +27,10 @@ export function MetricsPanel() {
         <div><dt>Relative logit error</dt><dd data-testid="logit-error">{show((r) => r.relativeLogitError.toFixed(4))}</dd></div>
       </dl>
       <p className="note">{result ? `on ${result.count.toLocaleString('en-US')} MNIST test images` : 'evaluating…'}</p>
-      <button type="button" onClick={() => void download()} disabled={!s.ready || s.exporting} data-testid="download">
+      {s.method !== 'svd' && result && (
+        <p className="note" data-testid="method-bytes">{s.method} stores {formatBytes(s.current!.bytes)}; the download writes plain SVD factors, so set the method to SVD to download.</p>
+      )}
+      <button type="button" onClick={() => void download()} disabled={!s.ready || s.exporting || s.method !== 'svd'} data-testid="download">
         {s.exporting ? 'Preparing…' : 'Download compressed model'}
       </button>
       {s.lastDownload && (

@@ -146,6 +146,14 @@ describe('the lab in Chromium', () => {
     await expect.poll(() => pointsIn(page, 'rank-chart'), { timeout: 120_000 }).toBeGreaterThan(60);
     await page.getByTestId('start-sweep').waitFor({ state: 'visible', timeout: 120_000 });
 
+    // A factor method and a rank rule chosen in the page change what is scored.
+    await page.getByTestId('method-select').selectOption('data-aware');
+    await expect.poll(() => page.getByTestId('method-bytes').count(), { timeout: 60_000 }).toBe(1);
+    await page.getByTestId('method-select').selectOption('svd');
+    await page.getByTestId('rule-value').fill('0.9');
+    await page.getByTestId('apply-rule').click();
+    await expect.poll(() => page.getByTestId('rank-fc1').textContent(), { timeout: 60_000 }).toBe('45');
+
     // The method comparison runs with progress, draws every method, and exports CSV.
     await page.getByTestId('start-compare').click();
     await expect.poll(() => pointsIn(page, 'compare-chart'), { timeout: 180_000, interval: 500 }).toBeGreaterThan(30);

@@ -110,6 +110,31 @@ describe('lab store', () => {
     expect(store.getState().current!.key).toBe('fc1=dense,fc2=dense,out=dense');
   });
 
+  it('scores the chosen factor method and sets ranks by rule', async () => {
+    store.getState().setMethod('svd');
+    store.getState().setRank('fc1', 16);
+    store.getState().setRank('fc2', 16);
+    await store.getState().whenIdle();
+    const svd = store.getState().current!;
+    store.getState().setMethod('data-aware');
+    expect(store.getState().current!.key).not.toBe(selectPlanKey(store.getState()));
+    await store.getState().whenIdle();
+    const dataAware = store.getState().current!;
+    expect(dataAware.key).toBe('data-aware|fc1=16,fc2=16,out=dense');
+    expect(dataAware.bytes).toBe(svd.bytes);
+    expect(dataAware.result.accuracy).toBeGreaterThan(svd.result.accuracy);
+    store.getState().setMethod('svd+int8');
+    await store.getState().whenIdle();
+    expect(store.getState().current!.bytes).toBeLessThan(svd.bytes / 3);
+    await store.getState().download();
+    expect(store.getState().error).toMatch(/set the method to SVD to download/);
+    store.getState().setMethod('svd');
+    await store.getState().applyRule('energy', 0.9);
+    await store.getState().whenIdle();
+    expect(store.getState().plan).toEqual({ fc1: 45, fc2: 17, out: 8 });
+    expect(store.getState().current!.key).toBe('fc1=45,fc2=17,out=8');
+  });
+
   it('compares the methods with progress, exports CSV, and cancels', async () => {
     const start = tf.memory().numTensors;
     await store.getState().startCompare();
@@ -130,6 +155,7 @@ describe('lab store', () => {
   it('downloads the plan on screen and reports the real file size', async () => {
     store.getState().setRank('fc1', 3);
     store.getState().setRank('fc2', 5);
+    store.getState().setRank('out', 10); // full rank: the head stays one Dense layer
     await store.getState().download();
     const file = env.downloads.at(-1)!;
     expect(store.getState().lastDownload!.bytes).toBe(new TextEncoder().encode(file.modelJson).length + file.weights.byteLength);
