@@ -57,7 +57,7 @@ export async function createCompareContext(session: LabSession, calibration: Mni
 /** Scores every method's configurations; throws CancelledError when `signal` aborts. */
 export async function compareMethods(session: LabSession, calibration: MnistSample, options: CompareOptions = {}): Promise<CompareRow[]> {
   const ctx = await createCompareContext(session, calibration, options.svd, options.signal);
-  const methods: readonly CompareMethod[] = options.methods ? COMPARE_METHODS.filter((m) => options.methods!.includes(m.name)) : COMPARE_METHODS;
+  const methods: readonly CompareMethod[] = options.methods ? COMPARE_METHODS.filter((m) => options.methods!.includes(m.name)) : COMPARE_METHODS.filter((m) => !m.optIn);
   const total = methods.reduce((s, m) => s + m.values.length, 0);
   const original = session.layers.reduce((s, l) => s + 4 * l.params, 0);
   const rows: CompareRow[] = [];

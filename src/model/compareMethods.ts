@@ -6,6 +6,7 @@ import { dataAwareFactors } from '../core/dataAware';
 import { quantizeFactors } from '../core/quantizeFactors';
 import { dequantize, quantizeSymmetric, quantizedBytes } from '../core/quantize';
 import { aldsOptimize } from '../core/aldsOptimize';
+import { robustLowRankFactors } from '../core/robustLowRank';
 import { BudgetTooSmallError } from '../core/alds';
 import type { LabSession } from './session';
 import type { LayerInfo } from './labModel';
@@ -41,6 +42,8 @@ export interface CompareMethod {
   knob: string;
   values: readonly number[];
   point(ctx: CompareContext, value: number): MethodPoint;
+  /** Slow methods run only when asked for by name (each l_p step is a full SVD per layer). */
+  optIn?: boolean;
 }
 
 /** Float32 bytes of the layers a method leaves untouched. */
@@ -94,7 +97,10 @@ export const RANK_RULES = ['energy', 'output-error'] as const;
 export type RankRuleName = (typeof RANK_RULES)[number];
 
 /** Factor methods that compute a layer's factors at a given rank. */
-export const FACTOR_METHODS = ['svd', 'data-aware', 'svd+int8', 'svd+int4'] as const;
+export const FACTOR_METHODS = ['svd', 'data-aware', 'svd+int8', 'svd+int4', 'lp'] as const;
+
+/** Robust l_p factors: p = 1 (rows of W as points, sum of distances), IRLS steps per layer. */
+const LP = { p: 1, iterations: 10 } as const;
 export type FactorMethodName = (typeof FACTOR_METHODS)[number];
 
 /** The ranks a rule picks with knob `value` (tau for energy, eps for output-error). */
@@ -123,6 +129,11 @@ export function methodPoint(ctx: CompareContext, method: FactorMethodName, plan:
     const rank = size.layers[i].rank;
     if (rank === null || !l.kernelShape) return;
     const [m, n] = l.kernelShape;
+    if (method === 'lp') {
+      const f = robustLowRankFactors(ctx.session.denseWeights(l.name).kernel, [m, n], rank, LP);
+      kernels.set(l.name, { kernel: product(f.a, f.b, m, rank, n) });
+      return;
+    }
     if (method === 'data-aware') {
       const { kernel, bias } = ctx.session.denseWeights(l.name);
       const f = dataAwareFactors(kernel, [m, n], bias, ctx.calibration.get(l.name)!.x, rank);
@@ -156,6 +167,7 @@ export const COMPARE_METHODS: readonly CompareMethod[] = [
       return { kernels, bytes, detail: 'every Dense kernel int8 per output channel' };
     },
   },
+  { name: 'lp', knob: 'rank k (all layers), p = 1', values: [4, 8, 16, 32], point: (ctx, k) => methodPoint(ctx, 'lp', uniformPlan(ctx, k)), optIn: true },
   { name: 'alds', knob: 'budget (share of params)', values: [0.05, 0.1, 0.15, 0.25, 0.4], point: (ctx, share) => aldsPoint(ctx, share) },
 ];
 

@@ -9,7 +9,11 @@ const METHOD_HINTS: Record<FactorMethodName, string> = {
   'data-aware': 'best rank-k fit of the layer outputs on 1,000 calibration images',
   'svd+int8': 'SVD factors stored as int8 per channel, singular values float',
   'svd+int4': 'SVD factors stored as int4 per channel, singular values float',
+  lp: 'robust l_1 subspace of the kernel rows by IRLS (slow: a full SVD per step)',
 };
+
+/** The methods offered while dragging; l_p runs a full SVD per IRLS step, so it is left to the CLI. */
+const INTERACTIVE_METHODS = FACTOR_METHODS.filter((m) => m !== 'lp');
 const RULE_DEFAULTS: Record<RankRuleName, { label: string; value: number; step: number }> = {
   energy: { label: 'energy kept tau', value: 0.9, step: 0.01 },
   'output-error': { label: 'relative output error eps', value: 0.2, step: 0.01 },
@@ -29,7 +33,7 @@ export function MethodPanel() {
       <label>
         Factor method{' '}
         <select value={s.method} onChange={(e) => s.setMethod(e.target.value as FactorMethodName)} disabled={!s.ready} data-testid="method-select">
-          {FACTOR_METHODS.map((m) => <option key={m} value={m}>{m}</option>)}
+          {INTERACTIVE_METHODS.map((m) => <option key={m} value={m}>{m}</option>)}
         </select>
       </label>
       <p className="note">{METHOD_HINTS[s.method]}</p>

@@ -61,6 +61,14 @@ describe('method comparison on mlp-64', () => {
     expect(da16.accuracy).toBeGreaterThan(svd16.accuracy);
   });
 
+  it('runs the opt-in l_p method only when named, at the same sizes as SVD', async () => {
+    expect(of('lp')).toEqual([]);
+    const lp = await compareMethods(session, await readSample('calib'), { methods: ['lp'] });
+    expect(lp.map((r) => r.value)).toEqual([4, 8, 16, 32]);
+    expect(lp.find((r) => r.value === 16)!.bytes).toBe(of('svd').find((r) => r.value === 16)!.bytes);
+    for (const r of lp) expect(r.accuracy).toBeGreaterThan(0.3);
+  });
+
   it('finds the best accuracy within a share of the bytes and writes CSV', () => {
     const synthetic: CompareRow[] = [
       { method: 'x', knob: 'k', value: 1, bytes: 10, share: 0.1, accuracy: 0.5, detail: '' },
