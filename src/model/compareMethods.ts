@@ -9,6 +9,7 @@ import { aldsOptimize } from '../core/aldsOptimize';
 import { robustLowRankFactors } from '../core/robustLowRank';
 import { BudgetTooSmallError } from '../core/alds';
 import type { LabSession } from './session';
+import type { ExportFactors } from './exportModel';
 import type { LayerInfo } from './labModel';
 import type { LayerInputs } from './calibration';
 import { effectiveRank, planSize, type RankPlan } from './plan';
@@ -32,6 +33,8 @@ export interface CompareContext {
 export interface MethodPoint {
   plan?: RankPlan;
   kernels?: Map<string, { kernel: Float32Array; bias?: Float32Array }>;
+  /** Float factors per layer where the method has exportable ones (data-aware, l_p), for the download. */
+  factors?: Map<string, ExportFactors>;
   bytes: number;
   detail: string;
 }
@@ -124,6 +127,7 @@ export function methodPoint(ctx: CompareContext, method: FactorMethodName, plan:
   const size = planSize(ctx.session.layers, plan);
   if (method === 'svd') return { plan, bytes: size.bytes, detail: describePlan(ctx, plan) };
   const kernels = new Map<string, { kernel: Float32Array; bias?: Float32Array }>();
+  const factors = new Map<string, ExportFactors>();
   let bytes: number = size.bytes;
   ctx.session.layers.forEach((l, i) => {
     const rank = size.layers[i].rank;
@@ -132,19 +136,21 @@ export function methodPoint(ctx: CompareContext, method: FactorMethodName, plan:
     if (method === 'lp') {
       const f = robustLowRankFactors(ctx.session.denseWeights(l.name).kernel, [m, n], rank, LP);
       kernels.set(l.name, { kernel: product(f.a, f.b, m, rank, n) });
+      factors.set(l.name, { a: f.a, b: f.b });
       return;
     }
     if (method === 'data-aware') {
       const { kernel, bias } = ctx.session.denseWeights(l.name);
       const f = dataAwareFactors(kernel, [m, n], bias, ctx.calibration.get(l.name)!.x, rank);
       kernels.set(l.name, { kernel: product(f.a, f.b, m, rank, n), bias: f.bias });
+      factors.set(l.name, { a: f.a, b: f.b, bias: f.bias });
       return;
     }
     const q = quantizeFactors(truncatedFactors(ctx.svds.get(l.name)!, rank), method === 'svd+int8' ? 8 : 4);
     kernels.set(l.name, { kernel: product(q.a, q.b, m, rank, n) });
     bytes += q.bytes - 4 * rank * (m + n);
   });
-  return { kernels, bytes, detail: describePlan(ctx, plan) };
+  return { kernels, factors: method === 'data-aware' || method === 'lp' ? factors : undefined, bytes, detail: describePlan(ctx, plan) };
 }
 
 export const COMPARE_METHODS: readonly CompareMethod[] = [

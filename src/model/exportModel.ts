@@ -11,6 +11,16 @@ import { effectiveRank, type RankPlan } from './plan';
  * `tf.loadLayersModel` reads the result; no custom classes are involved.
  */
 
+/**
+ * Factors of a method other than plain SVD for one layer (A m x k, B k x n,
+ * row-major, k the plan's rank), with the bias it replaces, if any.
+ */
+export interface ExportFactors {
+  a: Float32Array;
+  b: Float32Array;
+  bias?: Float32Array;
+}
+
 /** The two files of a download: model.json text and the single weight shard it names. */
 export interface ExportedModel {
   modelJson: string;
@@ -35,7 +45,8 @@ function layerFromConfig(className: string, config: tf.serialization.ConfigDict)
 
 /**
  * Builds the compressed Sequential model, serializes it, and disposes it.
- * `baseName` names the shard file. Reads weights from `lab` and `factors`
+ * `baseName` names the shard file; `factorOverrides` supplies another
+ * method's factors (and bias) for some layers instead of the SVD slices. Reads weights from `lab` and `factors`
  * without changing them.
  */
 export async function exportCompressedModel(
@@ -43,6 +54,7 @@ export async function exportCompressedModel(
   factors: FactorCache,
   plan: RankPlan,
   baseName: string,
+  factorOverrides?: ReadonlyMap<string, ExportFactors>,
 ): Promise<ExportedModel> {
   const seq = tf.sequential({ name: `${lab.model.name}_lowrank` });
   const pending: Array<[tf.layers.Layer, tf.Tensor[]]> = [];
@@ -60,8 +72,12 @@ export async function exportCompressedModel(
         continue;
       }
       const config = layerConfig(layer);
-      const [a, b] = factors.slice(info.name, k);
+      const given = factorOverrides?.get(info.name);
+      const [m, n] = info.kernelShape!;
+      const [a, b] = given ? [tf.tensor2d(given.a, [m, k]), tf.tensor2d(given.b, [k, n])] : factors.slice(info.name, k);
       owned.push(a, b);
+      const bias = given?.bias ? tf.tensor1d(given.bias) : layer.getWeights()[1];
+      if (given?.bias) owned.push(bias);
       const first = tf.layers.dense({ units: k, activation: 'linear', useBias: false, name: `${info.name}_u`, ...inputSpec });
       const second = tf.layers.dense({
         units: info.kernelShape![1],
@@ -72,7 +88,7 @@ export async function exportCompressedModel(
       seq.add(first);
       seq.add(second);
       pending.push([first, [a]]);
-      pending.push([second, info.hasBias ? [b, layer.getWeights()[1]] : [b]]);
+      pending.push([second, info.hasBias ? [b, bias] : [b]]);
     }
     for (const [layer, weights] of pending) layer.setWeights(weights);
 

@@ -3,7 +3,7 @@ import type { MnistSample } from '../core/mnist';
 import { DEFAULT_DECOMPOSITION, loadLabModel, type DecompositionPolicy, type LabModel, type LayerInfo } from './labModel';
 import { decomposeModel, type FactorCache, type SvdFn } from './factors';
 import { EvalData, type EvalResult } from './evaluate';
-import { exportCompressedModel, type ExportedModel } from './exportModel';
+import { exportCompressedModel, type ExportFactors, type ExportedModel } from './exportModel';
 import type { RankPlan } from './plan';
 import type { KernelOverride } from './forward';
 
@@ -111,8 +111,8 @@ export class LabSession {
   }
 
   /** The compressed model as the two files of a standard TF.js LayersModel. */
-  exportModel(plan: RankPlan, baseName: string): Promise<ExportedModel> {
-    return exportCompressedModel(this.lab, this.factors, plan, baseName);
+  exportModel(plan: RankPlan, baseName: string, factorOverrides?: ReadonlyMap<string, ExportFactors>): Promise<ExportedModel> {
+    return exportCompressedModel(this.lab, this.factors, plan, baseName, factorOverrides);
   }
 
   /** Tensors alive on the backend right now; for leak checks in tests and the debug hook. */

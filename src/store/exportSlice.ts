@@ -1,6 +1,7 @@
 import { describeError } from '../model/errors';
 import { planKey } from '../model/plan';
-import type { Runtime } from './runtime';
+import { methodPoint } from '../model/compareMethods';
+import { methodContext, type Runtime } from './runtime';
 import type { ExportSlice, LabState } from './types';
 
 /**
@@ -20,17 +21,19 @@ export const createExportSlice = (rt: Runtime) => (set: Set, get: Get): ExportSl
   async download() {
     const session = rt.session;
     if (!session || get().exporting) return;
-    if (get().method !== 'svd') {
-      set({ error: `The download writes plain SVD factors; set the method to SVD to download (the ${get().method} factors are scored, not exported, in this version).` });
+    const method = get().method;
+    if (method === 'svd+int8' || method === 'svd+int4') {
+      set({ error: `Quantized factors are scored but not written: TF.js's weight format has one uint8 scale per tensor, not the per-channel ${method.slice(4)} the lab evaluates. Choose SVD or data-aware to download.` });
       return;
     }
     const { plan, layers, modelName } = get();
     const baseName = `${modelName ?? 'model'}-lowrank`;
     set({ exporting: true });
     try {
-      const exported = await session.exportModel(plan, baseName);
+      const factors = method === 'svd' ? undefined : methodPoint(await methodContext(rt), method, plan).factors;
+      const exported = await session.exportModel(plan, baseName, factors);
       rt.env.saveDownload(exported, baseName);
-      set({ lastDownload: { key: planKey(layers, plan), bytes: exported.totalBytes, fileName: `${baseName}.json` } });
+      set({ lastDownload: { key: method === 'svd' ? planKey(layers, plan) : `${method}|${planKey(layers, plan)}`, bytes: exported.totalBytes, fileName: `${baseName}.json` } });
     } catch (err) {
       set({ error: `Download failed: ${describeError(err)}` });
     } finally {

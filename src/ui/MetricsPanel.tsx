@@ -28,9 +28,12 @@ export function MetricsPanel() {
       </dl>
       <p className="note">{result ? `on ${result.count.toLocaleString('en-US')} MNIST test images` : 'evaluating…'}</p>
       {s.method !== 'svd' && result && (
-        <p className="note" data-testid="method-bytes">{s.method} stores {formatBytes(s.current!.bytes)}; the download writes plain SVD factors, so set the method to SVD to download.</p>
+        <p className="note" data-testid="method-bytes">
+          {s.method} stores {formatBytes(s.current!.bytes)}
+          {s.method.startsWith('svd+int') ? '; quantized factors are scored, not downloaded (TF.js stores one uint8 scale per tensor).' : '; the download writes these factors.'}
+        </p>
       )}
-      <button type="button" onClick={() => void download()} disabled={!s.ready || s.exporting || s.method !== 'svd'} data-testid="download">
+      <button type="button" onClick={() => void download()} disabled={!s.ready || s.exporting || s.method.startsWith('svd+int')} data-testid="download">
         {s.exporting ? 'Preparing…' : 'Download compressed model'}
       </button>
       {s.lastDownload && (
