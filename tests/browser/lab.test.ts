@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { Page, Request } from 'playwright-core';
-import { REPO_ROOT, readModelFromDisk, readSample } from '../../src/cli/nodeEnv';
+import { REPO_ROOT, readModelFromDisk } from '../../src/cli/nodeEnv';
+import { stockAccuracy } from '../helpers/stockAccuracy';
 import { loadLabModel } from '../../src/model/labModel';
 import { svdJacobi } from '../../src/core/svd';
 import { downloadDir, serveDir, startHarness, type Harness } from './harness';
@@ -52,19 +53,11 @@ async function pointsIn(page: Page, testId: string): Promise<number> {
   return Number(await page.getByTestId(testId).getAttribute('data-points'));
 }
 
-/** Stock TF.js accuracy of a downloaded model over the bundled test set. */
-async function stockAccuracy(dir: string, jsonName: string): Promise<number> {
+/** Stock TF.js accuracy of a downloaded model, loaded over http as a user would. */
+async function stockAccuracyOf(dir: string, jsonName: string): Promise<number> {
   const { url, server } = await serveDir(dir);
   try {
-    const model = await tf.loadLayersModel(`${url}/${jsonName}`);
-    const sample = await readSample('test');
-    const correct = tf.tidy(() => {
-      const x = tf.div(tf.tensor2d(sample.pixels, [sample.count, 784], 'float32'), 255);
-      const pred = tf.argMax(model.predict(x) as tf.Tensor2D, -1);
-      return tf.sum(tf.cast(tf.equal(pred, tf.tensor1d(sample.labels, 'int32')), 'int32')).dataSync()[0];
-    });
-    model.dispose();
-    return correct / sample.count;
+    return await stockAccuracy(await tf.loadLayersModel(`${url}/${jsonName}`));
   } finally {
     server.close();
   }
@@ -131,7 +124,7 @@ describe('the lab in Chromium', () => {
     const sizeText = await page.getByTestId('download-size').textContent();
     expect(sizeText).toMatch(/\d[\d,]* bytes/);
 
-    const stock = await stockAccuracy(dir, jsonName);
+    const stock = await stockAccuracyOf(dir, jsonName);
     // Same predictions up to float rounding between WebGPU and the Node cpu backend: within 3 of 10,000 images.
     expect(Math.abs(100 * stock - parseFloat(shown))).toBeLessThanOrEqual(0.03 + 0.005);
     await page.close();

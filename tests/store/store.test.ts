@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { createLabStore } from '../../src/store/createLabStore';
-import { REPO_ROOT, readSample, useNodeBackend } from '../../src/cli/nodeEnv';
+import { REPO_ROOT, useNodeBackend } from '../../src/cli/nodeEnv';
+import { stockAccuracy } from '../helpers/stockAccuracy';
 import { selectPlanKey } from '../../src/store/selectors';
 import { createNodeLabEnv, modelFiles } from '../helpers/nodeLabEnv';
 
@@ -136,15 +137,8 @@ describe('lab store', () => {
     await store.getState().download();
     const file = env.downloads.at(-1)!;
     const json = JSON.parse(file.modelJson);
-    const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: file.weights }));
-    const sample = await readSample('test');
-    const stockAccuracy = tf.tidy(() => {
-      const x = tf.div(tf.tensor2d(sample.pixels, [sample.count, 784], 'float32'), 255);
-      const pred = tf.argMax(model.predict(x) as tf.Tensor, -1);
-      return tf.mean(tf.cast(tf.equal(pred, tf.tensor1d(sample.labels, 'int32')), 'float32')).dataSync()[0];
-    });
-    model.dispose();
-    expect(stockAccuracy).toBeCloseTo(dataAware.result.accuracy, 3);
+    const stock = await stockAccuracy(await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: file.weights })));
+    expect(stock).toBeCloseTo(dataAware.result.accuracy, 3);
     store.getState().setMethod('svd');
     await store.getState().applyRule('energy', 0.9);
     await store.getState().whenIdle();
