@@ -15,7 +15,8 @@ export const USAGE = `usage:
   <spec> is layer=rank pairs (fc1=16,fc2=16) or one number for every factorizable layer.
   evaluate takes --ranks several times to score several configurations in one run.
   <rule> picks the ranks: energy:<tau>, output-error:<eps> (on the calibration images) or
-  alds:<share of parameters>; <method> computes the factors: svd, data-aware, svd+int8, svd+int4, lp.
+  alds:<share of parameters>, or target:<accuracy> (the smallest energy-rule model reaching that
+  accuracy on the calibration images); <method> computes the factors: svd, data-aware, svd+int8, svd+int4, lp.
   compare runs every method but lp unless --methods names them (lp: an IRLS step is a full SVD).
   Models are TF.js LayersModels; the bundled ones are public/models/<id>/model.json.`;
 

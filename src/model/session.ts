@@ -102,6 +102,25 @@ export class LabSession {
     }
   }
 
+  /**
+   * A scorer of plans on another sample (the calibration images, for rules
+   * that target an accuracy without looking at the test set). The caller
+   * disposes it; it holds that sample's tensors and reference logits.
+   */
+  async scorerOn(sample: MnistSample): Promise<{ accuracy(plan: RankPlan): Promise<number>; dispose(): void }> {
+    const data = new EvalData(sample, this.lab.inputShape);
+    try {
+      await data.computeReference(this.lab, this.factors);
+    } catch (err) {
+      data.dispose();
+      throw err;
+    }
+    return {
+      accuracy: async (plan) => (await data.evaluate(this.lab, this.factors, plan)).accuracy,
+      dispose: () => data.dispose(),
+    };
+  }
+
   /** A Dense layer's kernel (row-major m x n) and bias as plain arrays. */
   denseWeights(layer: string): { kernel: Float32Array; bias: Float32Array | null } {
     const info = this.lab.layers.find((l) => l.name === layer);

@@ -49,6 +49,18 @@ describe('bundled models', () => {
     expect(dataAware.accuracy).toBeGreaterThan(svd16.accuracy);
   });
 
+  it('finds the smallest energy-rule model reaching a target accuracy on the calibration images', async () => {
+    const path = join(REPO_ROOT, 'public', 'models', 'mlp-64', 'model.json');
+    const { stdout, stderr } = await run('npx', ['tsx', 'src/cli/main.ts', 'evaluate', '--model', path, '--json', '--rule', 'target:0.93'], { cwd: REPO_ROOT });
+    const result = JSON.parse(stdout.trim().split('\n').find((l) => l.startsWith('{'))!);
+    const calib = Number(/gives ([\d.]+)% on the calibration images/.exec(stderr)![1]) / 100;
+    expect(calib).toBeGreaterThanOrEqual(0.93);
+    expect(stderr).not.toMatch(/target not reached/);
+    // Smaller than the original, and the held-out test accuracy lands near the calibration target.
+    expect(result.bytes).toBeLessThan(result.originalBytes);
+    expect(Math.abs(result.accuracy - 0.93)).toBeLessThan(0.02);
+  });
+
   it('refuses a rank out of range with a message and a non-zero exit', async () => {
     const err = await evaluate('mlp-64', 'fc1=65').then(() => null, (e: { code: number; stderr: string }) => e);
     expect(err?.code).toBe(1);
