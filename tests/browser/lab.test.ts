@@ -139,13 +139,31 @@ describe('the lab in Chromium', () => {
     await expect.poll(() => pointsIn(page, 'rank-chart'), { timeout: 120_000 }).toBeGreaterThan(60);
     await page.getByTestId('start-sweep').waitFor({ state: 'visible', timeout: 120_000 });
 
-    // A factor method and a rank rule chosen in the page change what is scored.
-    await page.getByTestId('method-select').selectOption('data-aware');
-    await expect.poll(() => page.getByTestId('method-bytes').count(), { timeout: 60_000 }).toBe(1);
+    // Every factor method offered in the page is scored at the ranks on screen and adds its point to the size chart.
+    await page.getByLabel(/Rank of fc1/).focus();
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 15; i++) await page.keyboard.press('ArrowRight'); // fc1 = 16
+    const methods = await page.getByTestId('method-select').locator('option').allTextContents();
+    expect(methods).toEqual(['svd', 'data-aware', 'svd+int8', 'svd+int4']);
+    const accuracyBy: Record<string, string> = { svd: await waitForAccuracy(page) };
+    for (const method of methods.slice(1)) {
+      const before = await pointsIn(page, 'size-chart');
+      await page.getByTestId('method-select').selectOption(method);
+      await expect.poll(() => page.getByTestId('method-bytes').textContent(), { timeout: 60_000 }).toContain(`${method} stores`);
+      accuracyBy[method] = await waitForAccuracy(page);
+      await expect.poll(() => pointsIn(page, 'size-chart')).toBe(before + 1);
+    }
+    expect(parseFloat(accuracyBy['data-aware'])).toBeGreaterThan(parseFloat(accuracyBy.svd));
     await page.getByTestId('method-select').selectOption('svd');
+
+    // Both rank rules set the sliders.
     await page.getByTestId('rule-value').fill('0.9');
     await page.getByTestId('apply-rule').click();
     await expect.poll(() => page.getByTestId('rank-fc1').textContent(), { timeout: 60_000 }).toBe('45');
+    await page.getByTestId('rule-select').selectOption('output-error');
+    await page.getByTestId('rule-value').fill('0.3');
+    await page.getByTestId('apply-rule').click();
+    await expect.poll(() => page.getByTestId('rank-fc1').textContent(), { timeout: 60_000 }).toBe('14');
 
     // The method comparison runs with progress, draws every method, and exports CSV.
     await page.getByTestId('start-compare').click();
