@@ -133,24 +133,56 @@ export function methodPoint(ctx: CompareContext, method: FactorMethodName, plan:
     const rank = size.layers[i].rank;
     if (rank === null || !l.kernelShape) return;
     const [m, n] = l.kernelShape;
-    if (method === 'lp') {
-      const f = robustLowRankFactors(ctx.session.denseWeights(l.name).kernel, [m, n], rank, LP);
-      kernels.set(l.name, { kernel: product(f.a, f.b, m, rank, n) });
-      factors.set(l.name, { a: f.a, b: f.b });
-      return;
-    }
-    if (method === 'data-aware') {
-      const { kernel, bias } = ctx.session.denseWeights(l.name);
-      const f = dataAwareFactors(kernel, [m, n], bias, ctx.calibration.get(l.name)!.x, rank);
-      kernels.set(l.name, { kernel: product(f.a, f.b, m, rank, n), bias: f.bias });
-      factors.set(l.name, { a: f.a, b: f.b, bias: f.bias });
-      return;
-    }
-    const q = quantizeFactors(truncatedFactors(ctx.svds.get(l.name)!, rank), method === 'svd+int8' ? 8 : 4);
-    kernels.set(l.name, { kernel: product(q.a, q.b, m, rank, n) });
-    bytes += q.bytes - 4 * rank * (m + n);
+    const layer = cachedLayerFactors(ctx, method, l, rank);
+    kernels.set(l.name, { kernel: layer.kernel, bias: layer.bias });
+    factors.set(l.name, { a: layer.a, b: layer.b, bias: layer.bias });
+    bytes += layer.bytes - 4 * rank * (m + n);
   });
   return { kernels, factors: method === 'data-aware' || method === 'lp' ? factors : undefined, bytes, detail: describePlan(ctx, plan) };
+}
+
+/** One layer's factors under a method at one rank, with the dense kernel they stand for and their stored bytes. */
+interface LayerFactors extends ExportFactors {
+  kernel: Float32Array;
+  bytes: number;
+}
+
+const layerCache = new WeakMap<CompareContext, Map<string, LayerFactors>>();
+const MAX_CACHED_LAYERS = 48;
+
+/**
+ * A layer's factors for (method, rank), computed once per context: a slider
+ * move changes one layer, so only that layer's factors are recomputed (a
+ * data-aware or l_p layer costs a full SVD or more).
+ */
+function cachedLayerFactors(ctx: CompareContext, method: Exclude<FactorMethodName, 'svd'>, l: LayerInfo, rank: Rank): LayerFactors {
+  let cache = layerCache.get(ctx);
+  if (!cache) layerCache.set(ctx, (cache = new Map()));
+  const key = `${method}:${l.name}:${rank}`;
+  let entry = cache.get(key);
+  if (!entry) {
+    entry = layerFactors(ctx, method, l, rank);
+    cache.set(key, entry);
+    // Each entry holds an m x n kernel (1.6 MB for mlp-512's fc1): keep the most recent few.
+    if (cache.size > MAX_CACHED_LAYERS) cache.delete(cache.keys().next().value!);
+  }
+  return entry;
+}
+
+function layerFactors(ctx: CompareContext, method: Exclude<FactorMethodName, 'svd'>, l: LayerInfo, rank: Rank): LayerFactors {
+  const [m, n] = l.kernelShape!;
+  const floatBytes = 4 * rank * (m + n);
+  if (method === 'lp') {
+    const f = robustLowRankFactors(ctx.session.denseWeights(l.name).kernel, [m, n], rank, LP);
+    return { a: f.a, b: f.b, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
+  }
+  if (method === 'data-aware') {
+    const { kernel, bias } = ctx.session.denseWeights(l.name);
+    const f = dataAwareFactors(kernel, [m, n], bias, ctx.calibration.get(l.name)!.x, rank);
+    return { a: f.a, b: f.b, bias: f.bias, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
+  }
+  const q = quantizeFactors(truncatedFactors(ctx.svds.get(l.name)!, rank), method === 'svd+int8' ? 8 : 4);
+  return { a: q.a, b: q.b, kernel: product(q.a, q.b, m, rank, n), bytes: q.bytes };
 }
 
 export const COMPARE_METHODS: readonly CompareMethod[] = [
