@@ -9,7 +9,7 @@ import { benchSpectrum, svdAccuracy } from './gpuBench/accuracy';
 import { build } from 'vite';
 import { startDevHarness, startHarness } from './chromium';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from './nodeEnv';
-import { median, quantile, table, timeSession } from './benchTable';
+import { median, quantile, table, timeSession, type SessionTiming } from './benchTable';
 
 /**
  * `npm run bench`: prints tables, asserts nothing. (1) The SVD in every
@@ -86,14 +86,14 @@ function gpuRowsTable(rows: GpuBenchRow[]): string {
     rows.map((r) => [r.shape, r.medianMs.toFixed(1), String(r.runs), String(r.sweeps), fmt(r.reconstruction), fmt(r.orthogonality), fmt(r.singularValues)]));
 }
 
-interface Interaction { where: string; p50: number; p95: number; sweepMs: number; ranks: number }
+type Interaction = SessionTiming & { where: string };
 
 async function nodeInteraction(): Promise<Interaction> {
   await useNodeBackend('wasm');
   const { artifacts, name } = await readModelFromDisk(join(REPO_ROOT, 'public', 'models', 'mlp-64', 'model.json'));
   const session = await LabSession.open(artifacts, name, await readSample('test'), nodeSvd);
   try {
-    return { where: 'Node, TF.js wasm', ...(await timeSession(session, 30)), ranks: 64 };
+    return { where: 'Node, TF.js wasm', ...(await timeSession(session, 30)) };
   } finally {
     session.dispose();
   }
@@ -140,7 +140,7 @@ async function browserParts(): Promise<{ gpu: string; interactions: Interaction[
           await store.getState().startSweep('fc2');
           return { times, sweepMs: performance.now() - t };
         }, backend === 'webgpu' ? 8 : 30);
-        interactions.push({ where: `Chromium (built app), TF.js ${backend}`, p50: quantile(result.times, 0.5), p95: quantile(result.times, 0.95), sweepMs: result.sweepMs, ranks: 64 });
+        interactions.push({ where: `Chromium (built app), TF.js ${backend}`, p50: quantile(result.times, 0.5), p95: quantile(result.times, 0.95), sweepMs: result.sweepMs });
         await lab.close();
       }
     } finally {

@@ -1,5 +1,5 @@
 import { describeError } from '../model/errors';
-import { planKey } from '../model/plan';
+import { selectPlanKey } from './selectors';
 import { methodPoint } from '../model/compareMethods';
 import { methodContext, type Runtime } from './runtime';
 import type { ExportSlice, LabState } from './types';
@@ -33,7 +33,7 @@ export const createExportSlice = (rt: Runtime) => (set: Set, get: Get): ExportSl
       const factors = method === 'svd' ? undefined : methodPoint(await methodContext(rt), method, plan).factors;
       const exported = await session.exportModel(plan, baseName, factors);
       rt.env.saveDownload(exported, baseName);
-      set({ lastDownload: { key: method === 'svd' ? planKey(layers, plan) : `${method}|${planKey(layers, plan)}`, bytes: exported.totalBytes, fileName: `${baseName}.json` } });
+      set({ lastDownload: { key: selectPlanKey({ layers, plan, method }), bytes: exported.totalBytes, fileName: `${baseName}.json` } });
     } catch (err) {
       set({ error: `Download failed: ${describeError(err)}` });
     } finally {

@@ -110,5 +110,3 @@ export type LabState = SessionSlice & EvalSlice & SweepSlice & ExportSlice & Com
 /** A slice creator with access to the shared runtime. */
 export type LabSlice<T> = (rt: Runtime) => StateCreator<LabState, [], [], T>;
 
-/** The key of the plan on screen, for comparing with results. */
-export type PlanKeyOf = (state: LabState) => string;
