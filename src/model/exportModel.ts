@@ -2,24 +2,21 @@ import * as tf from '@tensorflow/tfjs';
 import type { LabModel } from './labModel';
 import type { FactorCache } from './factors';
 import { effectiveRank, type RankPlan } from './plan';
+import { floatFactorLayers, groupedFactorLayers, type ExportFactors, type FactorLayers, type FactorSite, type IntegerKernel } from './exportLayers';
+import { quantizedFactorLayers, storeIntegerKernels } from './exportLayersQuantized';
 
 /**
  * Writes the compressed model as a standard TF.js LayersModel: every
- * factorized Dense(n) becomes Dense(k, linear, no bias) named `<name>_u`
- * followed by Dense(n, original activation, original bias) named `<name>_v`;
- * every other layer is rebuilt from its own config and weights. Stock
- * `tf.loadLayersModel` reads the result; no custom classes are involved.
+ * factorized Dense(n) becomes a few stock layers (see exportLayers.ts and
+ * exportLayersQuantized.ts), by default Dense(k, linear, no bias) named
+ * `<name>_u` followed by Dense(n, original activation, original bias) named
+ * `<name>_v`; every other layer is rebuilt from its own config and weights.
+ * Stock `tf.loadLayersModel` reads the result; no custom classes are
+ * involved. Integer kernels of quantized factors are written one byte per
+ * value through the manifest's own uint8 quantization entry.
  */
 
-/**
- * Factors of a method other than plain SVD for one layer (A m x k, B k x n,
- * row-major, k the plan's rank), with the bias it replaces, if any.
- */
-export interface ExportFactors {
-  a: Float32Array;
-  b: Float32Array;
-  bias?: Float32Array;
-}
+export type { ExportFactors, FloatExportFactors, GroupedExportFactors, QuantizedExportFactors } from './exportLayers';
 
 /** The two files of a download: model.json text and the single weight shard it names. */
 export interface ExportedModel {
@@ -44,10 +41,28 @@ function layerFromConfig(className: string, config: tf.serialization.ConfigDict)
 }
 
 /**
+ * The stock layers for one factorized Dense layer: by the kind of `given`,
+ * or the cached SVD factors at rank k when nothing is given. Float factors
+ * (given or cached) need the plan's rank k.
+ */
+function replacementLayers(site: FactorSite, given: ExportFactors | undefined, factors: FactorCache, k: number | null): FactorLayers {
+  if (given?.kind === 'quantized') return quantizedFactorLayers(site, given);
+  if (given?.kind === 'grouped') return groupedFactorLayers(site, given);
+  if (k === null) throw new Error(`${site.name}: float factors need a rank in the plan`);
+  const [a, b] = given ? [tf.tensor2d(given.a, [site.m, k]), tf.tensor2d(given.b, [k, site.n])] : factors.slice(site.name, k);
+  return floatFactorLayers(site, site.own(a), site.own(b));
+}
+
+/**
  * Builds the compressed Sequential model, serializes it, and disposes it.
  * `baseName` names the shard file; `factorOverrides` supplies another
- * method's factors (and bias) for some layers instead of the SVD slices. Reads weights from `lab` and `factors`
- * without changing them.
+ * method's factors (and bias) for some layers instead of the SVD slices:
+ * float factors at the plan's rank, or quantized or grouped factors, which
+ * carry their own shapes and replace their layer even where the plan keeps
+ * it dense. A bias is written only where the original layer has one, as the
+ * evaluator applies it. Reads weights from `lab` and `factors` without
+ * changing them; every tensor made here is disposed before it returns.
+ * Throws RangeError when override factors do not fit their layer.
  */
 export async function exportCompressedModel(
   lab: LabModel,
@@ -59,36 +74,47 @@ export async function exportCompressedModel(
   const seq = tf.sequential({ name: `${lab.model.name}_lowrank` });
   const pending: Array<[tf.layers.Layer, tf.Tensor[]]> = [];
   const owned: tf.Tensor[] = [];
+  const own = <T extends tf.Tensor>(t: T): T => {
+    owned.push(t);
+    return t;
+  };
+  const integerKernels = new Map<string, IntegerKernel>();
   try {
+    for (const [name, given] of factorOverrides ?? []) {
+      if (given.kind && given.kind !== 'float' && !lab.layers.some((l) => l.name === name && l.className === 'Dense' && l.kernelShape)) {
+        throw new RangeError(`Cannot export ${given.kind} factors for "${name}": the model has no Dense layer of that name.`);
+      }
+    }
     for (const [i, layer] of lab.chain.entries()) {
       const info = lab.layers[i];
       const inputSpec: { batchInputShape?: Array<number | null> } = i === 0 ? { batchInputShape: [null, ...lab.inputShape] } : {};
       const k = info.className === 'Dense' ? effectiveRank(info, plan) : null;
-      if (k === null) {
+      const given = info.className === 'Dense' ? factorOverrides?.get(info.name) : undefined;
+      // Quantized and grouped factors carry their own shapes, so they apply whatever the plan says.
+      const sized = given?.kind === 'quantized' || given?.kind === 'grouped';
+      if (k === null && !sized) {
         const config = { ...layerConfig(layer), ...inputSpec } as tf.serialization.ConfigDict;
         const copy = layerFromConfig(layer.getClassName(), config);
         seq.add(copy);
         pending.push([copy, layer.getWeights()]);
         continue;
       }
-      const config = layerConfig(layer);
-      const given = factorOverrides?.get(info.name);
       const [m, n] = info.kernelShape!;
-      const [a, b] = given ? [tf.tensor2d(given.a, [m, k]), tf.tensor2d(given.b, [k, n])] : factors.slice(info.name, k);
-      owned.push(a, b);
-      const bias = given?.bias ? tf.tensor1d(given.bias) : layer.getWeights()[1];
-      if (given?.bias) owned.push(bias);
-      const first = tf.layers.dense({ units: k, activation: 'linear', useBias: false, name: `${info.name}_u`, ...inputSpec });
-      const second = tf.layers.dense({
-        units: info.kernelShape![1],
-        activation: config.activation as never,
-        useBias: info.hasBias,
-        name: `${info.name}_v`,
-      });
-      seq.add(first);
-      seq.add(second);
-      pending.push([first, [a]]);
-      pending.push([second, info.hasBias ? [b, bias] : [b]]);
+      const site: FactorSite = {
+        name: info.name,
+        m,
+        n,
+        activation: layerConfig(layer).activation as string,
+        bias: info.hasBias ? (given?.bias ? own(tf.tensor1d(given.bias)) : (layer.getWeights()[1] as tf.Tensor1D)) : null,
+        inputSpec,
+        own,
+      };
+      const built = replacementLayers(site, given, factors, k);
+      for (const [newLayer, weights] of built.layers) {
+        seq.add(newLayer);
+        pending.push([newLayer, weights]);
+      }
+      for (const [name, kernel] of built.integerKernels) integerKernels.set(name, kernel);
     }
     for (const [layer, weights] of pending) layer.setWeights(weights);
 
@@ -100,14 +126,16 @@ export async function exportCompressedModel(
     const saved = artifacts as tf.io.ModelArtifacts | null;
     if (!saved || !saved.weightSpecs || !saved.weightData) throw new Error('TF.js produced no model artifacts');
     const weightsFileName = `${baseName}.weights.bin`;
+    const floatData = tf.io.CompositeArrayBuffer.join(saved.weightData);
+    const stored = integerKernels.size > 0 ? storeIntegerKernels(saved.weightSpecs, floatData, integerKernels) : { specs: saved.weightSpecs, data: floatData };
     const modelJson = JSON.stringify({
       format: 'layers-model',
       generatedBy: saved.generatedBy,
       convertedBy: 'Low-Rank Lab',
       modelTopology: saved.modelTopology,
-      weightsManifest: [{ paths: [`./${weightsFileName}`], weights: saved.weightSpecs }],
+      weightsManifest: [{ paths: [`./${weightsFileName}`], weights: stored.specs }],
     });
-    const weights = tf.io.CompositeArrayBuffer.join(saved.weightData);
+    const weights = stored.data;
     return {
       modelJson,
       weights,
