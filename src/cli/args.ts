@@ -8,15 +8,17 @@ import type { NodeBackend } from './nodeEnv';
 
 /** The help text printed for `help` and after a usage error. */
 export const USAGE = `usage:
-  npm run cli -- evaluate --model <model.json> [--ranks <spec>]... [--rule <rule>:<value>] [--method <method>] [--json] [--backend wasm|cpu] [--data <file>]
-  npm run cli -- compress --model <model.json> (--ranks <spec> | --rule <rule>:<value>) --out <dir> [--json] [--backend wasm|cpu]
+  npm run cli -- evaluate --model <model.json> [--ranks <spec>]... [--rule <rule>:<value>] [--target-rule <rule>] [--method <method>] [--json] [--backend wasm|cpu] [--data <file>]
+  npm run cli -- compress --model <model.json> (--ranks <spec> | --rule <rule>:<value>) [--method <method>] --out <dir> [--json] [--backend wasm|cpu]
   npm run cli -- compare --model <model.json> [--methods name,...] [--csv <file>] [--backend wasm|cpu]
 
   <spec> is layer=rank pairs (fc1=16,fc2=16) or one number for every factorizable layer.
   evaluate takes --ranks several times to score several configurations in one run.
   <rule> picks the ranks: energy:<tau>, output-error:<eps> (on the calibration images) or
-  alds:<share of parameters>, or target:<accuracy> (the smallest energy-rule model reaching that
-  accuracy on the calibration images); <method> computes the factors: svd, data-aware, svd+int8, svd+int4, lp.
+  alds:<share of parameters>, or target:<accuracy> (the smallest model reaching that accuracy on the
+  calibration images, searching the knob of --target-rule energy|output-error|alds, default energy);
+  <method> computes the factors: svd, data-aware, svd+int8, svd+int4, lp (compress writes them too:
+  int8/int4 as TF.js uint8-quantized weights, ALDS groups as a depthwise convolution).
   compare runs every method but lp unless --methods names them (lp: an IRLS step is a full SVD).
   Models are TF.js LayersModels; the bundled ones are public/models/<id>/model.json.`;
 
@@ -28,8 +30,10 @@ export interface CliArgs {
   csv?: string;
   /** A rank rule and its knob, e.g. { name: 'energy', value: 0.9 }. */
   rule?: { name: string; value: number };
-  /** The factor method for evaluate (default svd). */
+  /** The factor method for evaluate and compress (default svd). */
   method?: string;
+  /** Whose knob --rule target:<accuracy> searches (default energy). */
+  targetRule?: 'energy' | 'output-error' | 'alds';
   model: string;
   ranks?: string;
   sweep?: string[];
@@ -67,6 +71,10 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '--methods': args.methods = value.split(',').filter(Boolean); break;
       case '--csv': args.csv = value; break;
       case '--method': args.method = value; break;
+      case '--target-rule':
+        if (value !== 'energy' && value !== 'output-error' && value !== 'alds') throw new LabInputError('rank', `--target-rule must be energy, output-error or alds, not "${value}".`);
+        args.targetRule = value;
+        break;
       case '--rule': {
         const m = /^([a-z-]+):([0-9.]+)$/.exec(value);
         if (!m || !Number.isFinite(Number(m[2]))) throw new LabInputError('rank', `--rule takes name:value, e.g. energy:0.9, not "${value}".`);
@@ -82,9 +90,6 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   }
   if (!args.model) throw new LabInputError('model-json', 'Give the model with --model <path to model.json>.');
   if (command === 'compress') {
-    if (args.method !== undefined && args.method !== 'svd') {
-      throw new LabInputError('rank', `compress writes plain SVD factors; score ${args.method} with evaluate or compare.`);
-    }
     if (args.rule) {
       if (ranks.length > 0) throw new LabInputError('rank', 'Give compress either --ranks or --rule, not both.');
     } else if (ranks.length !== 1) throw new LabInputError('rank', 'compress needs exactly one --ranks (or a --rule).');

@@ -32,19 +32,19 @@ async function run(args: CliArgs): Promise<void> {
       for (const spec of args.sweep ?? [undefined]) {
         const { plan, point } = await configureFromArgs(session, args, spec);
         const result = await scorePoint(session, point);
-        const size = planSize(session.layers, plan);
+        const size = planSize(session.layers, plan, point.groups);
         console.log(formatEvalReport(name, session.layers, plan, size, result, args.json, point.kernels ? point : undefined));
       }
       return;
     }
-    const { plan } = await configureFromArgs(session, args, args.ranks);
+    const { plan, point } = await configureFromArgs(session, args, args.ranks);
     const out = args.out!;
-    const exported = await session.exportModel(plan, `${name}-lowrank`);
+    const exported = await session.exportModel(plan, `${name}-lowrank`, point.factors);
     await mkdir(out, { recursive: true });
     await writeFile(join(out, 'model.json'), exported.modelJson);
     await writeFile(join(out, exported.weightsFileName), new Uint8Array(exported.weights));
-    const result = await session.evaluate(plan);
-    console.log(formatEvalReport(name, session.layers, plan, planSize(session.layers, plan), result, args.json));
+    const result = await scorePoint(session, point);
+    console.log(formatEvalReport(name, session.layers, plan, planSize(session.layers, plan, point.groups), result, args.json, point.kernels ? point : undefined));
     if (!args.json) console.log(`wrote ${out}/model.json and ${exported.weightsFileName}: ${exported.totalBytes} bytes (ranks ${formatRankSpec(plan) || 'none'})`);
   } finally {
     session.dispose();

@@ -27,9 +27,16 @@ function checkKernelShape(m: number, n: number): void {
   }
 }
 
-function checkRank(m: number, n: number, k: Rank): void {
+// Channel groups (ALDS): the m input rows split into `groups` contiguous
+// chunks of m / groups rows, each chunk factorized on its own at rank k, so
+// a group's factors are (m / groups) x k and k x n.
+function checkRank(m: number, n: number, k: Rank, groups = 1): void {
   checkKernelShape(m, n);
-  if (k > Math.min(m, n)) throw new RankOutOfRangeError(k, Math.min(m, n), `a ${m}x${n} kernel`);
+  if (!Number.isSafeInteger(groups) || groups < 1 || (m > 0 && m % groups !== 0)) {
+    throw new RangeError(`${groups} channel groups do not divide the ${m} inputs of a ${m}x${n} kernel.`);
+  }
+  const limit = Math.min(m / groups, n);
+  if (k > limit) throw new RankOutOfRangeError(k, limit, groups === 1 ? `a ${m}x${n} kernel` : `a ${m}x${n} kernel in ${groups} channel groups`);
 }
 
 /**
@@ -53,13 +60,15 @@ export function denseParams(m: number, n: number, hasBias: boolean): ParamCount 
 
 /**
  * Parameters of the rank-k factorized layer: k (m + n) for the two factors,
- * plus n bias entries when `hasBias`. This is the count whether or not it is
- * smaller than {@link denseParams}; see {@link layerParams} for what is stored.
- * Throws {@link RankOutOfRangeError} when k > min(m, n).
+ * or k (m + groups n) when the inputs are split into `groups` channel groups
+ * each with its own factors, plus n bias entries when `hasBias`. This is the
+ * count whether or not it is smaller than {@link denseParams}; see
+ * {@link layerParams} for what is stored. Throws {@link RankOutOfRangeError}
+ * when k > min(m / groups, n), RangeError when groups does not divide m.
  */
-export function factorizedParams(m: number, n: number, k: Rank, hasBias: boolean): ParamCount {
-  checkRank(m, n, k);
-  return asParamCount(k * (m + n) + (hasBias ? n : 0));
+export function factorizedParams(m: number, n: number, k: Rank, hasBias: boolean, groups = 1): ParamCount {
+  checkRank(m, n, k, groups);
+  return asParamCount(k * (m + groups * n) + (hasBias ? n : 0));
 }
 
 /**
@@ -67,9 +76,9 @@ export function factorizedParams(m: number, n: number, k: Rank, hasBias: boolean
  * literature quotes (biases excluded). Below 1 when the factors are larger
  * than the kernel. Throws {@link RankOutOfRangeError} when k > min(m, n).
  */
-export function compressionRatio(m: number, n: number, k: Rank): CompressionRatio {
-  checkRank(m, n, k);
-  return asCompressionRatio((m * n) / (k * (m + n)));
+export function compressionRatio(m: number, n: number, k: Rank, groups = 1): CompressionRatio {
+  checkRank(m, n, k, groups);
+  return asCompressionRatio((m * n) / (k * (m + groups * n)));
 }
 
 /**
@@ -77,11 +86,11 @@ export function compressionRatio(m: number, n: number, k: Rank): CompressionRati
  * k (m + n) >= m n; such a layer is exported dense, unchanged. The boundary
  * case k (m + n) = m n counts as kept dense: equal size buys no saving but
  * costs an extra matmul and an approximation. Full rank k = min(m, n) is
- * always kept dense.
+ * always kept dense. With channel groups the factors take k (m + groups n).
  */
-export function isKeptDense(m: number, n: number, k: Rank): boolean {
-  checkRank(m, n, k);
-  return k * (m + n) >= m * n;
+export function isKeptDense(m: number, n: number, k: Rank, groups = 1): boolean {
+  checkRank(m, n, k, groups);
+  return k * (m + groups * n) >= m * n;
 }
 
 /**
@@ -104,9 +113,9 @@ export function largestShrinkingRank(m: number, n: number): Rank | null {
  * {@link isKeptDense}). A `null` rank means "not factorized" and gives the
  * dense count.
  */
-export function layerParams(m: number, n: number, k: Rank | null, hasBias: boolean): ParamCount {
-  if (k === null || isKeptDense(m, n, k)) return denseParams(m, n, hasBias);
-  return factorizedParams(m, n, k, hasBias);
+export function layerParams(m: number, n: number, k: Rank | null, hasBias: boolean, groups = 1): ParamCount {
+  if (k === null || isKeptDense(m, n, k, groups)) return denseParams(m, n, hasBias);
+  return factorizedParams(m, n, k, hasBias, groups);
 }
 
 /** Bytes taken by `params` float32 values (4 bytes each), no header or padding. */
@@ -130,6 +139,8 @@ export interface LayerPlan {
   readonly hasBias: boolean;
   readonly rank: Rank | null;
   readonly otherParams: number;
+  /** Channel groups of the factorization (ALDS); 1 when absent. */
+  readonly groups?: number;
 }
 
 /** Size of one {@link LayerPlan} entry before and after compression. */
@@ -173,7 +184,7 @@ export function summarizeModelSize(plan: readonly LayerPlan[]): ModelSizeSummary
   for (const layer of plan) {
     const other = asParamCount(layer.otherParams);
     const before = denseParams(layer.m, layer.n, layer.hasBias) + other;
-    const after = layerParams(layer.m, layer.n, layer.rank, layer.hasBias) + other;
+    const after = layerParams(layer.m, layer.n, layer.rank, layer.hasBias, layer.groups) + other;
     const factorized = after < before;
     if (factorized) factorizedLayers += 1;
     layers.push({

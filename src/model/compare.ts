@@ -3,6 +3,7 @@ import type { MnistSample } from '../core/mnist';
 import { throwIfCancelled } from './errors';
 import { yieldToEventLoop } from './evaluate';
 import { inlineSvd, type SvdFn } from './factors';
+import { inlineFactorJob, type FactorJobFn } from './factorJobs';
 import { collectLayerInputs } from './calibration';
 import { COMPARE_METHODS, type CompareContext, type CompareMethod, type MethodPoint } from './compareMethods';
 import type { EvalResult } from './evaluate';
@@ -34,13 +35,16 @@ export interface CompareOptions {
   signal?: AbortSignal;
   /** Where the full SVDs run (the browser's worker keeps the page responsive); inline by default. */
   svd?: SvdFn;
+  /** Where the factor methods' slow work runs (the browser's worker); inline by default. */
+  run?: FactorJobFn;
 }
 
 /**
  * What every method needs from a model, computed once: float64 SVDs of its
  * factorizable kernels and their inputs on the calibration images.
  */
-export async function createCompareContext(session: LabSession, calibration: MnistSample, svd: SvdFn = inlineSvd, signal?: AbortSignal): Promise<CompareContext> {
+export async function createCompareContext(session: LabSession, calibration: MnistSample, options: Pick<CompareOptions, 'svd' | 'run' | 'signal'> = {}): Promise<CompareContext> {
+  const { svd = inlineSvd, run = inlineFactorJob, signal } = options;
   const layers = session.layers.filter((l) => l.factorizable && l.kernelShape);
   const svds = new Map<string, Svd>();
   for (const l of layers) {
@@ -50,13 +54,13 @@ export async function createCompareContext(session: LabSession, calibration: Mni
     const topK = l.rankLimit < Math.min(m, n) ? l.rankLimit : undefined;
     svds.set(l.name, await svd(Float32Array.from(session.denseWeights(l.name).kernel), [m, n], signal, topK));
   }
-  return { session, layers, svds, calibration: collectLayerInputs(session.lab, calibration) };
+  return { session, layers, svds, calibration: collectLayerInputs(session.lab, calibration), sample: calibration, run };
 }
 
 
 /** Scores every method's configurations; throws CancelledError when `signal` aborts. */
 export async function compareMethods(session: LabSession, calibration: MnistSample, options: CompareOptions = {}): Promise<CompareRow[]> {
-  const ctx = await createCompareContext(session, calibration, options.svd, options.signal);
+  const ctx = await createCompareContext(session, calibration, options);
   const methods: readonly CompareMethod[] = options.methods ? COMPARE_METHODS.filter((m) => options.methods!.includes(m.name)) : COMPARE_METHODS.filter((m) => !m.optIn);
   const total = methods.reduce((s, m) => s + m.values.length, 0);
   const original = session.layers.reduce((s, l) => s + 4 * l.params, 0);
@@ -67,7 +71,7 @@ export async function compareMethods(session: LabSession, calibration: MnistSamp
       await yieldToEventLoop();
       throwIfCancelled(options.signal);
       options.onProgress?.(rows.length, total, `${method.name} ${value}`);
-      const point = method.point(ctx, value);
+      const point = await method.point(ctx, value, options.signal);
       if (!Number.isFinite(point.bytes)) continue;
       const result = await scorePoint(session, point, options.signal);
       rows.push({ method: method.name, knob: method.knob, value, bytes: point.bytes, share: point.bytes / original, accuracy: result.accuracy, detail: point.detail });

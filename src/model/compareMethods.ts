@@ -1,18 +1,16 @@
-import { svdJacobi, type Svd } from '../core/svd';
-import { asRank, asParamCount, type Rank } from '../core/units';
+import type { Svd } from '../core/svd';
+import type { MnistSample } from '../core/mnist';
+import { asRank, type Rank } from '../core/units';
 import { energyPlan, outputErrorRule } from '../core/rankRules';
 import { reconstruct, truncatedFactors } from '../core/factors';
-import { dataAwareFactors } from '../core/dataAware';
 import { quantizeFactors } from '../core/quantizeFactors';
 import { dequantize, quantizeSymmetric, quantizedBytes } from '../core/quantize';
-import { aldsOptimize } from '../core/aldsOptimize';
-import { robustLowRankFactors } from '../core/robustLowRank';
-import { BudgetTooSmallError } from '../core/alds';
 import type { LabSession } from './session';
 import type { ExportFactors } from './exportModel';
 import type { LayerInfo } from './labModel';
 import type { LayerInputs } from './calibration';
-import { effectiveRank, planSize, type RankPlan } from './plan';
+import type { AldsChoiceData, FactorJobFn } from './factorJobs';
+import { effectiveRank, layerGroups, planSize, type GroupPlan, type RankPlan } from './plan';
 
 /**
  * The methods of the comparison (issue 4), each a curve drawn by its own
@@ -26,14 +24,21 @@ export interface CompareContext {
   session: LabSession;
   layers: LayerInfo[];
   svds: Map<string, Svd>;
+  /** Each factorizable layer's inputs on the calibration images. */
   calibration: Map<string, LayerInputs>;
+  /** The calibration images themselves (training set), for rules that score a plan. */
+  sample: MnistSample;
+  /** Where slow factor work runs (a worker in the browser, inline in Node). */
+  run: FactorJobFn;
 }
 
 /** One configuration of a method. */
 export interface MethodPoint {
   plan?: RankPlan;
+  /** Channel groups of the plan's layers (ALDS); absent means one group each. */
+  groups?: GroupPlan;
   kernels?: Map<string, { kernel: Float32Array; bias?: Float32Array }>;
-  /** Float factors per layer where the method has exportable ones (data-aware, l_p), for the download. */
+  /** Factors per layer where they differ from the plain SVD slices (every method but svd), for the download. */
   factors?: Map<string, ExportFactors>;
   bytes: number;
   detail: string;
@@ -44,7 +49,7 @@ export interface CompareMethod {
   name: string;
   knob: string;
   values: readonly number[];
-  point(ctx: CompareContext, value: number): MethodPoint;
+  point(ctx: CompareContext, value: number, signal?: AbortSignal): Promise<MethodPoint>;
   /** Slow methods run only when asked for by name (each l_p step is a full SVD per layer). */
   optIn?: boolean;
 }
@@ -58,8 +63,12 @@ function uniformPlan(ctx: CompareContext, k: number): RankPlan {
   return Object.fromEntries(ctx.layers.map((l) => [l.name, asRank(Math.min(k, l.rankLimit))]));
 }
 
-function describePlan(ctx: CompareContext, plan: RankPlan): string {
-  return ctx.layers.map((l) => `${l.name}=${effectiveRank(l, plan) ?? 'dense'}`).join(' ');
+function describePlan(ctx: CompareContext, plan: RankPlan, groups: GroupPlan = {}): string {
+  return ctx.layers.map((l) => {
+    const k = effectiveRank(l, plan, groups);
+    const g = layerGroups(l, groups);
+    return `${l.name}=${k === null ? 'dense' : g > 1 ? `${g} groups x ${k}` : k}`;
+  }).join(' ');
 }
 
 const curves = new WeakMap<CompareContext, Map<string, (k: Rank) => number>>();
@@ -99,8 +108,11 @@ const RANKS = [2, 4, 8, 16, 32, 64, 128] as const;
 export const RANK_RULES = ['energy', 'output-error'] as const;
 export type RankRuleName = (typeof RANK_RULES)[number];
 
-/** Factor methods that compute a layer's factors at a given rank. */
-export const FACTOR_METHODS = ['svd', 'data-aware', 'svd+int8', 'svd+int4', 'lp'] as const;
+/**
+ * Factor methods that compute a layer's factors at a given rank. 'alds' is
+ * plain SVD of each channel group at the groups the ALDS rule chose.
+ */
+export const FACTOR_METHODS = ['svd', 'data-aware', 'svd+int8', 'svd+int4', 'lp', 'alds'] as const;
 
 /** Robust l_p factors: p = 1 (rows of W as points, sum of distances), IRLS steps per layer. */
 const LP = { p: 1, iterations: 10 } as const;
@@ -120,80 +132,103 @@ export function rulePlan(ctx: CompareContext, rule: RankRuleName, value: number)
 }
 
 /**
- * A configuration with the factors of `method` at the ranks of `plan`;
- * layers the plan leaves out, or would not shrink, stay dense.
+ * A configuration with the factors of `method` at the ranks of `plan` (and,
+ * for 'alds', the channel `groups`); layers the plan leaves out, or would
+ * not shrink, stay dense. Slow factors run through ctx.run; aborting
+ * `signal` rejects with CancelledError.
  */
-export function methodPoint(ctx: CompareContext, method: FactorMethodName, plan: RankPlan): MethodPoint {
-  const size = planSize(ctx.session.layers, plan);
-  if (method === 'svd') return { plan, bytes: size.bytes, detail: describePlan(ctx, plan) };
+export async function methodPoint(ctx: CompareContext, method: FactorMethodName, plan: RankPlan, groups: GroupPlan = {}, signal?: AbortSignal): Promise<MethodPoint> {
+  const grouping = method === 'alds' ? groups : {};
+  const size = planSize(ctx.session.layers, plan, grouping);
+  const detail = describePlan(ctx, plan, grouping);
+  // The ranks that take effect (capped to a group's size, dense layers left out), so export and scoring agree.
+  const effective: RankPlan = Object.fromEntries(size.layers.filter((l) => l.rank !== null).map((l) => [l.name, l.rank!]));
+  if (method === 'svd') return { plan: effective, bytes: size.bytes, detail };
   const kernels = new Map<string, { kernel: Float32Array; bias?: Float32Array }>();
   const factors = new Map<string, ExportFactors>();
   let bytes: number = size.bytes;
-  ctx.session.layers.forEach((l, i) => {
+  for (const [i, l] of ctx.session.layers.entries()) {
     const rank = size.layers[i].rank;
-    if (rank === null || !l.kernelShape) return;
-    const [m, n] = l.kernelShape;
-    const layer = cachedLayerFactors(ctx, method, l, rank);
-    kernels.set(l.name, { kernel: layer.kernel, bias: layer.bias });
-    factors.set(l.name, { a: layer.a, b: layer.b, bias: layer.bias });
-    bytes += layer.bytes - 4 * rank * (m + n);
-  });
-  return { kernels, factors: method === 'data-aware' || method === 'lp' ? factors : undefined, bytes, detail: describePlan(ctx, plan) };
+    if (rank === null || !l.kernelShape) continue;
+    const layer = await cachedLayerFactors(ctx, method, l, rank, size.layers[i].groups, signal);
+    kernels.set(l.name, { kernel: layer.kernel, bias: layer.export.bias });
+    factors.set(l.name, layer.export);
+    bytes += layer.bytes - size.layers[i].bytes + 4 * (l.hasBias ? l.kernelShape[1] : 0);
+  }
+  return { kernels, factors, groups: method === 'alds' ? grouping : undefined, plan: effective, bytes, detail };
 }
 
-/** One layer's factors under a method at one rank, with the dense kernel they stand for and their stored bytes. */
-interface LayerFactors extends ExportFactors {
+/** One layer's factors under a method at one rank: what the download writes, the dense kernel they stand for, and their stored bytes (kernel part). */
+interface LayerFactors {
+  export: ExportFactors;
   kernel: Float32Array;
   bytes: number;
 }
 
-const layerCache = new WeakMap<CompareContext, Map<string, LayerFactors>>();
+const layerCache = new WeakMap<CompareContext, Map<string, Promise<LayerFactors>>>();
 const MAX_CACHED_LAYERS = 48;
 
 /**
- * A layer's factors for (method, rank), computed once per context: a slider
- * move changes one layer, so only that layer's factors are recomputed (a
- * data-aware or l_p layer costs a full SVD or more).
+ * A layer's factors for (method, rank, groups), computed once per context:
+ * a slider move changes one layer, so only that layer's factors are
+ * recomputed (a data-aware or l_p layer costs a full SVD or more). A job
+ * that fails or is cancelled leaves no entry behind.
  */
-function cachedLayerFactors(ctx: CompareContext, method: Exclude<FactorMethodName, 'svd'>, l: LayerInfo, rank: Rank): LayerFactors {
+function cachedLayerFactors(ctx: CompareContext, method: Exclude<FactorMethodName, 'svd'>, l: LayerInfo, rank: Rank, groups: number, signal?: AbortSignal): Promise<LayerFactors> {
   let cache = layerCache.get(ctx);
   if (!cache) layerCache.set(ctx, (cache = new Map()));
-  const key = `${method}:${l.name}:${rank}`;
+  const key = `${method}:${l.name}:${groups}:${rank}`;
   let entry = cache.get(key);
   if (!entry) {
-    entry = layerFactors(ctx, method, l, rank);
-    cache.set(key, entry);
+    const fresh = layerFactors(ctx, method, l, rank, groups, signal);
+    entry = fresh;
+    cache.set(key, fresh);
+    fresh.catch(() => { if (cache.get(key) === fresh) cache.delete(key); });
     // Each entry holds an m x n kernel (1.6 MB for mlp-512's fc1): keep the most recent few.
     if (cache.size > MAX_CACHED_LAYERS) cache.delete(cache.keys().next().value!);
   }
   return entry;
 }
 
-function layerFactors(ctx: CompareContext, method: Exclude<FactorMethodName, 'svd'>, l: LayerInfo, rank: Rank): LayerFactors {
+async function layerFactors(ctx: CompareContext, method: Exclude<FactorMethodName, 'svd'>, l: LayerInfo, rank: Rank, groups: number, signal?: AbortSignal): Promise<LayerFactors> {
   const [m, n] = l.kernelShape!;
-  const floatBytes = 4 * rank * (m + n);
+  const floatBytes = 4 * rank * (m + groups * n);
+  const { kernel, bias } = ctx.session.denseWeights(l.name);
   if (method === 'lp') {
-    const f = robustLowRankFactors(ctx.session.denseWeights(l.name).kernel, [m, n], rank, LP);
-    return { a: f.a, b: f.b, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
+    const f = await ctx.run('lp', { kernel: Float32Array.from(kernel), shape: [m, n], rank, ...LP }, signal);
+    return { export: { kind: 'float', a: f.a, b: f.b }, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
   }
   if (method === 'data-aware') {
-    const { kernel, bias } = ctx.session.denseWeights(l.name);
-    const f = dataAwareFactors(kernel, [m, n], bias, ctx.calibration.get(l.name)!.x, rank);
-    return { a: f.a, b: f.b, bias: f.bias, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
+    const f = await ctx.run('data-aware', { kernel: Float32Array.from(kernel), shape: [m, n], bias: bias && Float32Array.from(bias), x: ctx.calibration.get(l.name)!.x, rank }, signal);
+    return { export: { kind: 'float', a: f.a, b: f.b, bias: f.bias }, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
+  }
+  if (method === 'alds') {
+    if (groups === 1) {
+      const f = truncatedFactors(ctx.svds.get(l.name)!, rank);
+      return { export: { kind: 'float', a: f.a, b: f.b }, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
+    }
+    const f = await ctx.run('grouped-svd', { kernel: Float32Array.from(kernel), shape: [m, n], groups, rank }, signal);
+    const stacked = new Float32Array(m * n);
+    const rows = m / groups;
+    for (let g = 0; g < groups; g++) stacked.set(product(f.a[g], f.b[g], rows, rank, n), g * rows * n);
+    return { export: { kind: 'grouped', groups, rank, a: f.a, b: f.b }, kernel: stacked, bytes: floatBytes };
   }
   const q = quantizeFactors(truncatedFactors(ctx.svds.get(l.name)!, rank), method === 'svd+int8' ? 8 : 4);
-  return { a: q.a, b: q.b, kernel: product(q.a, q.b, m, rank, n), bytes: q.bytes };
+  return { export: { kind: 'quantized', u: q.u, singularValues: q.singularValues, vt: q.vt }, kernel: product(q.a, q.b, m, rank, n), bytes: q.bytes };
 }
 
+/** The budgets of the comparison's ALDS curve, as shares of the factorizable layers' parameters. */
+const ALDS_SHARES = [0.05, 0.1, 0.15, 0.25, 0.4] as const;
+
 export const COMPARE_METHODS: readonly CompareMethod[] = [
-  { name: 'svd', knob: 'rank k (all layers)', values: RANKS, point: (ctx, k) => methodPoint(ctx, 'svd', uniformPlan(ctx, k)) },
-  { name: 'energy', knob: 'tau', values: [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99], point: (ctx, tau) => methodPoint(ctx, 'svd', rulePlan(ctx, 'energy', tau)) },
-  { name: 'output-error', knob: 'eps', values: [0.8, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05], point: (ctx, eps) => methodPoint(ctx, 'svd', rulePlan(ctx, 'output-error', eps)) },
-  { name: 'data-aware', knob: 'rank k (all layers)', values: RANKS, point: (ctx, k) => methodPoint(ctx, 'data-aware', uniformPlan(ctx, k)) },
-  { name: 'svd+int8', knob: 'rank k (all layers)', values: RANKS, point: (ctx, k) => methodPoint(ctx, 'svd+int8', uniformPlan(ctx, k)) },
+  { name: 'svd', knob: 'rank k (all layers)', values: RANKS, point: (ctx, k, signal) => methodPoint(ctx, 'svd', uniformPlan(ctx, k), {}, signal) },
+  { name: 'energy', knob: 'tau', values: [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99], point: (ctx, tau, signal) => methodPoint(ctx, 'svd', rulePlan(ctx, 'energy', tau), {}, signal) },
+  { name: 'output-error', knob: 'eps', values: [0.8, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05], point: (ctx, eps, signal) => methodPoint(ctx, 'svd', rulePlan(ctx, 'output-error', eps), {}, signal) },
+  { name: 'data-aware', knob: 'rank k (all layers)', values: RANKS, point: (ctx, k, signal) => methodPoint(ctx, 'data-aware', uniformPlan(ctx, k), {}, signal) },
+  { name: 'svd+int8', knob: 'rank k (all layers)', values: RANKS, point: (ctx, k, signal) => methodPoint(ctx, 'svd+int8', uniformPlan(ctx, k), {}, signal) },
   {
     name: 'int8 dense', knob: '(reference)', values: [8],
-    point: (ctx) => {
+    point: async (ctx) => {
       const kernels = new Map<string, { kernel: Float32Array }>();
       let bytes = otherBytes(ctx, new Set(ctx.layers.map((l) => l.name)));
       for (const l of ctx.layers) {
@@ -205,8 +240,8 @@ export const COMPARE_METHODS: readonly CompareMethod[] = [
       return { kernels, bytes, detail: 'every Dense kernel int8 per output channel' };
     },
   },
-  { name: 'lp', knob: 'rank k (all layers), p = 1', values: [4, 8, 16, 32], point: (ctx, k) => methodPoint(ctx, 'lp', uniformPlan(ctx, k)), optIn: true },
-  { name: 'alds', knob: 'budget (share of params)', values: [0.05, 0.1, 0.15, 0.25, 0.4], point: (ctx, share) => aldsPoint(ctx, share) },
+  { name: 'lp', knob: 'rank k (all layers), p = 1', values: [4, 8, 16, 32], point: (ctx, k, signal) => methodPoint(ctx, 'lp', uniformPlan(ctx, k), {}, signal), optIn: true },
+  { name: 'alds', knob: 'budget (share of params)', values: ALDS_SHARES, point: (ctx, share, signal) => aldsPoint(ctx, share, signal, ALDS_SHARES) },
 ];
 
 /** The dense m x n kernel that rank-k factors stand for, in float32 as the evaluator takes it. */
@@ -214,31 +249,59 @@ function product(a: Float32Array, b: Float32Array, m: number, k: number, n: numb
   return Float32Array.from(reconstruct(a, b, m, k, n));
 }
 
-/** ALDS under a parameter budget of `share` of the factorizable layers' parameters, as replacement kernels. */
-export function aldsPoint(ctx: CompareContext, share: number): MethodPoint {
-  const layers = ctx.layers.map((l) => ({ name: l.name, w: ctx.session.denseWeights(l.name).kernel, m: l.kernelShape![0], n: l.kernelShape![1], hasBias: l.hasBias }));
+/** ALDS's search settings in the lab: one seeded start besides the uniform ones, two rounds, the first 8 divisors as group counts. */
+const ALDS_OPTIONS = { randomStarts: 1, iterations: 2, maxGroupCounts: 8 } as const;
+
+const aldsCache = new WeakMap<CompareContext, Map<number, Promise<AldsAllocationData | null>>>();
+
+/** An ALDS allocation as plain data (see factorJobs). */
+export interface AldsAllocationData {
+  budget: number;
+  layers: AldsChoiceData[];
+  maxError: number;
+  totalParams: number;
+}
+
+/**
+ * ALDS's allocation for a budget of `share` of the factorizable layers'
+ * parameters (kernels and biases), or null when even rank 1 everywhere does
+ * not fit. `alsoShares` are computed in the same job (they share the group
+ * SVDs) and cached for later calls.
+ */
+export async function aldsAllocation(ctx: CompareContext, share: number, signal?: AbortSignal, alsoShares: readonly number[] = []): Promise<AldsAllocationData | null> {
+  let cache = aldsCache.get(ctx);
+  if (!cache) aldsCache.set(ctx, (cache = new Map()));
+  const known = cache.get(share);
+  if (known) return known;
+  const shares = [...new Set([share, ...alsoShares])].filter((s) => !cache.has(s));
+  const layers = ctx.layers.map((l) => ({ name: l.name, w: Float32Array.from(ctx.session.denseWeights(l.name).kernel), m: l.kernelShape![0], n: l.kernelShape![1], hasBias: l.hasBias }));
   const full = layers.reduce((s, l) => s + l.m * l.n + (l.hasBias ? l.n : 0), 0);
-  let result;
-  try {
-    result = aldsOptimize(layers, asParamCount(Math.floor(share * full)), { randomStarts: 1, iterations: 2, maxGroupCounts: 8 });
-  } catch (err) {
-    if (err instanceof BudgetTooSmallError) return { kernels: new Map(), bytes: NaN, detail: 'budget too small' };
-    throw err;
-  }
-  const kernels = new Map<string, { kernel: Float32Array }>();
-  result.layers.forEach((choice, i) => {
-    if (choice.rank === null) return;
-    const { w, m, n } = layers[i];
-    const rows = m / choice.groups;
-    const kernel = new Float32Array(m * n);
-    for (let g = 0; g < choice.groups; g++) {
-      const block = w.subarray(g * rows * n, (g + 1) * rows * n);
-      const k = Math.min(choice.rank, Math.min(rows, n));
-      const f = truncatedFactors(svdJacobi(block, [rows, n]), asRank(k));
-      kernel.set(product(f.a, f.b, rows, k, n), g * rows * n);
-    }
-    kernels.set(choice.name, { kernel });
+  const job = ctx.run('alds', { layers, budgets: shares.map((s) => Math.floor(s * full)), options: ALDS_OPTIONS }, signal);
+  shares.forEach((s, i) => {
+    const one = job.then((r) => r.allocations[i]);
+    cache.set(s, one);
+    one.catch(() => { if (cache.get(s) === one) cache.delete(s); });
   });
-  const bytes = 4 * result.totalParams + otherBytes(ctx, new Set(ctx.layers.map((l) => l.name)));
-  return { kernels, bytes, detail: result.layers.map((c) => `${c.name}: k=${c.groups} j=${c.rank ?? 'dense'}`).join(', ') };
+  return cache.get(share)!;
+}
+
+/** ALDS's allocation as a plan and channel groups: the ranks j per layer (dense ones left out) and the groups k. */
+export function aldsPlan(allocation: AldsAllocationData): { plan: RankPlan; groups: GroupPlan } {
+  const plan: Record<string, Rank> = {};
+  const groups: Record<string, number> = {};
+  for (const c of allocation.layers) {
+    if (c.rank === null) continue;
+    plan[c.name] = asRank(c.rank);
+    if (c.groups > 1) groups[c.name] = c.groups;
+  }
+  return { plan, groups };
+}
+
+/** ALDS under a parameter budget of `share`, scored as grouped SVD factors; bytes NaN when the budget is too small. */
+export async function aldsPoint(ctx: CompareContext, share: number, signal?: AbortSignal, alsoShares: readonly number[] = []): Promise<MethodPoint> {
+  const allocation = await aldsAllocation(ctx, share, signal, alsoShares);
+  if (!allocation) return { kernels: new Map(), bytes: NaN, detail: 'budget too small' };
+  const { plan, groups } = aldsPlan(allocation);
+  const point = await methodPoint(ctx, 'alds', plan, groups, signal);
+  return { ...point, detail: allocation.layers.map((c) => `${c.name}: k=${c.groups} j=${c.rank ?? 'dense'}`).join(', ') };
 }

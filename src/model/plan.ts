@@ -1,4 +1,4 @@
-import { asCompressionRatio, asParamCount, type Bytes, type CompressionRatio, type ParamCount, type Rank } from '../core/units';
+import { asCompressionRatio, asParamCount, asRank, type Bytes, type CompressionRatio, type ParamCount, type Rank } from '../core/units';
 import { compressionRatio, denseParams, float32Bytes, isKeptDense, summarizeModelSize, type LayerPlan } from '../core/compression';
 import type { LayerInfo } from './labModel';
 
@@ -10,13 +10,32 @@ import type { LayerInfo } from './labModel';
  */
 export type RankPlan = Readonly<Record<string, Rank>>;
 
-/** The rank a layer actually runs at under `plan`, or null when it stays dense. */
-export function effectiveRank(info: LayerInfo, plan: RankPlan): Rank | null {
+/**
+ * Channel groups per layer (ALDS): the layer's m inputs split into that many
+ * contiguous chunks, each factorized at the plan's rank. A layer missing
+ * here has one group (plain low rank).
+ */
+export type GroupPlan = Readonly<Record<string, number>>;
+
+/** The channel groups a layer uses under `groups`: 1 unless a divisor of its input width is given. */
+export function layerGroups(info: LayerInfo, groups: GroupPlan = {}): number {
+  const g = groups[info.name];
+  return g !== undefined && info.kernelShape && Number.isSafeInteger(g) && g >= 1 && info.kernelShape[0] % g === 0 ? g : 1;
+}
+
+/**
+ * The rank a layer actually runs at under `plan` (with its channel groups),
+ * or null when it stays dense. A rank above what a group can hold,
+ * min(m / g, n), is capped there.
+ */
+export function effectiveRank(info: LayerInfo, plan: RankPlan, groups: GroupPlan = {}): Rank | null {
   if (!info.factorizable || !info.kernelShape) return null;
   const k = plan[info.name];
   if (k === undefined) return null;
   const [m, n] = info.kernelShape;
-  return isKeptDense(m, n, k) ? null : k;
+  const g = layerGroups(info, groups);
+  const capped = asRank(Math.min(k, m / g, n));
+  return isKeptDense(m, n, capped, g) ? null : capped;
 }
 
 /** Size of one layer under a plan, in stored scalars and float32 bytes. */
@@ -24,6 +43,8 @@ export interface LayerSize {
   name: string;
   /** Rank the layer runs at, or null when it stays dense. */
   rank: Rank | null;
+  /** Channel groups the rank applies to (1: plain low rank). */
+  groups: number;
   originalParams: ParamCount;
   params: ParamCount;
   bytes: Bytes;
@@ -45,27 +66,29 @@ export interface PlanSize {
 }
 
 /**
- * Computes what `plan` stores for `layers`. Kernel layers go through the
- * core size arithmetic (summarizeModelSize); weights of layers without a
- * kernel are stored unchanged.
+ * Computes what `plan` (with channel `groups`, if any) stores for `layers`.
+ * Kernel layers go through the core size arithmetic (summarizeModelSize);
+ * weights of layers without a kernel are stored unchanged.
  */
-export function planSize(layers: readonly LayerInfo[], plan: RankPlan): PlanSize {
+export function planSize(layers: readonly LayerInfo[], plan: RankPlan, groups: GroupPlan = {}): PlanSize {
   const kernels = layers.filter((info) => info.kernelShape !== null);
   const summary = summarizeModelSize(kernels.map((info): LayerPlan => {
     const [m, n] = info.kernelShape!;
-    return { m, n, hasBias: info.hasBias, rank: effectiveRank(info, plan), otherParams: info.params - denseParams(m, n, info.hasBias) };
+    return { m, n, hasBias: info.hasBias, rank: effectiveRank(info, plan, groups), groups: layerGroups(info, groups), otherParams: info.params - denseParams(m, n, info.hasBias) };
   }));
   const sizes = layers.map((info): LayerSize => {
-    const k = effectiveRank(info, plan);
+    const k = effectiveRank(info, plan, groups);
+    const g = layerGroups(info, groups);
     const entry = info.kernelShape ? summary.layers[kernels.indexOf(info)] : null;
     const params = entry ? entry.compressedParams : asParamCount(info.params);
     return {
       name: info.name,
       rank: k,
+      groups: g,
       originalParams: entry ? entry.originalParams : params,
       params,
       bytes: float32Bytes(params),
-      ratio: k === null ? asCompressionRatio(1) : compressionRatio(info.kernelShape![0], info.kernelShape![1], k),
+      ratio: k === null ? asCompressionRatio(1) : compressionRatio(info.kernelShape![0], info.kernelShape![1], k, g),
       keptDense: k === null && info.kernelShape !== null && plan[info.name] !== undefined,
     };
   });
@@ -82,10 +105,17 @@ export function planSize(layers: readonly LayerInfo[], plan: RankPlan): PlanSize
   };
 }
 
-/** Stable text key of the ranks that actually take effect; equal keys mean equal models. */
-export function planKey(layers: readonly LayerInfo[], plan: RankPlan): string {
+/**
+ * Stable text key of the ranks (and channel groups) that actually take
+ * effect; equal keys mean equal models. A grouped layer reads "name=gxk".
+ */
+export function planKey(layers: readonly LayerInfo[], plan: RankPlan, groups: GroupPlan = {}): string {
   return layers
     .filter((l) => l.factorizable)
-    .map((l) => `${l.name}=${effectiveRank(l, plan) ?? 'dense'}`)
+    .map((l) => {
+      const k = effectiveRank(l, plan, groups);
+      const g = layerGroups(l, groups);
+      return `${l.name}=${k === null ? 'dense' : g > 1 ? `${g}x${k}` : k}`;
+    })
     .join(',');
 }

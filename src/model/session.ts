@@ -86,6 +86,11 @@ export class LabSession {
    * plain SVD are compared. The tensors made here are freed before it returns.
    */
   async evaluateKernels(kernels: ReadonlyMap<string, { kernel: Float32Array; bias?: Float32Array }>, signal?: AbortSignal): Promise<EvalResult> {
+    return this.withOverrides(kernels, (overrides) => this.data.evaluate(this.lab, this.factors, {}, signal, overrides));
+  }
+
+  /** Runs `score` with `kernels` as tensors, freed afterwards whatever happens. */
+  private async withOverrides<T>(kernels: ReadonlyMap<string, { kernel: Float32Array; bias?: Float32Array }>, score: (o: Map<string, KernelOverride>) => Promise<T>): Promise<T> {
     const overrides = new Map<string, KernelOverride>();
     try {
       for (const [name, k] of kernels) {
@@ -93,7 +98,7 @@ export class LabSession {
         if (!info?.kernelShape) throw new Error(`no Dense layer ${name}`);
         overrides.set(name, { kernel: tf.tensor2d(k.kernel, info.kernelShape), bias: k.bias ? tf.tensor1d(k.bias) : undefined });
       }
-      return await this.data.evaluate(this.lab, this.factors, {}, signal, overrides);
+      return await score(overrides);
     } finally {
       for (const o of overrides.values()) {
         o.kernel.dispose();
@@ -107,7 +112,7 @@ export class LabSession {
    * that target an accuracy without looking at the test set). The caller
    * disposes it; it holds that sample's tensors and reference logits.
    */
-  async scorerOn(sample: MnistSample): Promise<{ accuracy(plan: RankPlan): Promise<number>; dispose(): void }> {
+  async scorerOn(sample: MnistSample): Promise<{ accuracy(plan: RankPlan, kernels?: ReadonlyMap<string, { kernel: Float32Array; bias?: Float32Array }>, signal?: AbortSignal): Promise<number>; dispose(): void }> {
     const data = new EvalData(sample, this.lab.inputShape);
     try {
       await data.computeReference(this.lab, this.factors);
@@ -116,7 +121,10 @@ export class LabSession {
       throw err;
     }
     return {
-      accuracy: async (plan) => (await data.evaluate(this.lab, this.factors, plan)).accuracy,
+      // With `kernels` (a factor method's replacement kernels) the plan is ignored, as in evaluateKernels.
+      accuracy: async (plan, kernels, signal) => (kernels
+        ? await this.withOverrides(kernels, (o) => data.evaluate(this.lab, this.factors, {}, signal, o))
+        : await data.evaluate(this.lab, this.factors, plan, signal)).accuracy,
       dispose: () => data.dispose(),
     };
   }

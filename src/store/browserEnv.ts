@@ -2,7 +2,7 @@ import { decodeMnistSample } from '../core/mnist';
 import { LabInputError } from '../model/errors';
 import { parseManifest, type BundledModel } from '../model/manifest';
 import { artifactsFromFiles, artifactsFromUrl } from '../model/sources';
-import { workerSvd } from '../model/svdWorkerClient';
+import { workerFactorJob, workerSvd } from '../model/svdWorkerClient';
 import type { BackendChoice } from '../model/backendBrowser';
 import { webgpuSvd, type SvdEngineChoice } from '../model/svdEngine';
 import type { ExportedModel } from '../model/exportModel';
@@ -57,6 +57,7 @@ export function createBrowserEnv(backend: BackendChoice, engine: SvdEngineChoice
       return { artifacts, name };
     },
     svd: engine.name === 'gpu' ? webgpuSvd : workerSvd,
+    factorJob: workerFactorJob,
     saveDownload(exported: ExportedModel, baseName: string) {
       triggerDownload(`${baseName}.json`, new Blob([exported.modelJson], { type: 'application/json' }));
       triggerDownload(exported.weightsFileName, new Blob([exported.weights], { type: 'application/octet-stream' }));

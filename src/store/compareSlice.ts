@@ -28,6 +28,7 @@ export const createCompareSlice = (rt: Runtime) => (set: Set, get: Get): Compare
       const rows = await compareMethods(session, calibration, {
         signal: controller.signal,
         svd: rt.env.svd,
+        run: rt.env.factorJob,
         onProgress: (done, total, label) => {
           const now = Date.now();
           if (now - last < 200 && done < total) return;

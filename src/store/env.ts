@@ -2,6 +2,7 @@ import type { ModelArtifacts } from '../model/artifacts';
 import type { MnistSample } from '../core/mnist';
 import type { BundledModel } from '../model/manifest';
 import type { SvdFn } from '../model/factors';
+import type { FactorJobFn } from '../model/factorJobs';
 import type { ExportedModel } from '../model/exportModel';
 
 /**
@@ -39,6 +40,8 @@ export interface LabEnv {
   /** Model files for `source`; `bundled` carries the manifest entry resolved by the store. */
   loadArtifacts(source: ModelSource, bundled: BundledModel | undefined, signal: AbortSignal): Promise<{ artifacts: ModelArtifacts; name: string }>;
   svd: SvdFn;
+  /** Where the factor methods' slow work (data-aware, l_p, grouped SVD, ALDS) runs: a worker in the browser. */
+  factorJob: FactorJobFn;
   /** Hands the exported files to the user (browser: two downloads). */
   saveDownload(exported: ExportedModel, baseName: string): void;
 }

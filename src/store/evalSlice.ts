@@ -1,10 +1,11 @@
 import { asRank } from '../core/units';
 import { CancelledError, describeError } from '../model/errors';
 import { planSize } from '../model/plan';
-import { methodPoint, rulePlan } from '../model/compareMethods';
+import { methodPoint } from '../model/compareMethods';
+import { knobRuleOutcome, targetOutcome } from '../model/rankRuleOutcome';
 import { scorePoint } from '../model/compare';
 import { methodContext, type Runtime } from './runtime';
-import { selectPlanKey } from './selectors';
+import { selectGroups, selectPlanKey } from './selectors';
 import type { EvalSlice, HistoryPoint, LabState } from './types';
 
 /**
@@ -61,9 +62,10 @@ async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get): Promise<vo
       return;
     }
     const { plan, layers, method } = get();
+    const groups = selectGroups(get());
     const key = selectPlanKey(get());
     let result = rt.results.get(key);
-    let bytes: number = planSize(layers, plan).bytes;
+    let bytes: number = planSize(layers, plan, groups).bytes;
     // Quantized factors store fewer bytes than the float plan: their size was recorded with the result.
     if (result && method !== 'svd') bytes = get().history.find((h) => h.key === key)?.bytes ?? bytes;
     if (!result) {
@@ -73,7 +75,7 @@ async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get): Promise<vo
         if (method === 'svd') {
           result = await session.evaluate(plan, controller.signal);
         } else {
-          const point = methodPoint(await methodContext(rt), method, plan);
+          const point = await methodPoint(await methodContext(rt), method, plan, groups, controller.signal);
           bytes = point.bytes;
           result = await scorePoint(session, point, controller.signal);
         }
@@ -103,6 +105,9 @@ export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice 
   selectedLayer: null,
   size: null,
   method: 'svd',
+  groups: {},
+  ruleRun: null,
+  ruleDetail: null,
   current: null,
   original: null,
   evaluating: false,
@@ -114,24 +119,45 @@ export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice 
     const rank = asRank(Math.max(1, Math.min(Math.round(k), info.rankLimit)));
     if (get().plan[layer] === rank) return;
     const plan = { ...get().plan, [layer]: rank };
-    set({ plan, size: planSize(get().layers, plan), selectedLayer: layer });
+    set({ plan, size: planSize(get().layers, plan, selectGroups(get())), selectedLayer: layer });
     scheduleEvaluation(rt, set, get);
   },
 
   setMethod(method) {
     if (get().method === method) return;
-    set({ method });
+    set({ method, size: planSize(get().layers, get().plan, selectGroups({ method, groups: get().groups })) });
     scheduleEvaluation(rt, set, get);
   },
 
-  async applyRule(rule, value) {
+  async applyRule(rule, value, base = 'energy') {
+    if (!rt.session || get().ruleRun) return;
+    const controller = new AbortController();
+    rt.rule = controller;
+    const label = rule === 'target' ? `target ${(100 * value).toFixed(1)}% on calibration images (${base} knob)` : `${rule} rule`;
+    set({ ruleRun: { label, done: 0, total: 1 } });
     try {
-      const plan = rulePlan(await methodContext(rt), rule, value);
-      set({ plan, size: planSize(get().layers, plan) });
+      const ctx = await methodContext(rt);
+      const outcome = rule === 'target'
+        ? (await targetOutcome(ctx, value, base, get().method, {
+          signal: controller.signal,
+          onStep: (done, total) => set({ ruleRun: { label, done, total } }),
+        })).outcome
+        : await knobRuleOutcome(ctx, rule, value, controller.signal);
+      if (rt.session !== ctx.session) return;
+      const method = outcome.method ?? get().method;
+      const groups = outcome.method === 'alds' ? outcome.groups : get().groups;
+      set({ plan: outcome.plan, groups, method, ruleDetail: outcome.detail, size: planSize(get().layers, outcome.plan, selectGroups({ method, groups })) });
       scheduleEvaluation(rt, set, get);
     } catch (err) {
-      set({ error: `The ${rule} rule could not be applied: ${describeError(err)}` });
+      if (!(err instanceof CancelledError) && !controller.signal.aborted) set({ error: `The ${rule} rule could not be applied: ${describeError(err)}` });
+    } finally {
+      if (rt.rule === controller) rt.rule = null;
+      set({ ruleRun: null });
     }
+  },
+
+  cancelRule() {
+    rt.rule?.abort();
   },
 
   selectLayer(layer) {

@@ -1,5 +1,5 @@
 import { describeError } from '../model/errors';
-import { selectPlanKey } from './selectors';
+import { selectGroups, selectPlanKey } from './selectors';
 import { methodPoint } from '../model/compareMethods';
 import { methodContext, type Runtime } from './runtime';
 import type { ExportSlice, LabState } from './types';
@@ -21,19 +21,16 @@ export const createExportSlice = (rt: Runtime) => (set: Set, get: Get): ExportSl
   async download() {
     const session = rt.session;
     if (!session || get().exporting) return;
-    const method = get().method;
-    if (method === 'svd+int8' || method === 'svd+int4') {
-      set({ error: `Quantized factors are scored but not written: TF.js's weight format has one uint8 scale per tensor, not the per-channel ${method.slice(4)} the lab evaluates. Choose SVD or data-aware to download.` });
-      return;
-    }
-    const { plan, layers, modelName } = get();
+    const { plan, modelName, method } = get();
+    const groups = selectGroups(get());
+    const key = selectPlanKey(get());
     const baseName = `${modelName ?? 'model'}-lowrank`;
     set({ exporting: true });
     try {
-      const factors = method === 'svd' ? undefined : methodPoint(await methodContext(rt), method, plan).factors;
-      const exported = await session.exportModel(plan, baseName, factors);
+      const point = method === 'svd' ? { plan, factors: undefined } : await methodPoint(await methodContext(rt), method, plan, groups);
+      const exported = await session.exportModel(point.plan ?? plan, baseName, point.factors);
       rt.env.saveDownload(exported, baseName);
-      set({ lastDownload: { key: selectPlanKey({ layers, plan, method }), bytes: exported.totalBytes, fileName: `${baseName}.json` } });
+      set({ lastDownload: { key, bytes: exported.totalBytes, fileName: `${baseName}.json` } });
     } catch (err) {
       set({ error: `Download failed: ${describeError(err)}` });
     } finally {

@@ -9,7 +9,7 @@ import { createCompareContext } from '../model/compare';
 export function methodContext(rt: Runtime): Promise<CompareContext> {
   const session = rt.session;
   if (!session) return Promise.reject(new Error('no model is open'));
-  rt.methodContext ??= rt.env.loadCalibrationSample().then((calib) => createCompareContext(session, calib, rt.env.svd));
+  rt.methodContext ??= rt.env.loadCalibrationSample().then((calib) => createCompareContext(session, calib, { svd: rt.env.svd, run: rt.env.factorJob }));
   rt.methodContext.catch(() => { rt.methodContext = null; });
   return rt.methodContext;
 }
@@ -32,6 +32,8 @@ export interface Runtime {
   sweep: AbortController | null;
   sweepRun: Promise<void> | null;
   comparison: AbortController | null;
+  /** A rule being applied (ALDS, target search). */
+  rule: AbortController | null;
   /** SVDs and calibration inputs of the open session for rules and factor methods, made on first use. */
   methodContext: Promise<CompareContext> | null;
 }
@@ -40,6 +42,6 @@ export interface Runtime {
 export function createRuntime(env: LabEnv): Runtime {
   return {
     env, session: null, sample: null, results: new Map(),
-    load: null, evaluation: null, evalLoop: null, sweep: null, sweepRun: null, comparison: null, methodContext: null,
+    load: null, evaluation: null, evalLoop: null, sweep: null, sweepRun: null, comparison: null, rule: null, methodContext: null,
   };
 }

@@ -1,4 +1,4 @@
-import { planKey } from '../model/plan';
+import { planKey, type GroupPlan } from '../model/plan';
 import { relativeTruncationError, spectralTruncationError } from '../core/factors';
 import { asRank } from '../core/units';
 import type { LabState } from './types';
@@ -7,11 +7,18 @@ import type { LabState } from './types';
  * Derived values components select, so the UI never computes them itself.
  */
 
-/** Key of the ranks on screen; results are shown only when their key equals it. */
-export function selectPlanKey(state: Pick<LabState, 'layers' | 'plan' | 'method'>): string {
-  const key = planKey(state.layers, state.plan);
+/** Key of the configuration on screen (method, ranks, and ALDS's groups); results are shown only when their key equals it. */
+export function selectPlanKey(state: Pick<LabState, 'layers' | 'plan' | 'method' | 'groups'>): string {
+  const key = planKey(state.layers, state.plan, selectGroups(state));
   return state.method === 'svd' ? key : `${state.method}|${key}`;
 }
+
+/** The channel groups in effect: ALDS's when its grouped-SVD method is selected, none otherwise. */
+export function selectGroups(state: Pick<LabState, 'method' | 'groups'>): GroupPlan {
+  return state.method === 'alds' ? state.groups : NO_GROUPS;
+}
+
+const NO_GROUPS: GroupPlan = {};
 
 /** The selected layer's singular values and what its current rank drops, for the spectrum view. */
 export interface SpectrumView {

@@ -96,6 +96,8 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
         size: planSize(layers, plan),
         original,
         method: 'svd',
+        groups: {},
+        ruleDetail: null,
         current: null,
         // The original model was just scored: it is the first point of the size chart.
         history: [historyPoint(planKey(layers, {}), original.accuracy, planSize(layers, {}).bytes)],
@@ -108,6 +110,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
       rt.session?.dispose();
       rt.session = session;
       rt.methodContext = null;
+      rt.rule?.abort();
       rt.results = new Map([[planKey(layers, {}), original]]);
       session = null;
       scheduleEvaluation(rt, set, get);

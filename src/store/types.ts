@@ -3,9 +3,10 @@ import type { Rank } from '../core/units';
 import type { BundledModel } from '../model/manifest';
 import type { LayerInfo } from '../model/labModel';
 import type { EvalResult } from '../model/evaluate';
-import type { PlanSize, RankPlan } from '../model/plan';
+import type { GroupPlan, PlanSize, RankPlan } from '../model/plan';
 import type { CompareRow } from '../model/compare';
-import type { FactorMethodName, RankRuleName } from '../model/compareMethods';
+import type { FactorMethodName } from '../model/compareMethods';
+import type { KnobRule, RuleName } from '../model/rankRuleOutcome';
 import type { BackendInfo, ModelSource } from './env';
 import type { Runtime } from './runtime';
 
@@ -56,6 +57,12 @@ export interface EvalSlice {
   size: PlanSize | null;
   /** How factors are computed at the chosen ranks (issue 4's factor methods); svd by default. */
   method: FactorMethodName;
+  /** Channel groups per layer the ALDS rule chose; used while method is 'alds'. */
+  groups: GroupPlan;
+  /** A rule being applied (ALDS search, target-accuracy search), for a progress bar with Cancel. */
+  ruleRun: Progress | null;
+  /** What the last applied rule chose, in a line (e.g. ALDS's (k, j) per layer). */
+  ruleDetail: string | null;
   /** Result for the configuration `key` (method and ranks); shown only while `key` is the one on screen. */
   current: { key: string; result: EvalResult; bytes: number } | null;
   original: EvalResult | null;
@@ -63,8 +70,13 @@ export interface EvalSlice {
   history: HistoryPoint[];
   setRank(layer: string, k: number): void;
   setMethod(method: FactorMethodName): void;
-  /** Sets every layer's rank by a rule (energy tau, output-error eps on the calibration images). */
-  applyRule(rule: RankRuleName, value: number): Promise<void>;
+  /**
+   * Sets every layer's rank by a rule: energy tau, output-error eps, ALDS
+   * budget share (also its groups and method), or a target accuracy on the
+   * calibration images searched over `base`'s knob. Cancellable.
+   */
+  applyRule(rule: RuleName, value: number, base?: KnobRule): Promise<void>;
+  cancelRule(): void;
   selectLayer(layer: string): void;
   /** Resolves when no evaluation is running or queued; for tests and the CLI-like flows. */
   whenIdle(): Promise<void>;

@@ -6,7 +6,8 @@ import { useLab } from './useLab';
 /**
  * The rank of one Dense layer: a labelled range input (arrows step 1,
  * PageUp/PageDown step by the browser's default, Home/End jump to 1 and the
- * full rank) with what the rank costs beside it. For a kernel decomposed
+ * full rank) with what the rank costs beside it, and ALDS's channel
+ * groups when the layer has them (the rank is then each group's). For a kernel decomposed
  * by a top-k SVD the slider ends at k; the layer is dense until moved.
  */
 export function RankSlider({ info, size }: { info: LayerInfo; size: LayerSize }) {
@@ -24,6 +25,7 @@ export function RankSlider({ info, size }: { info: LayerInfo; size: LayerSize })
       <label htmlFor={id}>
         Rank of {info.name} <output data-testid={`rank-${info.name}`}>{chosen === undefined && top < full ? 'dense' : rank}</output> / {full}
         {top < full && <small> (top {top} computed: kernel too large for a full SVD)</small>}
+        {size.groups > 1 && <small data-testid={`groups-${info.name}`}> · ALDS: k={size.groups} channel groups of {m / size.groups} inputs, j={size.rank ?? 'dense'} each</small>}
       </label>
       <input
         id={id}

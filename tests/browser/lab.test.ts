@@ -144,7 +144,7 @@ describe('the lab in Chromium', () => {
     await page.keyboard.press('Home');
     for (let i = 0; i < 15; i++) await page.keyboard.press('ArrowRight'); // fc1 = 16
     const methods = await page.getByTestId('method-select').locator('option').allTextContents();
-    expect(methods).toEqual(['svd', 'data-aware', 'svd+int8', 'svd+int4']);
+    expect(methods).toEqual(['svd', 'data-aware', 'svd+int8', 'svd+int4', 'lp', 'alds']);
     const accuracyBy: Record<string, string> = { svd: await waitForAccuracy(page) };
     for (const method of methods.slice(1)) {
       const before = await pointsIn(page, 'size-chart');
@@ -164,6 +164,25 @@ describe('the lab in Chromium', () => {
     await page.getByTestId('rule-value').fill('0.3');
     await page.getByTestId('apply-rule').click();
     await expect.poll(() => page.getByTestId('rank-fc1').textContent(), { timeout: 60_000 }).toBe('14');
+
+    // ALDS picks channel groups and ranks under the budget (in a worker), switches to its grouped SVD, shows (k, j), and is scored.
+    const beforeAlds = await pointsIn(page, 'size-chart');
+    await page.getByTestId('rule-select').selectOption('alds');
+    await page.getByTestId('rule-value').fill('0.1');
+    await page.getByTestId('apply-rule').click();
+    await expect.poll(() => page.getByTestId('rule-detail').textContent(), { timeout: 120_000 }).toMatch(/ALDS at 10\.0%: fc1 k=\d+ j=\d+/);
+    expect(await page.getByTestId('method-select').inputValue()).toBe('alds');
+    await waitForAccuracy(page);
+    await expect.poll(() => pointsIn(page, 'size-chart'), { timeout: 60_000 }).toBe(beforeAlds + 1);
+
+    // Target accuracy: a search on the calibration images with progress, ending at the smallest model that reaches it.
+    await page.getByTestId('method-select').selectOption('svd');
+    await page.getByTestId('rule-select').selectOption('target');
+    await page.getByTestId('rule-value').fill('0.9');
+    await page.getByTestId('rule-base').selectOption('output-error');
+    await page.getByTestId('apply-rule').click();
+    await expect.poll(() => page.getByTestId('rule-detail').textContent(), { timeout: 120_000 }).toMatch(/output-error eps [0-9.]+: [0-9.]+% on the calibration images reaches 90\.00%/);
+    await waitForAccuracy(page);
 
     // The method comparison runs with progress, draws every method, and exports CSV.
     await page.getByTestId('start-compare').click();

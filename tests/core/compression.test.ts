@@ -126,6 +126,21 @@ describe('summarizeModelSize', () => {
     expect(summary.layers.map((l) => l.compressedParams)).toEqual([83456, 24832, 1024, 2570]);
   });
 
+  it('counts channel groups as k(m + g n) and keeps them dense from k(m + g n) >= mn', () => {
+    // 784x64 in 4 groups of 196 rows at rank 8: 8 * (784 + 4 * 64) = 8320.
+    expect(factorizedParams(784, 64, asRank(8), false, 4)).toBe(8320);
+    expect(factorizedParams(784, 64, asRank(8), true, 4)).toBe(8384);
+    expect(compressionRatio(784, 64, asRank(8), 4)).toBeCloseTo(50176 / 8320, 14);
+    // 8x8 in 2 groups: k(8 + 16) < 64 for k = 2, = 72 for k = 3.
+    expect(isKeptDense(8, 8, asRank(2), 2)).toBe(false);
+    expect(isKeptDense(8, 8, asRank(3), 2)).toBe(true);
+    // A group's factors are (m / g) x k: k above m / g is out of range; g must divide m.
+    expect(() => factorizedParams(8, 8, asRank(5), false, 2)).toThrow(RankOutOfRangeError);
+    expect(() => factorizedParams(8, 8, asRank(1), false, 3)).toThrow(RangeError);
+    const summary = summarizeModelSize([{ m: 784, n: 64, hasBias: true, rank: asRank(8), otherParams: 0, groups: 4 }]);
+    expect(summary.compressedParams).toBe(8384);
+  });
+
   it('gives ratio 1 and zero sizes for an empty plan', () => {
     const summary = summarizeModelSize([]);
     expect([summary.originalParams, summary.compressedParams, summary.ratio]).toEqual([0, 0, 1]);

@@ -1,3 +1,4 @@
+import { inlineFactorJob } from '../../src/model/factorJobs';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { parseManifest } from '../../src/model/manifest';
@@ -31,6 +32,7 @@ export function createNodeLabEnv(): LabEnv & { downloads: ExportedModel[]; texts
       return readModelFromDisk(join(REPO_ROOT, 'public', path));
     },
     svd: nodeSvd,
+    factorJob: inlineFactorJob,
     saveDownload(exported) {
       downloads.push(exported);
     },

@@ -112,6 +112,7 @@ describe('lab store', () => {
   });
 
   it('scores the chosen factor method and sets ranks by rule', async () => {
+    store.getState().dismissError();
     store.getState().setMethod('svd');
     store.getState().setRank('fc1', 16);
     store.getState().setRank('fc2', 16);
@@ -126,9 +127,18 @@ describe('lab store', () => {
     expect(dataAware.result.accuracy).toBeGreaterThan(svd.result.accuracy);
     store.getState().setMethod('svd+int8');
     await store.getState().whenIdle();
-    expect(store.getState().current!.bytes).toBeLessThan(svd.bytes / 3);
+    const int8 = store.getState().current!;
+    expect(int8.bytes).toBeLessThan(svd.bytes / 3);
+    // The quantized factors download in TF.js's own uint8 weight format, and stock TF.js scores them as the lab did.
     await store.getState().download();
-    expect(store.getState().error).toMatch(/Quantized factors are scored but not written/);
+    expect(store.getState().error).toBeNull();
+    const quantized = env.downloads.at(-1)!;
+    const qJson = JSON.parse(quantized.modelJson);
+    const specs = qJson.weightsManifest[0].weights as Array<{ name: string; quantization?: { dtype: string } }>;
+    expect(specs.filter((w) => w.quantization?.dtype === 'uint8').map((w) => w.name).sort()).toEqual(['fc1_u/kernel', 'fc1_v/kernel', 'fc2_u/kernel', 'fc2_v/kernel']);
+    expect(store.getState().lastDownload!.bytes).toBeLessThan(svd.bytes / 2);
+    const stockInt8 = await stockAccuracy(await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: qJson.modelTopology, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData: quantized.weights })));
+    expect(stockInt8).toBeCloseTo(int8.result.accuracy, 3);
 
     // Data-aware factors download as two stock Dense layers with the corrected bias,
     // and stock TF.js scores them exactly as the lab did.
@@ -144,6 +154,57 @@ describe('lab store', () => {
     await store.getState().whenIdle();
     expect(store.getState().plan).toEqual({ fc1: 45, fc2: 17, out: 8 });
     expect(store.getState().current!.key).toBe('fc1=45,fc2=17,out=8');
+  });
+
+  it('applies the ALDS rule with its channel groups, scores and downloads them', async () => {
+    const start = tf.memory().numTensors;
+    await store.getState().applyRule('alds', 0.1);
+    await store.getState().whenIdle();
+    const st = store.getState();
+    expect(st.error).toBeNull();
+    expect(st.method).toBe('alds');
+    expect(st.ruleDetail).toMatch(/fc1 k=\d+ j=/);
+    // Never over budget: 10% of the three kernels' and biases' parameters.
+    const full = st.layers.filter((l) => l.factorizable).reduce((sum, l) => sum + l.params, 0);
+    const factorized = st.size!.layers.filter((l) => st.layers.find((i) => i.name === l.name)!.factorizable).reduce((sum, l) => sum + l.params, 0);
+    expect(factorized).toBeLessThanOrEqual(Math.floor(0.1 * full));
+    expect(st.current!.key).toBe(selectPlanKey(st));
+    expect(st.current!.bytes).toBe(st.size!.bytes);
+    await store.getState().download();
+    const file = env.downloads.at(-1)!;
+    const json = JSON.parse(file.modelJson);
+    const stock = await stockAccuracy(await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: file.weights })));
+    expect(stock).toBeCloseTo(st.current!.result.accuracy, 3);
+    if (Object.keys(st.groups).length > 0) expect(json.modelTopology.config.layers.map((l: { class_name: string }) => l.class_name)).toContain('DepthwiseConv2D');
+    expect(tf.memory().numTensors).toBe(start);
+    store.getState().setMethod('svd');
+  });
+
+  it('finds the smallest model reaching a target accuracy on the calibration images', async () => {
+    await store.getState().applyRule('target', 0.9, 'energy');
+    await store.getState().whenIdle();
+    const st = store.getState();
+    expect(st.error).toBeNull();
+    expect(st.ruleDetail).toMatch(/energy tau [0-9.]+: \d+\.\d+% on the calibration images reaches 90\.00%/);
+    const reached = Number(/: (\d+\.\d+)%/.exec(st.ruleDetail!)![1]);
+    expect(reached).toBeGreaterThanOrEqual(90);
+    // A target nobody reaches is reported as such, not silently met.
+    await store.getState().applyRule('target', 1, 'output-error');
+    expect(store.getState().ruleDetail).toMatch(/best seen, short of 100\.00%/);
+  });
+
+  it('cancels a rule search and keeps the ranks it started from', async () => {
+    store.getState().setRank('fc1', 7);
+    await store.getState().whenIdle();
+    const before = store.getState().plan;
+    const run = store.getState().applyRule('target', 0.99, 'alds');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(store.getState().ruleRun).not.toBeNull();
+    store.getState().cancelRule();
+    await run;
+    expect(store.getState().ruleRun).toBeNull();
+    expect(store.getState().plan).toEqual(before);
+    expect(store.getState().error).toBeNull();
   });
 
   it('compares the methods with progress, exports CSV, and cancels', async () => {
@@ -164,6 +225,7 @@ describe('lab store', () => {
   });
 
   it('downloads the plan on screen and reports the real file size', async () => {
+    store.getState().setMethod('svd');
     store.getState().setRank('fc1', 3);
     store.getState().setRank('fc2', 5);
     store.getState().setRank('out', 10); // full rank: the head stays one Dense layer
