@@ -22,9 +22,23 @@
  * (1 - p/2) delta^p, f(S_{t+1}) <= f(S_t) + m (1 - p/2) delta^p only. With
  * delta = 1e-8 ||W||_F that slack is far below anything visible in float64
  * unless many rows lie (almost) inside the subspace.
+ *
+ * The exact minimiser is not needed, only a subspace whose majorizer is not
+ * above the current one's. For an orthonormal basis V the majorizer is
+ *   sum_i c_i r_i(V)^2 = sum_i c_i ||w_i||^2 - trace(V^T G V),  G = W^T diag(c) W,
+ * so any V with trace(V^T G V) at least the current basis's keeps F
+ * non-increasing. solver 'subspace' uses that: instead of a full SVD it runs
+ * a few warm-started block power steps on G from the current basis
+ * (subspaceIteration.ts, about 2 m n k per step); for PSD G none of them
+ * lowers the trace, and one that does by rounding is not taken. It then checks the result on the majorizer
+ * itself, sum_i c_i r_i^2 with the residuals formed explicitly, and keeps the
+ * old basis if that rose: the trace form cancels badly when a heavily
+ * weighted row lies almost in the subspace (its c_i ||w_i||^2 swamps its
+ * c_i r_i^2), so it cannot be the final judge. A kept basis ends the run.
  */
 import type { TruncatedFactors } from './factors';
 import { projectionFactors, topRightSubspace } from './subspaceFactors';
+import { orthonormalColumns, weightedSubspaceIteration } from './subspaceIteration';
 import { NonFiniteMatrixError } from './svdFinish';
 import { asRank, RankOutOfRangeError, type Rank } from './units';
 
@@ -39,6 +53,23 @@ export interface RobustLowRankOptions {
   /** Smoothing radius relative to ||W||_F, > 0; default 1e-8. Residuals below it get a capped weight. */
   readonly delta?: number;
   /**
+   * n x k, row-major, orthonormal columns: the basis to start from instead
+   * of W's top-k right singular subspace (one Jacobi SVD saved when the
+   * caller already has W's SVD: pass the first k columns of V). It is
+   * re-orthonormalised by Householder QR (same span; an orthonormal start
+   * comes back equal to rounding). Wrong length or non-finite: RangeError.
+   */
+  readonly start?: Float64Array;
+  /**
+   * How each step minimises the majorizer: 'svd' (default) exactly, by a
+   * Jacobi SVD of diag(sqrt c) W; 'subspace' approximately, by warm-started
+   * subspace iteration on W^T diag(c) W (see the file comment), which is
+   * O(innerIterations m n k) per step instead of a full SVD.
+   */
+  readonly solver?: 'svd' | 'subspace';
+  /** Most block power steps per IRLS step with solver 'subspace', a positive integer; default 8. */
+  readonly innerIterations?: number;
+  /**
    * Called after every step with the 1-based step, the plain objective
    * sum r_i^p and the smoothed (monotone) objective, both in units of W^p.
    */
@@ -49,9 +80,9 @@ export interface RobustLowRankOptions {
 export interface RobustLowRankFactors extends TruncatedFactors {
   /** n x k, row-major, orthonormal: the basis V of the chosen subspace (A B = W V V^T). */
   readonly basis: Float64Array;
-  /** sum_i r_i^p after each step; index 0 is the SVD start. */
+  /** sum_i r_i^p after each step; index 0 is the start (the SVD subspace unless `start` is given). */
   readonly objective: Float64Array;
-  /** sum_i rho_delta(r_i) after each step, non-increasing; index 0 is the SVD start. */
+  /** sum_i rho_delta(r_i) after each step, non-increasing; index 0 is the start. */
   readonly smoothedObjective: Float64Array;
   /** The absolute smoothing radius used: delta ||W||_F, in W's units. */
   readonly deltaAbsolute: number;
@@ -59,14 +90,16 @@ export interface RobustLowRankFactors extends TruncatedFactors {
 
 /**
  * Rank-k factors A (m x k), B (k x n) of W V V^T, where V spans the l_p
- * subspace of W's rows found by IRLS from the SVD start. Stops early when a
- * step lowers the smoothed objective by less than 1e-13 of itself (float64
- * noise), so fewer than `iterations` steps may run. Factors follow the
- * lab's even sqrt(S) split (see projectionFactors). Pure apart from calling
- * `onIteration`. Cost: one Jacobi SVD of an m x n matrix per step.
- * Throws RangeError for p outside [1, 2], a bad iteration count or delta,
- * or a kernel that does not fit [m, n]; RankOutOfRangeError for k outside
- * 1..min(m, n); NonFiniteMatrixError for NaN or Infinity in W.
+ * subspace of W's rows found by IRLS from the SVD start (or `start`). Stops
+ * early when a step lowers the smoothed objective by less than 1e-13 of
+ * itself (float64 noise), so fewer than `iterations` steps may run. Factors
+ * follow the lab's even sqrt(S) split (see projectionFactors). Pure apart
+ * from calling `onIteration`. Cost per step: one Jacobi SVD of an m x n
+ * matrix with solver 'svd', about (2 innerIterations + 3) m n k
+ * multiply-adds with 'subspace'. Throws RangeError for p outside [1, 2], a
+ * bad iteration count, delta, start, solver or innerIterations, or a kernel
+ * that does not fit [m, n]; RankOutOfRangeError for k outside 1..min(m, n);
+ * NonFiniteMatrixError for NaN or Infinity in W.
  */
 export function robustLowRankFactors(
   w: Matrix,
@@ -75,18 +108,23 @@ export function robustLowRankFactors(
   options: RobustLowRankOptions,
 ): RobustLowRankFactors {
   const [m, n] = shape;
-  const { p, iterations = 30, delta = 1e-8, onIteration } = options;
+  const { p, iterations = 30, delta = 1e-8, onIteration, start, solver = 'svd', innerIterations = 8 } = options;
   checkArguments(w, m, n, k, p, iterations, delta);
+  checkSolver(n, k, start, solver, innerIterations);
   const deltaAbsolute = delta * frobeniusNorm(w, m, n);
 
-  let basis = topRightSubspace(w, shape, k).basis;
+  let basis = start ? orthonormalColumns(start, n, k) : topRightSubspace(w, shape, k).basis;
   let residuals = rowResiduals(w, m, n, basis, k);
   const objective = [sumPower(residuals, p)];
   const smoothed = [smoothedObjective(residuals, p, deltaAbsolute)];
   // A zero kernel: every residual is 0 and there is nothing to reweight.
   for (let step = 1; step <= iterations && deltaAbsolute > 0; step++) {
-    basis = topRightSubspace(reweightedRows(w, m, n, residuals, p, deltaAbsolute), shape, k).basis;
-    residuals = rowResiduals(w, m, n, basis, k);
+    if (solver === 'svd') {
+      basis = topRightSubspace(reweightedRows(w, m, n, residuals, p, deltaAbsolute), shape, k).basis;
+      residuals = rowResiduals(w, m, n, basis, k);
+    } else {
+      ({ basis, residuals } = subspaceStep(w, shape, basis, residuals, k, p, deltaAbsolute, innerIterations));
+    }
     objective.push(sumPower(residuals, p));
     smoothed.push(smoothedObjective(residuals, p, deltaAbsolute));
     onIteration?.(step, objective[step], smoothed[step]);
@@ -165,6 +203,33 @@ function reweightedRows(w: Matrix, m: number, n: number, residuals: Float64Array
   return out;
 }
 
+/**
+ * One 'subspace' IRLS step from `basis` (whose residuals are given): block
+ * power steps on W^T diag(c) W, accepted only if the majorizer
+ * sum_i c_i r_i^2, with explicit residuals, did not rise (file comment).
+ */
+function subspaceStep(
+  w: Matrix,
+  shape: readonly [number, number],
+  basis: Float64Array,
+  residuals: Float64Array,
+  k: number,
+  p: number,
+  delta: number,
+  innerIterations: number,
+): { basis: Float64Array; residuals: Float64Array } {
+  const [m, n] = shape;
+  // c_i = max(r_i, delta)^(p-2), divided by the largest as in reweightedRows.
+  const weights = residuals.map((r) => Math.max(r, delta) ** (p - 2));
+  const largest = weights.reduce((x, y) => Math.max(x, y), 0);
+  for (let i = 0; i < m; i++) weights[i] /= largest;
+  const candidate = weightedSubspaceIteration(w, shape, weights, basis, k, innerIterations).basis;
+  const candidateResiduals = rowResiduals(w, m, n, candidate, k);
+  const majorizer = (r: Float64Array) => r.reduce((sum, ri, i) => sum + weights[i] * ri * ri, 0);
+  if (majorizer(candidateResiduals) <= majorizer(residuals)) return { basis: candidate, residuals: candidateResiduals };
+  return { basis, residuals };
+}
+
 function sumPower(residuals: Float64Array, p: number): number {
   let sum = 0;
   for (const r of residuals) sum += r ** p;
@@ -194,4 +259,14 @@ function checkArguments(w: Matrix, m: number, n: number, k: number, p: number, i
     throw new RangeError(`IRLS iterations must be a positive integer, got ${iterations}.`);
   }
   if (!(delta > 0) || delta === Infinity) throw new RangeError(`The smoothing delta must be finite and > 0, got ${delta}.`);
+}
+
+function checkSolver(n: number, k: number, start: Float64Array | undefined, solver: string, innerIterations: number): void {
+  if (solver !== 'svd' && solver !== 'subspace') throw new RangeError(`The IRLS solver must be 'svd' or 'subspace', got '${solver}'.`);
+  if (!Number.isSafeInteger(innerIterations) || innerIterations < 1) {
+    throw new RangeError(`Inner subspace iterations must be a positive integer, got ${innerIterations}.`);
+  }
+  if (start === undefined) return;
+  if (start.length !== n * k) throw new RangeError(`A start basis of ${k} vectors in R^${n} needs ${n * k} entries, got ${start.length}.`);
+  if (!start.every(Number.isFinite)) throw new RangeError('The start basis holds NaN or Infinity; pass an orthonormal n x k basis.');
 }
