@@ -19,7 +19,7 @@ export const USAGE = `usage:
   calibration images, searching the knob of --target-rule energy|output-error|alds, default energy);
   <method> computes the factors: svd, data-aware, svd+int8, svd+int4, lp (compress writes them too:
   int8/int4 as TF.js uint8-quantized weights, ALDS groups as a depthwise convolution).
-  compare runs every method but lp unless --methods names them (lp: an IRLS step is a full SVD).
+  compare runs every method, or those --methods names.
   Models are TF.js LayersModels; the bundled ones are public/models/<id>/model.json.`;
 
 /** Parsed arguments; `ranksList` holds every --ranks in order. */

@@ -19,7 +19,7 @@
  */
 import type { TruncatedFactors } from './factors';
 import { matmul } from './matmul';
-import { projectionFactors, spectrumTail, topRightSubspace } from './subspaceFactors';
+import { projectionFactors, spectrumTail, topRightSubspace, type RightSubspace } from './subspaceFactors';
 import { asRank, RankOutOfRangeError, type Rank } from './units';
 
 type Matrix = Float32Array | Float64Array;
@@ -111,7 +111,26 @@ export function dataAwareFactors(
       for (let j = 0; j < n; j++) outputs[i * n + j] -= meanOutput[j];
     }
   }
-  const { basis, spectrum } = topRightSubspace(outputs, [rows, n], k);
+  return dataAwareFromSubspace(w, shape, bias, meanInput, topRightSubspace(outputs, [rows, n], k), k);
+}
+
+/**
+ * The data-aware factors once the top-k right singular vectors of the
+ * outputs Y = X W are known (`subspace`, e.g. from an SVD of Y the lab ran
+ * on the GPU or in a worker, or {@link topRightSubspace}): W' = W V_k V_k^T
+ * as factors, and the corrected bias from the calibration inputs' column
+ * means `meanInput` (length m; see {@link columnMeans}). Pure. Throws
+ * RangeError when the basis does not hold k vectors of length n.
+ */
+export function dataAwareFromSubspace(
+  w: Matrix,
+  shape: readonly [number, number],
+  bias: Matrix | null,
+  meanInput: Float64Array,
+  subspace: RightSubspace,
+  k: Rank,
+): DataAwareFactors {
+  const { basis, spectrum } = subspace;
   const factors = projectionFactors(w, shape, basis, k);
   const result = { ...factors, outputResidual: spectrumTail(spectrum, k), outputSpectrum: spectrum };
   if (bias === null) return result;
@@ -143,8 +162,8 @@ function correctedBias(
   return out;
 }
 
-/** 1 x cols row of column means of a row-major rows x cols matrix, float64. */
-function columnMeans(x: Matrix, rows: number, cols: number): Float64Array {
+/** 1 x cols row of column means of a row-major rows x cols matrix, float64 (the calibration inputs' mean for the bias). */
+export function columnMeans(x: Matrix, rows: number, cols: number): Float64Array {
   const sum = new Float64Array(cols);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) sum[j] += x[i * cols + j];

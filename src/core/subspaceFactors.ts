@@ -35,14 +35,22 @@ export interface RightSubspace {
  * completion, which leaves any objective built from F unchanged.
  */
 export function topRightSubspace(f: Matrix, shape: readonly [number, number], k: number): RightSubspace {
-  const n = shape[1];
-  const svd = svdJacobi(f, shape);
+  return rightSubspaceOf(svdJacobi(f, shape), k);
+}
+
+/**
+ * The top-k right singular vectors of an SVD computed elsewhere (the lab's
+ * engine: a worker or the GPU), as {@link topRightSubspace} returns them.
+ * Throws RangeError when the SVD has fewer than k singular vectors.
+ */
+export function rightSubspaceOf(svd: Svd, k: number): RightSubspace {
+  const n = svd.n;
   if (k > svd.r) throw new RangeError(`Asked for ${k} singular vectors of a matrix with only ${svd.r}.`);
   const basis = new Float64Array(n * k);
   for (let j = 0; j < n; j++) {
     for (let c = 0; c < k; c++) basis[j * k + c] = svd.v[j * svd.r + c];
   }
-  return { basis, spectrum: svd.s };
+  return { basis, spectrum: Float64Array.from(svd.s) };
 }
 
 /**

@@ -37,3 +37,16 @@ export function collectLayerInputs(lab: LabModel, sample: MnistSample): Map<stri
   });
   return out;
 }
+
+/**
+ * Y = X W: a layer's outputs (rows x n, row-major float32, before bias) on
+ * its calibration inputs, for data-aware factors. Runs on the TF.js
+ * backend (a 1,000 x 784 x 512 product in JS would hold the page for about
+ * a second); every tensor is freed before it returns.
+ */
+export function calibrationOutputs(inputs: LayerInputs, kernel: Float32Array, n: number): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.tensor2d(Float32Array.from(inputs.x), [inputs.rows, inputs.cols]);
+    return tf.matMul(x, tf.tensor2d(kernel, [inputs.cols, n])).dataSync() as Float32Array;
+  });
+}

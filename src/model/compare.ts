@@ -54,14 +54,14 @@ export async function createCompareContext(session: LabSession, calibration: Mni
     const topK = l.rankLimit < Math.min(m, n) ? l.rankLimit : undefined;
     svds.set(l.name, await svd(Float32Array.from(session.denseWeights(l.name).kernel), [m, n], signal, topK));
   }
-  return { session, layers, svds, calibration: collectLayerInputs(session.lab, calibration), sample: calibration, run };
+  return { session, layers, svds, calibration: collectLayerInputs(session.lab, calibration), sample: calibration, svd, run };
 }
 
 
 /** Scores every method's configurations; throws CancelledError when `signal` aborts. */
 export async function compareMethods(session: LabSession, calibration: MnistSample, options: CompareOptions = {}): Promise<CompareRow[]> {
   const ctx = await createCompareContext(session, calibration, options);
-  const methods: readonly CompareMethod[] = options.methods ? COMPARE_METHODS.filter((m) => options.methods!.includes(m.name)) : COMPARE_METHODS.filter((m) => !m.optIn);
+  const methods: readonly CompareMethod[] = options.methods ? COMPARE_METHODS.filter((m) => options.methods!.includes(m.name)) : COMPARE_METHODS;
   const total = methods.reduce((s, m) => s + m.values.length, 0);
   const original = session.layers.reduce((s, l) => s + 4 * l.params, 0);
   const rows: CompareRow[] = [];

@@ -2,14 +2,14 @@ import type { Svd } from '../core/svd';
 import type { MnistSample } from '../core/mnist';
 import { asRank, type Rank } from '../core/units';
 import { energyPlan, outputErrorRule } from '../core/rankRules';
-import { reconstruct, truncatedFactors } from '../core/factors';
-import { quantizeFactors } from '../core/quantizeFactors';
 import { dequantize, quantizeSymmetric, quantizedBytes } from '../core/quantize';
 import type { LabSession } from './session';
 import type { ExportFactors } from './exportModel';
 import type { LayerInfo } from './labModel';
 import type { LayerInputs } from './calibration';
 import type { AldsChoiceData, FactorJobFn } from './factorJobs';
+import type { SvdFn } from './factors';
+import { layerFactors } from './methodFactors';
 import { effectiveRank, layerGroups, planSize, type GroupPlan, type RankPlan } from './plan';
 
 /**
@@ -28,7 +28,9 @@ export interface CompareContext {
   calibration: Map<string, LayerInputs>;
   /** The calibration images themselves (training set), for rules that score a plan. */
   sample: MnistSample;
-  /** Where slow factor work runs (a worker in the browser, inline in Node). */
+  /** The lab's SVD engine (GPU or worker in the browser): data-aware and grouped factors take their SVDs from it. */
+  svd: SvdFn;
+  /** Where slow factor work without a big SVD runs (l_p IRLS, the ALDS search): a worker in the browser, inline in Node. */
   run: FactorJobFn;
 }
 
@@ -50,8 +52,6 @@ export interface CompareMethod {
   knob: string;
   values: readonly number[];
   point(ctx: CompareContext, value: number, signal?: AbortSignal): Promise<MethodPoint>;
-  /** Slow methods run only when asked for by name (each l_p step is a full SVD per layer). */
-  optIn?: boolean;
 }
 
 /** Float32 bytes of the layers a method leaves untouched. */
@@ -114,8 +114,6 @@ export type RankRuleName = (typeof RANK_RULES)[number];
  */
 export const FACTOR_METHODS = ['svd', 'data-aware', 'svd+int8', 'svd+int4', 'lp', 'alds'] as const;
 
-/** Robust l_p factors: p = 1 (rows of W as points, sum of distances), IRLS steps per layer. */
-const LP = { p: 1, iterations: 10 } as const;
 export type FactorMethodName = (typeof FACTOR_METHODS)[number];
 
 /** The ranks a rule picks with knob `value` (tau for energy, eps for output-error). */
@@ -150,71 +148,12 @@ export async function methodPoint(ctx: CompareContext, method: FactorMethodName,
   for (const [i, l] of ctx.session.layers.entries()) {
     const rank = size.layers[i].rank;
     if (rank === null || !l.kernelShape) continue;
-    const layer = await cachedLayerFactors(ctx, method, l, rank, size.layers[i].groups, signal);
+    const layer = await layerFactors(ctx, method, l, rank, size.layers[i].groups, signal);
     kernels.set(l.name, { kernel: layer.kernel, bias: layer.export.bias });
     factors.set(l.name, layer.export);
     bytes += layer.bytes - size.layers[i].bytes + 4 * (l.hasBias ? l.kernelShape[1] : 0);
   }
   return { kernels, factors, groups: method === 'alds' ? grouping : undefined, plan: effective, bytes, detail };
-}
-
-/** One layer's factors under a method at one rank: what the download writes, the dense kernel they stand for, and their stored bytes (kernel part). */
-interface LayerFactors {
-  export: ExportFactors;
-  kernel: Float32Array;
-  bytes: number;
-}
-
-const layerCache = new WeakMap<CompareContext, Map<string, Promise<LayerFactors>>>();
-const MAX_CACHED_LAYERS = 48;
-
-/**
- * A layer's factors for (method, rank, groups), computed once per context:
- * a slider move changes one layer, so only that layer's factors are
- * recomputed (a data-aware or l_p layer costs a full SVD or more). A job
- * that fails or is cancelled leaves no entry behind.
- */
-function cachedLayerFactors(ctx: CompareContext, method: Exclude<FactorMethodName, 'svd'>, l: LayerInfo, rank: Rank, groups: number, signal?: AbortSignal): Promise<LayerFactors> {
-  let cache = layerCache.get(ctx);
-  if (!cache) layerCache.set(ctx, (cache = new Map()));
-  const key = `${method}:${l.name}:${groups}:${rank}`;
-  let entry = cache.get(key);
-  if (!entry) {
-    const fresh = layerFactors(ctx, method, l, rank, groups, signal);
-    entry = fresh;
-    cache.set(key, fresh);
-    fresh.catch(() => { if (cache.get(key) === fresh) cache.delete(key); });
-    // Each entry holds an m x n kernel (1.6 MB for mlp-512's fc1): keep the most recent few.
-    if (cache.size > MAX_CACHED_LAYERS) cache.delete(cache.keys().next().value!);
-  }
-  return entry;
-}
-
-async function layerFactors(ctx: CompareContext, method: Exclude<FactorMethodName, 'svd'>, l: LayerInfo, rank: Rank, groups: number, signal?: AbortSignal): Promise<LayerFactors> {
-  const [m, n] = l.kernelShape!;
-  const floatBytes = 4 * rank * (m + groups * n);
-  const { kernel, bias } = ctx.session.denseWeights(l.name);
-  if (method === 'lp') {
-    const f = await ctx.run('lp', { kernel: Float32Array.from(kernel), shape: [m, n], rank, ...LP }, signal);
-    return { export: { kind: 'float', a: f.a, b: f.b }, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
-  }
-  if (method === 'data-aware') {
-    const f = await ctx.run('data-aware', { kernel: Float32Array.from(kernel), shape: [m, n], bias: bias && Float32Array.from(bias), x: ctx.calibration.get(l.name)!.x, rank }, signal);
-    return { export: { kind: 'float', a: f.a, b: f.b, bias: f.bias }, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
-  }
-  if (method === 'alds') {
-    if (groups === 1) {
-      const f = truncatedFactors(ctx.svds.get(l.name)!, rank);
-      return { export: { kind: 'float', a: f.a, b: f.b }, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
-    }
-    const f = await ctx.run('grouped-svd', { kernel: Float32Array.from(kernel), shape: [m, n], groups, rank }, signal);
-    const stacked = new Float32Array(m * n);
-    const rows = m / groups;
-    for (let g = 0; g < groups; g++) stacked.set(product(f.a[g], f.b[g], rows, rank, n), g * rows * n);
-    return { export: { kind: 'grouped', groups, rank, a: f.a, b: f.b }, kernel: stacked, bytes: floatBytes };
-  }
-  const q = quantizeFactors(truncatedFactors(ctx.svds.get(l.name)!, rank), method === 'svd+int8' ? 8 : 4);
-  return { export: { kind: 'quantized', u: q.u, singularValues: q.singularValues, vt: q.vt }, kernel: product(q.a, q.b, m, rank, n), bytes: q.bytes };
 }
 
 /** The budgets of the comparison's ALDS curve, as shares of the factorizable layers' parameters. */
@@ -240,14 +179,10 @@ export const COMPARE_METHODS: readonly CompareMethod[] = [
       return { kernels, bytes, detail: 'every Dense kernel int8 per output channel' };
     },
   },
-  { name: 'lp', knob: 'rank k (all layers), p = 1', values: [4, 8, 16, 32], point: (ctx, k, signal) => methodPoint(ctx, 'lp', uniformPlan(ctx, k), {}, signal), optIn: true },
+  // l_p stops at 64: each rank is its own IRLS run, O(steps m n k) in a worker.
+  { name: 'lp', knob: 'rank k (all layers), p = 1', values: [4, 8, 16, 32, 64], point: (ctx, k, signal) => methodPoint(ctx, 'lp', uniformPlan(ctx, k), {}, signal) },
   { name: 'alds', knob: 'budget (share of params)', values: ALDS_SHARES, point: (ctx, share, signal) => aldsPoint(ctx, share, signal, ALDS_SHARES) },
 ];
-
-/** The dense m x n kernel that rank-k factors stand for, in float32 as the evaluator takes it. */
-function product(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
-  return Float32Array.from(reconstruct(a, b, m, k, n));
-}
 
 /** ALDS's search settings in the lab: one seeded start besides the uniform ones, two rounds, the first 8 divisors as group counts. */
 const ALDS_OPTIONS = { randomStarts: 1, iterations: 2, maxGroupCounts: 8 } as const;

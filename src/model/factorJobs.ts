@@ -1,6 +1,3 @@
-import { svdJacobi } from '../core/svd';
-import { truncatedFactors } from '../core/factors';
-import { dataAwareFactors } from '../core/dataAware';
 import { robustLowRankFactors } from '../core/robustLowRank';
 import { aldsOptimize, type AldsOptions } from '../core/aldsOptimize';
 import { AldsSpectraCache } from '../core/aldsSpectra';
@@ -9,10 +6,12 @@ import { asParamCount, asRank } from '../core/units';
 import { throwIfCancelled } from './errors';
 
 /**
- * The slow parts of the factor methods as plain-data jobs, so the browser
- * can run them in a worker (the page stays responsive and Cancel terminates
- * the work) while Node runs them inline. Every input and output is typed
- * arrays and numbers: a job crosses postMessage unchanged.
+ * The slow parts of the factor methods that are not one big SVD (those go
+ * through the lab's SvdFn, GPU or worker) as plain-data jobs: the l_p IRLS
+ * loop and the ALDS search over groupings. The browser runs them in a
+ * worker (the page stays responsive and Cancel terminates the work), Node
+ * inline. Inputs and outputs are typed arrays and numbers, so a job
+ * crosses postMessage unchanged.
  */
 
 /** Rank-k factors A (m x k) and B (k x n), row-major float32, with a replacement bias if the method has one. */
@@ -20,14 +19,6 @@ export interface TwoFactors {
   a: Float32Array;
   b: Float32Array;
   bias?: Float32Array;
-}
-
-/** Per-group factors of a kernel split into `groups` chunks of m / groups input rows: a[g] (m/g x rank), b[g] (rank x n). */
-export interface GroupedFactors {
-  groups: number;
-  rank: number;
-  a: Float32Array[];
-  b: Float32Array[];
 }
 
 /** One ALDS layer choice as plain data: channel groups and the rank of each group (null: kept dense). */
@@ -45,12 +36,8 @@ export interface AldsJobResult {
 
 /** The jobs, by kind, with what each one returns. */
 export interface FactorJobs {
-  /** Data-aware factors at rank k on the layer's calibration inputs x (rows x m). */
-  'data-aware': { input: { kernel: Float32Array; shape: [number, number]; bias: Float32Array | null; x: Float32Array | Float64Array; rank: number }; output: TwoFactors };
-  /** Robust l_p factors at rank k by IRLS. */
-  lp: { input: { kernel: Float32Array; shape: [number, number]; rank: number; p: number; iterations: number }; output: TwoFactors };
-  /** Truncated SVD factors of each channel group. */
-  'grouped-svd': { input: { kernel: Float32Array; shape: [number, number]; groups: number; rank: number }; output: GroupedFactors };
+  /** Robust l_p factors at rank k by IRLS, warm-started from `start` (n x k, W's top-k right singular vectors) with subspace-iteration steps. */
+  lp: { input: { kernel: Float32Array; shape: [number, number]; rank: number; p: number; iterations: number; start: Float64Array }; output: TwoFactors };
   /** ALDS's global + local allocation for every budget given (parameters, kernels and biases of these layers). */
   alds: { input: { layers: Array<{ name: string; w: Float32Array; m: number; n: number; hasBias: boolean }>; budgets: number[]; options: Omit<AldsOptions, 'cache'> }; output: AldsJobResult };
 }
@@ -65,35 +52,14 @@ export type FactorJobFn = <K extends FactorJobKind>(kind: K, input: FactorJobs[K
 /** Computes a job here and now. Pure apart from the CPU time (seconds for large l_p or ALDS jobs). */
 export function runFactorJob(job: FactorJob): FactorJobs[FactorJobKind]['output'] {
   switch (job.kind) {
-    case 'data-aware': {
-      const { kernel, shape, bias, x, rank } = job.input;
-      const f = dataAwareFactors(kernel, shape, bias, x, asRank(rank));
-      return { a: f.a, b: f.b, bias: f.bias };
-    }
     case 'lp': {
-      const { kernel, shape, rank, p, iterations } = job.input;
-      const f = robustLowRankFactors(kernel, shape, asRank(rank), { p, iterations });
+      const { kernel, shape, rank, p, iterations, start } = job.input;
+      const f = robustLowRankFactors(kernel, shape, asRank(rank), { p, iterations, start, solver: 'subspace' });
       return { a: f.a, b: f.b };
     }
-    case 'grouped-svd':
-      return groupedSvd(job.input);
     case 'alds':
       return aldsAllocations(job.input);
   }
-}
-
-function groupedSvd({ kernel, shape, groups, rank }: FactorJobs['grouped-svd']['input']): GroupedFactors {
-  const [m, n] = shape;
-  if (!Number.isSafeInteger(groups) || groups < 1 || m % groups !== 0) throw new RangeError(`${groups} groups do not divide ${m} inputs.`);
-  const rows = m / groups;
-  const a: Float32Array[] = [];
-  const b: Float32Array[] = [];
-  for (let g = 0; g < groups; g++) {
-    const f = truncatedFactors(svdJacobi(kernel.subarray(g * rows * n, (g + 1) * rows * n), [rows, n]), asRank(rank));
-    a.push(f.a);
-    b.push(f.b);
-  }
-  return { groups, rank, a, b };
 }
 
 function aldsAllocations({ layers, budgets, options }: FactorJobs['alds']['input']): AldsJobResult {

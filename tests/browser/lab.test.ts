@@ -186,8 +186,8 @@ describe('the lab in Chromium', () => {
 
     // The method comparison runs with progress, draws every method, and exports CSV.
     await page.getByTestId('start-compare').click();
-    await expect.poll(() => pointsIn(page, 'compare-chart'), { timeout: 180_000, interval: 500 }).toBeGreaterThan(30);
-    expect(await page.locator('[data-testid="compare-chart"] .recharts-legend-item').count()).toBe(7);
+    await expect.poll(() => pointsIn(page, 'compare-chart'), { timeout: 180_000, interval: 500 }).toBeGreaterThan(35);
+    expect(await page.locator('[data-testid="compare-chart"] .recharts-legend-item').count()).toBe(8);
     const csv = page.waitForEvent('download');
     await page.getByTestId('export-csv').click();
     expect((await csv).suggestedFilename()).toBe('mlp-64-methods.csv');

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { LabSession } from '../../src/model/session';
-import { accuracyWithinShare, compareCsv, compareMethods, type CompareRow } from '../../src/model/compare';
+import { accuracyWithinShare, compareCsv, compareMethods, createCompareContext, type CompareRow } from '../../src/model/compare';
+import { methodPoint } from '../../src/model/compareMethods';
+import { dataAwareFactors } from '../../src/core/dataAware';
+import { reconstruct, truncatedFactors } from '../../src/core/factors';
+import { svdJacobi } from '../../src/core/svd';
+import { asRank } from '../../src/core/units';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from '../../src/cli/nodeEnv';
 
 /**
@@ -27,7 +32,7 @@ const of = (method: string) => rows.filter((r) => r.method === method);
 
 describe('method comparison on mlp-64', () => {
   it('scores every method', () => {
-    expect(new Set(rows.map((r) => r.method))).toEqual(new Set(['svd', 'energy', 'output-error', 'data-aware', 'svd+int8', 'int8 dense', 'alds']));
+    expect(new Set(rows.map((r) => r.method))).toEqual(new Set(['svd', 'energy', 'output-error', 'data-aware', 'svd+int8', 'int8 dense', 'lp', 'alds']));
     for (const r of rows) {
       expect(r.accuracy).toBeGreaterThan(0);
       expect(r.accuracy).toBeLessThanOrEqual(1);
@@ -61,12 +66,44 @@ describe('method comparison on mlp-64', () => {
     expect(da16.accuracy).toBeGreaterThan(svd16.accuracy);
   });
 
-  it('runs the opt-in l_p method only when named, at the same sizes as SVD', async () => {
-    expect(of('lp')).toEqual([]);
-    const lp = await compareMethods(session, await readSample('calib'), { methods: ['lp'] });
-    expect(lp.map((r) => r.value)).toEqual([4, 8, 16, 32]);
+  it('runs l_p at the same sizes as SVD, and only the methods named when asked', async () => {
+    const lp = of('lp');
+    expect(lp.map((r) => r.value)).toEqual([4, 8, 16, 32, 64]);
+    const named = await compareMethods(session, await readSample('calib'), { methods: ['lp', 'energy'] });
+    expect(new Set(named.map((r) => r.method))).toEqual(new Set(['lp', 'energy']));
+    expect(named.filter((r) => r.method === 'lp').map((r) => r.accuracy)).toEqual(lp.map((r) => r.accuracy));
     expect(lp.find((r) => r.value === 16)!.bytes).toBe(of('svd').find((r) => r.value === 16)!.bytes);
     for (const r of lp) expect(r.accuracy).toBeGreaterThan(0.3);
+  });
+
+  it('computes data-aware and grouped factors through the SVD engine as the float64 core references do', async () => {
+    const ctx = await createCompareContext(session, await readSample('calib'), { svd: nodeSvd });
+    const relative = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let d = 0;
+      let r = 0;
+      for (let i = 0; i < a.length; i++) {
+        d += (a[i] - b[i]) ** 2;
+        r += b[i] ** 2;
+      }
+      return Math.sqrt(d / r);
+    };
+    const { kernel, bias } = session.denseWeights('fc1');
+    // Data-aware: the engine takes the SVD of X W computed in float32 on the backend; the core reference does all of it in float64.
+    for (const k of [4, 16, 40]) {
+      const point = await methodPoint(ctx, 'data-aware', { fc1: asRank(k) });
+      const ref = dataAwareFactors(kernel, [784, 64], bias, ctx.calibration.get('fc1')!.x, asRank(k));
+      expect(relative(point.kernels!.get('fc1')!.kernel, reconstruct(ref.a, ref.b, 784, k, 64))).toBeLessThan(1e-4);
+      expect(relative(point.kernels!.get('fc1')!.bias!, ref.bias!)).toBeLessThan(1e-4);
+    }
+    // ALDS groups: each contiguous chunk of 196 input rows gets its own rank-8 SVD.
+    const grouped = await methodPoint(ctx, 'alds', { fc1: asRank(8) }, { fc1: 4 });
+    const expected = new Float64Array(784 * 64);
+    for (let g = 0; g < 4; g++) {
+      const f = truncatedFactors(svdJacobi(kernel.subarray(g * 196 * 64, (g + 1) * 196 * 64), [196, 64]), asRank(8));
+      expected.set(reconstruct(f.a, f.b, 196, 8, 64), g * 196 * 64);
+    }
+    expect(relative(grouped.kernels!.get('fc1')!.kernel, expected)).toBeLessThan(1e-6);
+    expect(grouped.bytes - (await methodPoint(ctx, 'svd', {})).bytes).toBe(4 * (8 * (784 + 4 * 64) - 784 * 64));
   });
 
   it('finds the best accuracy within a share of the bytes and writes CSV', () => {

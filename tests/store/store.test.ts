@@ -212,7 +212,7 @@ describe('lab store', () => {
     await store.getState().startCompare();
     const c = store.getState().compare!;
     expect(c.status).toBe('done');
-    expect(new Set(c.rows.map((r) => r.method)).size).toBe(7);
+    expect(new Set(c.rows.map((r) => r.method)).size).toBe(8);
     store.getState().exportCompareCsv();
     expect(env.texts.at(-1)!.name).toBe('mlp-64-methods.csv');
     expect(env.texts.at(-1)!.text.split('\n')).toHaveLength(c.rows.length + 1);

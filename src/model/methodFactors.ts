@@ -1,0 +1,115 @@
+import type { Svd } from '../core/svd';
+import { reconstruct, truncatedFactors } from '../core/factors';
+import { columnMeans, dataAwareFromSubspace } from '../core/dataAware';
+import { rightSubspaceOf } from '../core/subspaceFactors';
+import { quantizeFactors } from '../core/quantizeFactors';
+import type { Rank } from '../core/units';
+import { calibrationOutputs } from './calibration';
+import type { ExportFactors } from './exportModel';
+import type { LayerInfo } from './labModel';
+import type { CompareContext, FactorMethodName } from './compareMethods';
+
+/**
+ * One layer's factors under a factor method, computed through the lab's
+ * own engines: the SVDs come from the session's SvdFn (the GPU, or the CPU
+ * worker), as plain SVD's do, and only the light float64 finishing steps
+ * run here. What does not depend on the rank is computed once per layer
+ * (the SVD of the calibration outputs, the SVDs of each channel group), so
+ * a slider move under these methods costs a slice and a product, not an
+ * SVD. l_p, whose every rank is its own IRLS run, goes to ctx.run.
+ */
+
+/** What a layer stores under a method at one rank: the download's factors, the dense kernel they stand for, and their kernel bytes. */
+export interface LayerFactors {
+  export: ExportFactors;
+  kernel: Float32Array;
+  bytes: number;
+}
+
+/** Robust l_p factors: p = 1 (rows of W as points, sum of distances), IRLS steps per layer, warm-started subspace steps. */
+const LP = { p: 1, iterations: 10 } as const;
+const MAX_CACHED = 48;
+
+type Cache = Map<string, Promise<unknown>>;
+const caches = new WeakMap<CompareContext, Cache>();
+
+/**
+ * `compute()` once per context and key; the entry is dropped if it fails or
+ * is cancelled, and the oldest entries go past MAX_CACHED (a rank's entry
+ * holds an m x n kernel: 1.6 MB for mlp-512's fc1).
+ */
+function memo<T>(ctx: CompareContext, key: string, compute: () => Promise<T>): Promise<T> {
+  let cache = caches.get(ctx);
+  if (!cache) caches.set(ctx, (cache = new Map()));
+  const known = cache.get(key) as Promise<T> | undefined;
+  if (known) return known;
+  const fresh = compute();
+  cache.set(key, fresh);
+  fresh.catch(() => { if (cache.get(key) === fresh) cache.delete(key); });
+  if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
+  return fresh;
+}
+
+/** The layer's factors for (method, rank, groups), computed once per context. */
+export function layerFactors(ctx: CompareContext, method: Exclude<FactorMethodName, 'svd'>, l: LayerInfo, rank: Rank, groups: number, signal?: AbortSignal): Promise<LayerFactors> {
+  return memo(ctx, `${method}:${l.name}:${groups}:${rank}`, () => computeLayerFactors(ctx, method, l, rank, groups, signal));
+}
+
+async function computeLayerFactors(ctx: CompareContext, method: Exclude<FactorMethodName, 'svd'>, l: LayerInfo, rank: Rank, groups: number, signal?: AbortSignal): Promise<LayerFactors> {
+  const [m, n] = l.kernelShape!;
+  const floatBytes = 4 * rank * (m + groups * n);
+  const { kernel, bias } = ctx.session.denseWeights(l.name);
+  if (method === 'lp') {
+    const svd = ctx.svds.get(l.name)!;
+    const f = await ctx.run('lp', { kernel: Float32Array.from(kernel), shape: [m, n], rank, start: rightSubspaceOf(svd, rank).basis, ...LP }, signal);
+    return { export: { kind: 'float', a: f.a, b: f.b }, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
+  }
+  if (method === 'data-aware') {
+    const { svd, meanInput } = await outputsSvd(ctx, l, signal);
+    const f = dataAwareFromSubspace(kernel, [m, n], bias, meanInput, rightSubspaceOf(svd, rank), rank);
+    return { export: { kind: 'float', a: f.a, b: f.b, bias: f.bias }, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
+  }
+  if (method === 'alds') {
+    const svds = groups === 1 ? [ctx.svds.get(l.name)!] : await groupSvds(ctx, l, groups, signal);
+    const rows = m / groups;
+    const parts = svds.map((svd) => truncatedFactors(svd, rank));
+    const stacked = new Float32Array(m * n);
+    parts.forEach((f, g) => stacked.set(product(f.a, f.b, rows, rank, n), g * rows * n));
+    const exported: ExportFactors = groups === 1
+      ? { kind: 'float', a: parts[0].a, b: parts[0].b }
+      : { kind: 'grouped', groups, rank, a: parts.map((f) => f.a), b: parts.map((f) => f.b) };
+    return { export: exported, kernel: stacked, bytes: floatBytes };
+  }
+  const q = quantizeFactors(truncatedFactors(ctx.svds.get(l.name)!, rank), method === 'svd+int8' ? 8 : 4);
+  return { export: { kind: 'quantized', u: q.u, singularValues: q.singularValues, vt: q.vt }, kernel: product(q.a, q.b, m, rank, n), bytes: q.bytes };
+}
+
+/** The SVD of the layer's calibration outputs Y = X W (rank-independent) and the inputs' column means, once per layer. */
+function outputsSvd(ctx: CompareContext, l: LayerInfo, signal?: AbortSignal): Promise<{ svd: Svd; meanInput: Float64Array }> {
+  return memo(ctx, `outputs:${l.name}`, async () => {
+    const [m, n] = l.kernelShape!;
+    const inputs = ctx.calibration.get(l.name)!;
+    const y = calibrationOutputs(inputs, ctx.session.denseWeights(l.name).kernel, n);
+    // The same policy as the kernel's own SVD: a top-k where the lab only computes the top k.
+    const topK = l.rankLimit < Math.min(inputs.rows, n) ? l.rankLimit : undefined;
+    const svd = await ctx.svd(y, [inputs.rows, n], signal, topK);
+    return { svd, meanInput: columnMeans(inputs.x, inputs.rows, m) };
+  });
+}
+
+/** The SVDs of the layer's channel groups (contiguous chunks of m / groups input rows), once per (layer, groups). */
+function groupSvds(ctx: CompareContext, l: LayerInfo, groups: number, signal?: AbortSignal): Promise<Svd[]> {
+  return memo(ctx, `groups:${l.name}:${groups}`, async () => {
+    const [m, n] = l.kernelShape!;
+    const kernel = ctx.session.denseWeights(l.name).kernel;
+    const rows = m / groups;
+    const svds: Svd[] = [];
+    for (let g = 0; g < groups; g++) svds.push(await ctx.svd(Float32Array.from(kernel.subarray(g * rows * n, (g + 1) * rows * n)), [rows, n], signal));
+    return svds;
+  });
+}
+
+/** The dense m x n kernel that rank-k factors stand for, in float32 as the evaluator takes it. */
+function product(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
+  return Float32Array.from(reconstruct(a, b, m, k, n));
+}
