@@ -1,5 +1,9 @@
 import { CancelledError, describeError } from '../model/errors';
-import { planKey, planSize } from '../model/plan';
+import { planSize } from '../model/plan';
+import { methodPoint } from '../model/compareMethods';
+import { scorePoint } from '../model/compare';
+import { methodContext } from './runtime';
+import { selectGroups, selectPlanKey } from './selectors';
 import { appendHistory, historyPoint } from './evalSlice';
 import { sweepRanks } from './sweepRanks';
 import type { Runtime } from './runtime';
@@ -16,9 +20,9 @@ import type { HistoryPoint, LabState, SweepSlice, SweepState } from './types';
 type Set = (partial: Partial<LabState>) => void;
 type Get = () => LabState;
 
-/** Key of a plan with `layer` left out: a sweep is current while this is unchanged. */
-export function sweepBaseKey(state: Pick<LabState, 'layers' | 'plan'>, layer: string): string {
-  return planKey(state.layers.filter((l) => l.name !== layer), state.plan);
+/** Key of the configuration with `layer`'s rank left out (method, other ranks, groups): a sweep is current while this is unchanged. */
+export function sweepBaseKey(state: Pick<LabState, 'layers' | 'plan' | 'method' | 'groups'>, layer: string): string {
+  return selectPlanKey({ ...state, layers: state.layers.filter((l) => l.name !== layer) });
 }
 
 /** The sweep slice: one sweep at a time, with progress and cancel. */
@@ -36,8 +40,9 @@ export const createSweepSlice = (rt: Runtime) => (set: Set, get: Get): SweepSlic
     rt.sweep = controller;
     const ranks = sweepRanks(layer.kernelShape![0], layer.kernelShape![1], layer.rankLimit);
     const basePlan = get().plan;
+    const { method, groups } = get();
     let sweep: SweepState = {
-      layer: layer.name, baseKey: sweepBaseKey(get(), layer.name),
+      layer: layer.name, baseKey: sweepBaseKey(get(), layer.name), method,
       status: 'running', done: 0, total: ranks.length, points: [],
     };
     set({ sweep });
@@ -57,13 +62,15 @@ export const createSweepSlice = (rt: Runtime) => (set: Set, get: Get): SweepSlic
         for (const rank of ranks) {
           if (controller.signal.aborted || rt.session !== session) throw new CancelledError();
           const plan = { ...basePlan, [layer.name]: rank };
-          const key = planKey(get().layers, plan);
+          const key = selectPlanKey({ layers: get().layers, plan, method, groups });
+          // Another factor method is scored through its factors (cached per layer and rank), as the slider is.
+          const point = method === 'svd' ? null : await methodPoint(await methodContext(rt), method, plan, selectGroups({ method, groups }), controller.signal);
           let result = rt.results.get(key);
           if (!result) {
-            result = await session.evaluate(plan, controller.signal);
+            result = point ? await scorePoint(session, point, controller.signal) : await session.evaluate(plan, controller.signal);
             rt.results.set(key, result);
           }
-          const bytes = planSize(get().layers, plan).bytes;
+          const bytes = point ? point.bytes : planSize(get().layers, plan).bytes;
           pendingHistory.push(historyPoint(key, result.accuracy, bytes));
           sweep = { ...sweep, done: sweep.done + 1, points: [...sweep.points, { rank, accuracy: result.accuracy, bytes }] };
           flush(false);

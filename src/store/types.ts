@@ -85,6 +85,8 @@ export interface EvalSlice {
 /** A rank sweep of one layer with the others fixed at `baseKey`. */
 export interface SweepState {
   layer: string;
+  /** The factor method the sweep scored. */
+  method: FactorMethodName;
   baseKey: string;
   status: 'running' | 'done' | 'cancelled' | 'failed';
   done: number;

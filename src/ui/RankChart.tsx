@@ -46,7 +46,7 @@ const RankChartView = memo(function RankChartView({ data: s }: { data: RankChart
   return (
     <section className="chart" aria-label={`Rank versus accuracy for ${s.layer}`}>
       <header>
-        <h2>Rank vs accuracy: {s.layer}</h2>
+        <h2>Rank vs accuracy: {s.layer}{sweep && sweep.method !== 'svd' ? ` (${sweep.method})` : ''}</h2>
         {sweep?.status === 'running' ? (
           <span className="sweep-progress" role="status">
             <progress max={sweep.total} value={sweep.done} aria-label="Sweep progress" /> {sweep.done}/{sweep.total}
@@ -58,7 +58,7 @@ const RankChartView = memo(function RankChartView({ data: s }: { data: RankChart
           </button>
         )}
       </header>
-      {stale && <p className="note">Other layers' ranks changed since this sweep; sweep again to update it.</p>}
+      {stale && <p className="note">Other layers' ranks or the factor method changed since this sweep; sweep again to update it.</p>}
       {sweep?.status === 'cancelled' && <p className="note">Sweep cancelled after {sweep.done} of {sweep.total} ranks.</p>}
       <div data-testid="rank-chart" data-points={data.length} className={stale ? 'stale' : undefined}>
         <LineChart width={520} height={260} data={data} margin={{ top: 8, right: 16, bottom: 20, left: 8 }}>

@@ -207,6 +207,27 @@ describe('lab store', () => {
     expect(store.getState().error).toBeNull();
   });
 
+  it('sweeps a layer under the selected factor method', async () => {
+    store.getState().setMethod('data-aware');
+    store.getState().setRank('fc1', 16);
+    store.getState().setRank('out', 10);
+    await store.getState().startSweep('fc2');
+    const sweep = store.getState().sweep!;
+    expect([sweep.status, sweep.method, sweep.points.length]).toEqual(['done', 'data-aware', 64]);
+    // fc2 is 64x64: ranks 1..31 shrink it, 32..64 leave it dense (one configuration).
+    expect(store.getState().history.filter((h) => h.key.startsWith('data-aware|fc1=16,fc2=')).length).toBe(32);
+    // The slider at a swept rank shows what the sweep measured there, through the same factors.
+    store.getState().setRank('fc2', 3);
+    await store.getState().whenIdle();
+    expect(store.getState().current!.result.accuracy).toBe(sweep.points.find((p) => p.rank === 3)!.accuracy);
+    // The plain sweep of the same layer at the same other ranks scores other factors.
+    store.getState().setMethod('svd');
+    await store.getState().startSweep('fc2');
+    const plain = store.getState().sweep!;
+    expect(plain.method).toBe('svd');
+    expect(plain.points.filter((p, i) => p.rank < 32 && p.accuracy !== sweep.points[i].accuracy).length).toBeGreaterThan(20);
+  });
+
   it('compares the methods with progress, exports CSV, and cancels', async () => {
     const start = tf.memory().numTensors;
     await store.getState().startCompare();
