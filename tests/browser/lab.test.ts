@@ -152,6 +152,17 @@ describe('the lab in Chromium', () => {
       await expect.poll(() => page.getByTestId('method-bytes').textContent(), { timeout: 60_000 }).toContain(`${method} stores`);
       accuracyBy[method] = await waitForAccuracy(page);
       await expect.poll(() => pointsIn(page, 'size-chart')).toBe(before + 1);
+      if (method === 'svd+int8') {
+        // Quantized factors download too (uint8 weights); the page reports the files' real size.
+        const names: string[] = [];
+        const onDownload = (d: { suggestedFilename(): string }) => names.push(d.suggestedFilename());
+        page.on('download', onDownload);
+        await page.getByTestId('download').click();
+        await expect.poll(() => names.length).toBe(2);
+        page.off('download', onDownload);
+        expect(names.sort()).toEqual(['mlp-64-lowrank.json', 'mlp-64-lowrank.weights.bin']);
+        await expect.poll(() => page.getByTestId('download-size').textContent()).toMatch(/^Downloaded: .*model\.json \+ weights/);
+      }
     }
     expect(parseFloat(accuracyBy['data-aware'])).toBeGreaterThan(parseFloat(accuracyBy.svd));
     await page.getByTestId('method-select').selectOption('svd');
@@ -166,7 +177,11 @@ describe('the lab in Chromium', () => {
     await expect.poll(() => page.getByTestId('rank-fc1').textContent(), { timeout: 60_000 }).toBe('14');
 
     // ALDS picks channel groups and ranks under the budget (in a worker), switches to its grouped SVD, shows (k, j), and is scored.
-    const beforeAlds = await pointsIn(page, 'size-chart');
+    // Count the chart's points only once the output-error plan's own point has arrived.
+    await page.evaluate(() => (window as unknown as { __lab: { getState(): { whenIdle(): Promise<void> } } }).__lab.getState().whenIdle());
+    await waitForAccuracy(page);
+    const beforeAlds = await page.evaluate(() => (window as unknown as { __lab: { getState(): { history: unknown[] } } }).__lab.getState().history.length);
+    await expect.poll(() => pointsIn(page, 'size-chart')).toBe(beforeAlds);
     await page.getByTestId('rule-select').selectOption('alds');
     await page.getByTestId('rule-value').fill('0.1');
     await page.getByTestId('apply-rule').click();
