@@ -8,7 +8,7 @@ import { describeError } from './model/errors';
 import { createBrowserEnv } from './store/browserEnv';
 import { createLabStore } from './store/createLabStore';
 import { readUrlState, writeUrlState } from './store/urlState';
-import { formatRankSpec } from './model/rankSpec';
+import { formatGroupSpec, formatRankSpec } from './model/rankSpec';
 import { LabSession } from './model/session';
 import './ui/styles.css';
 
@@ -42,11 +42,11 @@ async function boot(root: HTMLElement): Promise<void> {
   );
   // Hooks for the browser tests: the store and the backend's live tensor count.
   Object.assign(window, { __lab: store, __liveTensors: () => LabSession.liveTensors() });
-  await store.getState().boot({ model: url.model, ranks: url.ranks });
+  await store.getState().boot({ model: url.model, ranks: url.ranks, method: url.method, groups: url.groups });
   if (errors.length > 0) store.setState({ error: [errors.join(' '), store.getState().error].filter(Boolean).join(' ') });
   let timer: ReturnType<typeof setTimeout> | undefined;
   store.subscribe((s, prev) => {
-    if (s.plan === prev.plan && s.modelId === prev.modelId) return;
+    if (s.plan === prev.plan && s.modelId === prev.modelId && s.method === prev.method && s.groups === prev.groups) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
       const search = writeUrlState(window.location.search, {
@@ -54,6 +54,8 @@ async function boot(root: HTMLElement): Promise<void> {
         svd: url.svd,
         model: s.modelId ?? undefined,
         ranks: formatRankSpec(s.plan) || undefined,
+        method: s.method === 'svd' ? undefined : s.method,
+        groups: s.method === 'alds' ? formatGroupSpec(s.groups) || undefined : undefined,
       });
       window.history.replaceState(null, '', `${window.location.pathname}${search}`);
     }, 300);

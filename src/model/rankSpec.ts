@@ -2,7 +2,7 @@ import { asRank, type Rank } from '../core/units';
 import { maxRank } from '../core/compression';
 import { LabInputError } from './errors';
 import type { LayerInfo } from './labModel';
-import type { RankPlan } from './plan';
+import type { GroupPlan, RankPlan } from './plan';
 
 /**
  * Text form of a rank plan, shared by the CLI (`--ranks fc1=16,fc2=8`) and
@@ -49,4 +49,28 @@ function clampCheck(layer: LayerInfo, k: number, clamp: boolean): Rank {
 /** The inverse of parseRankSpec for plans that name layers. */
 export function formatRankSpec(plan: RankPlan): string {
   return Object.entries(plan).map(([name, k]) => `${name}=${k}`).join(',');
+}
+
+/**
+ * Parses ALDS channel groups, `layer=k` pairs (`fc1=28,fc2=2`), for the
+ * share link: every name a factorizable layer, every k a divisor of its
+ * input width. Throws LabInputError('rank') naming the bad part.
+ */
+export function parseGroupSpec(spec: string, layers: readonly LayerInfo[]): GroupPlan {
+  const groups: Record<string, number> = {};
+  for (const part of spec.trim().split(',').filter((p) => p.length > 0)) {
+    const m = /^([^=\s]+)=(\d+)$/.exec(part.trim());
+    const layer = m ? layers.find((l) => l.name === m[1] && l.factorizable && l.kernelShape) : undefined;
+    if (!m || !layer) throw new LabInputError('rank', `"${part.slice(0, 40)}" is not of the form layer=groups for a factorizable layer (e.g. fc1=4).`);
+    const k = Number(m[2]);
+    const inputs = layer.kernelShape![0];
+    if (k < 1 || inputs % k !== 0) throw new LabInputError('rank', `${k} channel groups do not divide the ${inputs} inputs of layer "${layer.name}".`);
+    if (k > 1) groups[layer.name] = k;
+  }
+  return groups;
+}
+
+/** The inverse of parseGroupSpec; layers with one group are left out. */
+export function formatGroupSpec(groups: GroupPlan): string {
+  return Object.entries(groups).filter(([, k]) => k > 1).map(([name, k]) => `${name}=${k}`).join(',');
 }

@@ -1,6 +1,6 @@
 import { LabSession } from '../model/session';
 import { CancelledError, LabInputError, describeError } from '../model/errors';
-import { parseRankSpec } from '../model/rankSpec';
+import { parseGroupSpec, parseRankSpec } from '../model/rankSpec';
 import { planKey, planSize, type RankPlan } from '../model/plan';
 import { historyPoint, scheduleEvaluation } from './evalSlice';
 import type { ModelSource } from './env';
@@ -42,6 +42,14 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
       const message = get().error;
       await get().openModel({ kind: 'bundled', id: get().bundled[0].id });
       if (message) set({ error: message });
+    }
+    if (get().phase === 'ready' && initial?.method && initial.method !== 'svd') {
+      try {
+        if (initial.groups) set({ groups: parseGroupSpec(initial.groups, get().layers) });
+      } catch (err) {
+        set({ error: [get().error, `The channel groups in the address were ignored: ${describeError(err)}`].filter(Boolean).join(' ') });
+      }
+      get().setMethod(initial.method);
     }
   },
 

@@ -36,7 +36,8 @@ export interface SessionSlice {
   spectra: Record<string, Float64Array>;
   loadProgress: Progress | null;
   error: string | null;
-  boot(initial?: { model?: string; ranks?: string }): Promise<void>;
+  /** Loads the manifest and test set, then opens `model` at `ranks` with `method` (and ALDS `groups`) from a share link. */
+  boot(initial?: { model?: string; ranks?: string; method?: FactorMethodName; groups?: string }): Promise<void>;
   openModel(source: ModelSource, ranks?: string): Promise<void>;
   cancelLoad(): void;
   dismissError(): void;

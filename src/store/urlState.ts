@@ -1,6 +1,7 @@
 import { parseBackendParam, type BackendName } from '../model/backendBrowser';
 import { parseSvdEngineParam, type SvdEngineName } from '../model/svdEngine';
 import { LabInputError } from '../model/errors';
+import { FACTOR_METHODS, type FactorMethodName } from '../model/compareMethods';
 
 /**
  * Everything that goes into a share link, in one table: each key with its
@@ -37,6 +38,17 @@ export const URL_PROPS = {
   model: boundedText('model'),
   /** A rank spec, checked against the model once it is loaded. */
   ranks: boundedText('ranks'),
+  /** The factor method on screen (svd when absent). */
+  method: {
+    parse: (raw: string): FactorMethodName => {
+      if (!(FACTOR_METHODS as readonly string[]).includes(raw)) {
+        throw new LabInputError('url', `The method "${raw.slice(0, 40)}" in the address is not one of ${FACTOR_METHODS.join(', ')}; it was ignored.`);
+      }
+      return raw as FactorMethodName;
+    },
+  } satisfies UrlProp<FactorMethodName>,
+  /** ALDS channel groups, `layer=k` pairs, checked against the model once it is loaded. */
+  groups: boundedText('groups'),
 };
 
 /** Parsed share-link values; a key is absent when the link lacks it or its value was refused. */

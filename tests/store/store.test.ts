@@ -111,6 +111,18 @@ describe('lab store', () => {
     expect(store.getState().current!.key).toBe('fc1=dense,fc2=dense,out=dense');
   });
 
+  it('opens a share link with a factor method and ALDS groups, and ignores bad groups with a message', async () => {
+    await store.getState().boot({ model: 'mlp-64', ranks: 'fc1=8,fc2=5', method: 'alds', groups: 'fc1=4' });
+    await store.getState().whenIdle();
+    expect(store.getState().current!.key).toBe('alds|fc1=4x8,fc2=5,out=dense');
+    await store.getState().boot({ model: 'mlp-64', ranks: 'fc1=8', method: 'alds', groups: 'fc1=5' });
+    await store.getState().whenIdle();
+    expect(store.getState().error).toMatch(/channel groups in the address were ignored: 5 channel groups do not divide/);
+    expect(store.getState().current!.key).toBe('alds|fc1=8,fc2=dense,out=dense');
+    store.getState().setMethod('svd');
+    store.getState().dismissError();
+  });
+
   it('scores the chosen factor method and sets ranks by rule', async () => {
     store.getState().dismissError();
     store.getState().setMethod('svd');

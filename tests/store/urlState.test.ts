@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readUrlState, writeUrlState } from '../../src/store/urlState';
-import { parseRankSpec, formatRankSpec } from '../../src/model/rankSpec';
+import { parseRankSpec, formatRankSpec, parseGroupSpec, formatGroupSpec } from '../../src/model/rankSpec';
 import { sweepRanks } from '../../src/store/sweepRanks';
 import type { LayerInfo } from '../../src/model/labModel';
 
@@ -14,15 +14,16 @@ const layers: LayerInfo[] = [
 
 describe('URL state', () => {
   it('reads the shared keys and ignores others', () => {
-    const { state, errors } = readUrlState('?backend=webgpu&svd=gpu&model=mlp-64&ranks=fc1%3D16&utm=x');
-    expect(state).toEqual({ backend: 'webgpu', svd: 'gpu', model: 'mlp-64', ranks: 'fc1=16' });
+    const { state, errors } = readUrlState('?backend=webgpu&svd=gpu&model=mlp-64&ranks=fc1%3D16&method=alds&groups=fc1%3D4&utm=x');
+    expect(state).toEqual({ backend: 'webgpu', svd: 'gpu', model: 'mlp-64', ranks: 'fc1=16', method: 'alds', groups: 'fc1=4' });
     expect(errors).toEqual([]);
   });
 
   it('drops garbage with a message instead of failing', () => {
-    const { state, errors } = readUrlState('?backend=quantum&svd=tpu&model=%00%01&ranks=' + 'x'.repeat(3000));
+    const { state, errors } = readUrlState('?backend=quantum&svd=tpu&model=%00%01&method=magic&ranks=' + 'x'.repeat(3000));
     expect(state).toEqual({});
-    expect(errors).toHaveLength(4);
+    expect(errors).toHaveLength(5);
+    expect(errors.join(' ')).toMatch(/"magic" in the address is not one of svd, data-aware/);
     expect(errors[0]).toMatch(/"quantum" is not a backend/);
     expect(errors[1]).toMatch(/"tpu" is not an SVD engine/);
     expect(errors[2]).toMatch(/control characters/);
@@ -49,6 +50,22 @@ describe('rank specs', () => {
     ['fc1=1.5', /layer=rank/],
   ])('refuses %j', (spec, text) => {
     expect(() => parseRankSpec(spec, layers)).toThrow(text);
+  });
+});
+
+describe('group specs', () => {
+  it('parses divisors of the input width and writes back the grouped layers', () => {
+    expect(parseGroupSpec('fc1=28,out=1', layers)).toEqual({ fc1: 28 });
+    expect(formatGroupSpec({ fc1: 28, out: 1 })).toBe('fc1=28');
+  });
+
+  it.each([
+    ['fc1=5', /5 channel groups do not divide the 784 inputs of layer "fc1"/],
+    ['fc1=0', /0 channel groups/],
+    ['drop=2', /layer=groups for a factorizable layer/],
+    ['fc1:4', /layer=groups/],
+  ])('refuses %j', (spec, text) => {
+    expect(() => parseGroupSpec(spec, layers)).toThrow(text);
   });
 });
 
