@@ -25,6 +25,7 @@ export function formatEvalReport(
       accuracy: result.accuracy,
       agreement: result.agreement,
       relativeLogitError: result.relativeLogitError,
+      lipschitzBound: result.lipschitzBound ?? null,
       images: result.count,
       params: size.params,
       bytes,
@@ -36,7 +37,7 @@ export function formatEvalReport(
     `${model} [${rankText}]`,
     `accuracy ${(100 * result.accuracy).toFixed(2)}%`,
     `agreement ${(100 * result.agreement).toFixed(2)}%`,
-    `rel. logit error ${result.relativeLogitError.toFixed(4)}`,
+    `rel. logit error ${result.relativeLogitError.toFixed(4)}${typeof result.lipschitzBound === 'number' ? ` (Lipschitz bound ${result.lipschitzBound.toFixed(4)})` : ''}`,
     custom ? `${bytes} bytes (${(size.originalBytes / bytes).toFixed(2)}x smaller)` : `${size.params} params, ${size.bytes} bytes (${size.ratio.toFixed(2)}x smaller)`,
     `on ${result.count} images`,
   ].join(' | ');

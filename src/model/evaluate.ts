@@ -4,7 +4,7 @@ import { throwIfCancelled } from './errors';
 import type { LabModel } from './labModel';
 import type { FactorCache } from './factors';
 import { forwardLogits, type KernelOverride } from './forward';
-import type { RankPlan } from './plan';
+import { effectiveRank, type RankPlan } from './plan';
 
 /**
  * Scores a rank plan on the whole test sample, on whichever backend runs:
@@ -38,8 +38,20 @@ export function yieldToEventLoop(): Promise<void> {
 export interface EvalResult {
   accuracy: number;
   agreement: number;
+  /** ||Z' - Z||_F / ||Z||_F over the logits (pre-softmax) of all images. */
   relativeLogitError: number;
   count: number;
+  /** ||H'||_F of each Dense layer's inputs in the evaluated network, over all images. */
+  inputNorms: Record<string, number>;
+  /** ||Z||_F of the original model's logits. */
+  referenceNorm: number;
+  /**
+   * The NN-SVD Lipschitz bound on relativeLogitError (core/lipschitz.ts)
+   * for a plain-SVD plan; null where the lab cannot bound a layer (an
+   * activation or layer type without a known Lipschitz constant), absent
+   * for other factor methods.
+   */
+  lipschitzBound?: number | null;
 }
 
 /** One resident slice of the test set and, once computed, the original model's outputs on it. */
@@ -60,6 +72,8 @@ export class EvalData {
   readonly chunks: readonly Chunk[];
   readonly count: number;
   private refNormSq = 0;
+  /** ||input||_F^2 of each Dense layer in the original network. */
+  private refInputSq: Record<string, number> = {};
 
   constructor(sample: MnistSample, inputShape: readonly number[], chunkSize = 5000) {
     this.count = sample.count;
@@ -78,18 +92,31 @@ export class EvalData {
     this.chunks = chunks;
   }
 
-  /** Computes and keeps the original (uncompressed) model's logits; call once per model. */
+  /** Computes and keeps the original (uncompressed) model's logits and its Dense layers' input norms; call once per model. */
   async computeReference(lab: LabModel, factors: FactorCache): Promise<void> {
     let normSq = 0;
+    const record = new Set(lab.layers.filter((l) => l.className === 'Dense').map((l) => l.name));
+    const inputSq: Record<string, number> = {};
     for (const chunk of this.chunks) {
       await yieldToEventLoop();
-      chunk.refLogits = tf.tidy(() => forwardLogits(lab, factors, {}, chunk.x));
+      const norms = new Map<string, tf.Scalar>();
+      chunk.refLogits = tf.tidy(() => {
+        const z = forwardLogits(lab, factors, {}, chunk.x, undefined, { record, into: norms });
+        // Kept past the tidy, read once below.
+        norms.forEach((t) => tf.keep(t));
+        return z;
+      });
+      for (const [name, t] of norms) {
+        inputSq[name] = (inputSq[name] ?? 0) + (await t.data())[0];
+        t.dispose();
+      }
       chunk.refPred = tf.tidy(() => tf.cast(tf.argMax(chunk.refLogits!, -1), 'int32') as tf.Tensor1D);
       const sq = tf.tidy(() => tf.sum(tf.square(chunk.refLogits!)));
       normSq += (await sq.data())[0];
       sq.dispose();
     }
     this.refNormSq = normSq;
+    this.refInputSq = inputSq;
   }
 
   /**
@@ -100,18 +127,26 @@ export class EvalData {
     let correct = 0;
     let agree = 0;
     let errSq = 0;
+    // Input norms for the Lipschitz bound: a layer's input differs from the original network's only
+    // after the first changed layer, so only those are measured; the rest come from the reference pass.
+    const changed = lab.layers.filter((l) => l.className === 'Dense' && (overrides?.has(l.name) || effectiveRank(l, plan) !== null));
+    const record = new Set(changed.slice(1).map((l) => l.name));
+    const inputSq: Record<string, number> = { ...this.refInputSq };
+    for (const name of record) inputSq[name] = 0;
     for (const chunk of this.chunks) {
       await yieldToEventLoop();
       throwIfCancelled(signal);
       const { refLogits, refPred } = chunk;
       if (!refLogits || !refPred) throw new Error('computeReference() must run before evaluate()');
+      const norms = new Map<string, tf.Scalar>();
       const stats = tf.tidy(() => {
-        const z = forwardLogits(lab, factors, plan, chunk.x, overrides);
+        const z = forwardLogits(lab, factors, plan, chunk.x, overrides, { record, into: norms });
         const pred = tf.cast(tf.argMax(z, -1), 'int32');
         const hits = tf.sum(tf.cast(tf.equal(pred, chunk.labels), 'float32'));
         const same = tf.sum(tf.cast(tf.equal(pred, refPred), 'float32'));
         const err = tf.sum(tf.square(tf.sub(z, refLogits)));
-        return tf.stack([hits, same, err]);
+        // One read-back per chunk: the scores and every Dense layer's input norm together.
+        return tf.stack([hits, same, err, ...norms.values()]);
       });
       let v: Float32Array | Int32Array | Uint8Array;
       try {
@@ -122,12 +157,15 @@ export class EvalData {
       correct += v[0];
       agree += v[1];
       errSq += v[2];
+      [...norms.keys()].forEach((name, i) => { inputSq[name] = (inputSq[name] ?? 0) + v[3 + i]; });
     }
     return {
       accuracy: correct / this.count,
       agreement: agree / this.count,
       relativeLogitError: this.refNormSq > 0 ? Math.sqrt(errSq / this.refNormSq) : 0,
       count: this.count,
+      inputNorms: Object.fromEntries(Object.entries(inputSq).map(([name, sq]) => [name, Math.sqrt(sq)])),
+      referenceNorm: Math.sqrt(this.refNormSq),
     };
   }
 

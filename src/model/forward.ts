@@ -37,12 +37,6 @@ function denseForward(layer: tf.layers.Layer, x: tf.Tensor, factors: [tf.Tensor2
 }
 
 /**
- * Logits of the model under `plan` for a batch `x` shaped like the model's
- * input. When the model ends in softmax the pre-softmax values are returned
- * (argmax is unchanged; relative errors are more telling before squashing).
- * Allocates intermediates freely: call inside tf.tidy.
- */
-/**
  * A Dense layer's weights replaced outright (kernel m x n, optional bias n),
  * for methods whose factors are compared as the dense matrix they stand for
  * (quantized, grouped, data-aware); takes precedence over the plan.
@@ -52,11 +46,27 @@ export interface KernelOverride {
   bias?: tf.Tensor1D;
 }
 
-export function forwardLogits(lab: LabModel, factors: FactorCache, plan: RankPlan, x: tf.Tensor, overrides?: ReadonlyMap<string, KernelOverride>): tf.Tensor2D {
+/**
+ * Logits of the model under `plan` for a batch `x` shaped like the model's
+ * input. When the model ends in softmax the pre-softmax values are returned
+ * (argmax is unchanged; relative errors are more telling before squashing).
+ * With `inputNormsSq`, records ||input||_F^2 of the layers named in
+ * `record` as scalar tensors. Allocates intermediates freely: call inside tf.tidy.
+ */
+export function forwardLogits(
+  lab: LabModel,
+  factors: FactorCache,
+  plan: RankPlan,
+  x: tf.Tensor,
+  overrides?: ReadonlyMap<string, KernelOverride>,
+  inputNormsSq?: { record: ReadonlySet<string>; into: Map<string, tf.Scalar> },
+): tf.Tensor2D {
   let h = x;
   const last = lab.chain.length - 1;
   for (const [i, layer] of lab.chain.entries()) {
     const info = lab.layers[i];
+    // The squared Frobenius norm of each Dense layer's input batch, for the Lipschitz bound.
+    if (inputNormsSq?.record.has(info.name)) inputNormsSq.into.set(info.name, tf.sum(tf.square(h)));
     const stopBeforeSoftmax = i === last && isSoftmaxHead(layer);
     const override = overrides?.get(info.name);
     if (override) {

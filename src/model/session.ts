@@ -6,6 +6,7 @@ import { EvalData, type EvalResult } from './evaluate';
 import { exportCompressedModel, type ExportFactors, type ExportedModel } from './exportModel';
 import type { RankPlan } from './plan';
 import type { KernelOverride } from './forward';
+import { nnSvdBound } from './lipschitzBound';
 
 /**
  * Everything the lab holds for one opened model: the validated LayersModel,
@@ -75,9 +76,11 @@ export class LabSession {
     }
   }
 
-  /** Scores `plan` on the whole test sample; see EvalData.evaluate. */
-  evaluate(plan: RankPlan, signal?: AbortSignal): Promise<EvalResult> {
-    return this.data.evaluate(this.lab, this.factors, plan, signal);
+  /** Scores `plan` on the whole test sample (see EvalData.evaluate), with the NN-SVD Lipschitz bound next to the measured error. */
+  async evaluate(plan: RankPlan, signal?: AbortSignal): Promise<EvalResult> {
+    const result = await this.data.evaluate(this.lab, this.factors, plan, signal);
+    const frobenius = (layer: string) => Math.sqrt(this.denseWeights(layer).kernel.reduce((s, v) => s + v * v, 0));
+    return { ...result, lipschitzBound: nnSvdBound(this.lab, plan, result, (l) => this.singularValues(l) ?? null, frobenius) };
   }
 
   /**

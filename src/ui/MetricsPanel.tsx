@@ -33,6 +33,12 @@ export function MetricsPanel() {
         <div><dt>Original</dt><dd data-testid="original-accuracy">{s.original ? formatPercent(s.original.accuracy) : '…'}</dd></div>
         <div><dt>Agreement with original</dt><dd data-testid="agreement">{show((r) => formatPercent(r.agreement))}</dd></div>
         <div><dt>Relative logit error</dt><dd data-testid="logit-error">{show((r) => r.relativeLogitError.toFixed(4))}</dd></div>
+        {s.method === 'svd' && (
+          <div>
+            <dt title="NN-SVD: sum over truncated layers of s_(k+1) times that layer's input norm times the spectral norms of the layers after it, over the original logits' norm">Lipschitz bound on it</dt>
+            <dd data-testid="lipschitz-bound">{show((r) => (typeof r.lipschitzBound === 'number' ? r.lipschitzBound.toFixed(4) : 'n/a: a layer has no known Lipschitz constant'))}</dd>
+          </div>
+        )}
       </dl>
       <p className="note">{result ? `on ${result.count.toLocaleString('en-US')} MNIST test images` : 'evaluating…'}</p>
       {s.method !== 'svd' && result && (

@@ -146,6 +146,11 @@ describe('the lab in Chromium', () => {
     const methods = await page.getByTestId('method-select').locator('option').allTextContents();
     expect(methods).toEqual(['svd', 'data-aware', 'svd+int8', 'svd+int4', 'lp', 'alds']);
     const accuracyBy: Record<string, string> = { svd: await waitForAccuracy(page) };
+    // NN-SVD: the Lipschitz bound sits next to the measured relative logit error, and bounds it.
+    const measured = parseFloat((await page.getByTestId('logit-error').textContent())!);
+    const bound = parseFloat((await page.getByTestId('lipschitz-bound').textContent())!);
+    expect(measured).toBeGreaterThan(0);
+    expect(bound).toBeGreaterThanOrEqual(measured);
     for (const method of methods.slice(1)) {
       const before = await pointsIn(page, 'size-chart');
       await page.getByTestId('method-select').selectOption(method);
