@@ -10,6 +10,7 @@ import { build } from 'vite';
 import { startDevHarness, startHarness } from './chromium';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from './nodeEnv';
 import { median, quantile, table, timeSession, type SessionTiming } from './benchTable';
+import { lpSolverTable, methodsTable } from './benchMethods';
 
 /**
  * `npm run bench`: prints tables, asserts nothing. (1) The SVD in every
@@ -162,6 +163,10 @@ if (!args.includes('--no-browser')) {
   console.log(browser.gpu);
   interactions.push(...browser.interactions);
 }
+console.log('\nFactor methods in Node (TF.js wasm): a rank change of fc1 = its factors at the new rank + scores over 10,000 test images');
+console.log(await methodsTable(quick ? 5 : 9));
+console.log('\nl_p IRLS on a random 784x512 kernel, p = 1, k = 16, 10 steps, both solvers started from its SVD (one run each)');
+console.log(lpSolverTable());
 console.log('\nmlp-64 interaction: rank change -> scores over 10,000 test images, and a sweep of one layer over its 64 ranks');
 console.log(table(['where', 'rank change p50 ms', 'p95 ms', 'sweep (64 ranks) ms'],
   interactions.map((i) => [i.where, i.p50.toFixed(1), i.p95.toFixed(1), i.sweepMs.toFixed(0)])));

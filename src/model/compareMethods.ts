@@ -3,7 +3,7 @@ import type { MnistSample } from '../core/mnist';
 import { asRank, type Rank } from '../core/units';
 import { energyPlan, outputErrorRule } from '../core/rankRules';
 import { dequantize, quantizeSymmetric, quantizedBytes } from '../core/quantize';
-import type { LabSession } from './session';
+import type { LabSession, ReplacementWeights } from './session';
 import type { ExportFactors } from './exportModel';
 import type { LayerInfo } from './labModel';
 import type { LayerInputs } from './calibration';
@@ -39,7 +39,8 @@ export interface MethodPoint {
   plan?: RankPlan;
   /** Channel groups of the plan's layers (ALDS); absent means one group each. */
   groups?: GroupPlan;
-  kernels?: Map<string, { kernel: Float32Array; bias?: Float32Array }>;
+  /** Replacement weights per layer (factors, or a dense kernel), scored instead of the plan's SVD slices. */
+  kernels?: Map<string, ReplacementWeights>;
   /** Factors per layer where they differ from the plain SVD slices (every method but svd), for the download. */
   factors?: Map<string, ExportFactors>;
   bytes: number;
@@ -142,14 +143,14 @@ export async function methodPoint(ctx: CompareContext, method: FactorMethodName,
   // The ranks that take effect (capped to a group's size, dense layers left out), so export and scoring agree.
   const effective: RankPlan = Object.fromEntries(size.layers.filter((l) => l.rank !== null).map((l) => [l.name, l.rank!]));
   if (method === 'svd') return { plan: effective, bytes: size.bytes, detail };
-  const kernels = new Map<string, { kernel: Float32Array; bias?: Float32Array }>();
+  const kernels = new Map<string, ReplacementWeights>();
   const factors = new Map<string, ExportFactors>();
   let bytes: number = size.bytes;
   for (const [i, l] of ctx.session.layers.entries()) {
     const rank = size.layers[i].rank;
     if (rank === null || !l.kernelShape) continue;
     const layer = await layerFactors(ctx, method, l, rank, size.layers[i].groups, signal);
-    kernels.set(l.name, { kernel: layer.kernel, bias: layer.export.bias });
+    kernels.set(l.name, { ...layer.scoring, bias: layer.export.bias });
     factors.set(l.name, layer.export);
     bytes += layer.bytes - size.layers[i].bytes + 4 * (l.hasBias ? l.kernelShape[1] : 0);
   }

@@ -24,10 +24,12 @@ function isSoftmaxHead(layer: tf.layers.Layer): boolean {
   return false;
 }
 
-function denseForward(layer: tf.layers.Layer, x: tf.Tensor, factors: [tf.Tensor2D, tf.Tensor2D] | null, activate: boolean, override?: KernelOverride): tf.Tensor {
+function denseForward(layer: tf.layers.Layer, x: tf.Tensor, planFactors: [tf.Tensor2D, tf.Tensor2D] | null, activate: boolean, override?: KernelOverride): tf.Tensor {
+  let factors = planFactors;
   const [ownKernel, ownBias] = layer.getWeights();
   const kernel = override?.kernel ?? ownKernel;
   const bias = override?.bias ?? ownBias;
+  factors = override?.factors ?? factors;
   const lastDim = x.shape[x.shape.length - 1];
   const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, lastDim]) as tf.Tensor2D;
   let z: tf.Tensor = factors ? tf.matMul(tf.matMul(x2, factors[0]), factors[1]) : tf.matMul(x2, kernel as tf.Tensor2D);
@@ -37,14 +39,12 @@ function denseForward(layer: tf.layers.Layer, x: tf.Tensor, factors: [tf.Tensor2
 }
 
 /**
- * A Dense layer's weights replaced outright (kernel m x n, optional bias n),
- * for methods whose factors are compared as the dense matrix they stand for
- * (quantized, grouped, data-aware); takes precedence over the plan.
+ * A Dense layer's weights replaced outright, for factor methods other than
+ * plain SVD: factors A (m x r) and B (r x n) applied as two matmuls (the
+ * cheap path, as for SVD), or a dense kernel (m x n) where the method has
+ * no low-rank form; optional bias n. Takes precedence over the plan.
  */
-export interface KernelOverride {
-  kernel: tf.Tensor2D;
-  bias?: tf.Tensor1D;
-}
+export type KernelOverride = ({ kernel: tf.Tensor2D; factors?: undefined } | { factors: [tf.Tensor2D, tf.Tensor2D]; kernel?: undefined }) & { bias?: tf.Tensor1D };
 
 /**
  * Logits of the model under `plan` for a batch `x` shaped like the model's

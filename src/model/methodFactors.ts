@@ -6,6 +6,7 @@ import { quantizeFactors } from '../core/quantizeFactors';
 import type { Rank } from '../core/units';
 import { calibrationOutputs } from './calibration';
 import type { ExportFactors } from './exportModel';
+import type { ReplacementWeights } from './session';
 import type { LayerInfo } from './labModel';
 import type { CompareContext, FactorMethodName } from './compareMethods';
 
@@ -19,10 +20,10 @@ import type { CompareContext, FactorMethodName } from './compareMethods';
  * SVD. l_p, whose every rank is its own IRLS run, goes to ctx.run.
  */
 
-/** What a layer stores under a method at one rank: the download's factors, the dense kernel they stand for, and their kernel bytes. */
+/** What a layer stores under a method at one rank: the download's factors, the weights the evaluator runs (no bias), and their kernel bytes. */
 export interface LayerFactors {
   export: ExportFactors;
-  kernel: Float32Array;
+  scoring: Omit<ReplacementWeights, 'bias'>;
   bytes: number;
 }
 
@@ -62,26 +63,45 @@ async function computeLayerFactors(ctx: CompareContext, method: Exclude<FactorMe
   if (method === 'lp') {
     const svd = ctx.svds.get(l.name)!;
     const f = await ctx.run('lp', { kernel: Float32Array.from(kernel), shape: [m, n], rank, start: rightSubspaceOf(svd, rank).basis, ...LP }, signal);
-    return { export: { kind: 'float', a: f.a, b: f.b }, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
+    return { export: { kind: 'float', a: f.a, b: f.b }, scoring: { factors: { a: f.a, b: f.b, rank } }, bytes: floatBytes };
   }
   if (method === 'data-aware') {
     const { svd, meanInput } = await outputsSvd(ctx, l, signal);
     const f = dataAwareFromSubspace(kernel, [m, n], bias, meanInput, rightSubspaceOf(svd, rank), rank);
-    return { export: { kind: 'float', a: f.a, b: f.b, bias: f.bias }, kernel: product(f.a, f.b, m, rank, n), bytes: floatBytes };
+    return { export: { kind: 'float', a: f.a, b: f.b, bias: f.bias }, scoring: { factors: { a: f.a, b: f.b, rank } }, bytes: floatBytes };
   }
   if (method === 'alds') {
     const svds = groups === 1 ? [ctx.svds.get(l.name)!] : await groupSvds(ctx, l, groups, signal);
-    const rows = m / groups;
     const parts = svds.map((svd) => truncatedFactors(svd, rank));
-    const stacked = new Float32Array(m * n);
-    parts.forEach((f, g) => stacked.set(product(f.a, f.b, rows, rank, n), g * rows * n));
-    const exported: ExportFactors = groups === 1
-      ? { kind: 'float', a: parts[0].a, b: parts[0].b }
-      : { kind: 'grouped', groups, rank, a: parts.map((f) => f.a), b: parts.map((f) => f.b) };
-    return { export: exported, kernel: stacked, bytes: floatBytes };
+    if (groups === 1) return { export: { kind: 'float', a: parts[0].a, b: parts[0].b }, scoring: { factors: { a: parts[0].a, b: parts[0].b, rank } }, bytes: floatBytes };
+    return { export: { kind: 'grouped', groups, rank, a: parts.map((f) => f.a), b: parts.map((f) => f.b) }, scoring: groupedScoring(parts, m, n, rank), bytes: floatBytes };
   }
   const q = quantizeFactors(truncatedFactors(ctx.svds.get(l.name)!, rank), method === 'svd+int8' ? 8 : 4);
-  return { export: { kind: 'quantized', u: q.u, singularValues: q.singularValues, vt: q.vt }, kernel: product(q.a, q.b, m, rank, n), bytes: q.bytes };
+  return { export: { kind: 'quantized', u: q.u, singularValues: q.singularValues, vt: q.vt }, scoring: { factors: { a: q.a, b: q.b, rank } }, bytes: q.bytes };
+}
+
+/**
+ * How the evaluator runs channel groups: as one factor pair, a
+ * block-diagonal A (m x g j, group g's (m/g) x j factor in its own columns)
+ * and the row-stacked B (g j x n), while that is cheaper than the dense
+ * kernel (g j (m + n) < m n); otherwise as the dense row-stacked kernel.
+ */
+function groupedScoring(parts: ReadonlyArray<{ a: Float32Array; b: Float32Array }>, m: number, n: number, rank: number): Omit<ReplacementWeights, 'bias'> {
+  const groups = parts.length;
+  const rows = m / groups;
+  const width = groups * rank;
+  if (width * (m + n) >= m * n) {
+    const kernel = new Float32Array(m * n);
+    parts.forEach((f, g) => kernel.set(product(f.a, f.b, rows, rank, n), g * rows * n));
+    return { kernel };
+  }
+  const a = new Float32Array(m * width);
+  const b = new Float32Array(width * n);
+  parts.forEach((f, g) => {
+    for (let i = 0; i < rows; i++) a.set(f.a.subarray(i * rank, (i + 1) * rank), (g * rows + i) * width + g * rank);
+    b.set(f.b, g * rank * n);
+  });
+  return { factors: { a, b, rank: width } };
 }
 
 /** The SVD of the layer's calibration outputs Y = X W (rank-independent) and the inputs' column means, once per layer. */

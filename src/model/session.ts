@@ -6,6 +6,17 @@ import { EvalData, type EvalResult } from './evaluate';
 import { exportCompressedModel, type ExportFactors, type ExportedModel } from './exportModel';
 import type { RankPlan } from './plan';
 import type { KernelOverride } from './forward';
+
+/**
+ * Replacement weights of one Dense layer as plain arrays: low-rank factors
+ * A (m x rank) and B (rank x n), row-major, or a dense kernel (m x n) where
+ * the method has no low-rank form; with a replacement bias (n) if any.
+ */
+export interface ReplacementWeights {
+  kernel?: Float32Array;
+  factors?: { a: Float32Array; b: Float32Array; rank: number };
+  bias?: Float32Array;
+}
 import { nnSvdBound } from './lipschitzBound';
 
 /**
@@ -88,23 +99,28 @@ export class LabSession {
    * arrays (row-major m x n kernel, optional bias): how methods other than
    * plain SVD are compared. The tensors made here are freed before it returns.
    */
-  async evaluateKernels(kernels: ReadonlyMap<string, { kernel: Float32Array; bias?: Float32Array }>, signal?: AbortSignal): Promise<EvalResult> {
+  async evaluateKernels(kernels: ReadonlyMap<string, ReplacementWeights>, signal?: AbortSignal): Promise<EvalResult> {
     return this.withOverrides(kernels, (overrides) => this.data.evaluate(this.lab, this.factors, {}, signal, overrides));
   }
 
   /** Runs `score` with `kernels` as tensors, freed afterwards whatever happens. */
-  private async withOverrides<T>(kernels: ReadonlyMap<string, { kernel: Float32Array; bias?: Float32Array }>, score: (o: Map<string, KernelOverride>) => Promise<T>): Promise<T> {
+  private async withOverrides<T>(kernels: ReadonlyMap<string, ReplacementWeights>, score: (o: Map<string, KernelOverride>) => Promise<T>): Promise<T> {
     const overrides = new Map<string, KernelOverride>();
     try {
       for (const [name, k] of kernels) {
         const info = this.lab.layers.find((l) => l.name === name);
         if (!info?.kernelShape) throw new Error(`no Dense layer ${name}`);
-        overrides.set(name, { kernel: tf.tensor2d(k.kernel, info.kernelShape), bias: k.bias ? tf.tensor1d(k.bias) : undefined });
+        const [m, n] = info.kernelShape;
+        const bias = k.bias ? tf.tensor1d(k.bias) : undefined;
+        overrides.set(name, k.factors
+          ? { factors: [tf.tensor2d(k.factors.a, [m, k.factors.rank]), tf.tensor2d(k.factors.b, [k.factors.rank, n])], bias }
+          : { kernel: tf.tensor2d(k.kernel!, [m, n]), bias });
       }
       return await score(overrides);
     } finally {
       for (const o of overrides.values()) {
-        o.kernel.dispose();
+        o.kernel?.dispose();
+        o.factors?.forEach((t) => t.dispose());
         o.bias?.dispose();
       }
     }
@@ -115,7 +131,7 @@ export class LabSession {
    * that target an accuracy without looking at the test set). The caller
    * disposes it; it holds that sample's tensors and reference logits.
    */
-  async scorerOn(sample: MnistSample): Promise<{ accuracy(plan: RankPlan, kernels?: ReadonlyMap<string, { kernel: Float32Array; bias?: Float32Array }>, signal?: AbortSignal): Promise<number>; dispose(): void }> {
+  async scorerOn(sample: MnistSample): Promise<{ accuracy(plan: RankPlan, kernels?: ReadonlyMap<string, ReplacementWeights>, signal?: AbortSignal): Promise<number>; dispose(): void }> {
     const data = new EvalData(sample, this.lab.inputShape);
     try {
       await data.computeReference(this.lab, this.factors);

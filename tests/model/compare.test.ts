@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { LabSession } from '../../src/model/session';
+import { LabSession, type ReplacementWeights } from '../../src/model/session';
 import { accuracyWithinShare, compareCsv, compareMethods, createCompareContext, type CompareRow } from '../../src/model/compare';
 import { methodPoint } from '../../src/model/compareMethods';
 import { dataAwareFactors } from '../../src/core/dataAware';
@@ -77,6 +77,7 @@ describe('method comparison on mlp-64', () => {
   });
 
   it('computes data-aware and grouped factors through the SVD engine as the float64 core references do', async () => {
+    const denseOf = (w: ReplacementWeights, m: number, n: number) => w.kernel ?? reconstruct(w.factors!.a, w.factors!.b, m, w.factors!.rank, n);
     const ctx = await createCompareContext(session, await readSample('calib'), { svd: nodeSvd });
     const relative = (a: ArrayLike<number>, b: ArrayLike<number>) => {
       let d = 0;
@@ -92,7 +93,7 @@ describe('method comparison on mlp-64', () => {
     for (const k of [4, 16, 40]) {
       const point = await methodPoint(ctx, 'data-aware', { fc1: asRank(k) });
       const ref = dataAwareFactors(kernel, [784, 64], bias, ctx.calibration.get('fc1')!.x, asRank(k));
-      expect(relative(point.kernels!.get('fc1')!.kernel, reconstruct(ref.a, ref.b, 784, k, 64))).toBeLessThan(1e-4);
+      expect(relative(denseOf(point.kernels!.get('fc1')!, 784, 64), reconstruct(ref.a, ref.b, 784, k, 64))).toBeLessThan(1e-4);
       expect(relative(point.kernels!.get('fc1')!.bias!, ref.bias!)).toBeLessThan(1e-4);
     }
     // ALDS groups: each contiguous chunk of 196 input rows gets its own rank-8 SVD.
@@ -102,7 +103,12 @@ describe('method comparison on mlp-64', () => {
       const f = truncatedFactors(svdJacobi(kernel.subarray(g * 196 * 64, (g + 1) * 196 * 64), [196, 64]), asRank(8));
       expected.set(reconstruct(f.a, f.b, 196, 8, 64), g * 196 * 64);
     }
-    expect(relative(grouped.kernels!.get('fc1')!.kernel, expected)).toBeLessThan(1e-6);
+    // 4 groups x rank 8 = 32 columns: scored as a block-diagonal factor pair, cheaper than the dense kernel.
+    expect(grouped.kernels!.get('fc1')!.factors!.rank).toBe(32);
+    expect(relative(denseOf(grouped.kernels!.get('fc1')!, 784, 64), expected)).toBeLessThan(1e-6);
+    // 28 groups x rank 4 = 112 columns, 112 (784 + 64) > 784 x 64: scored as the dense kernel.
+    const wide = await methodPoint(ctx, 'alds', { fc1: asRank(4) }, { fc1: 28 });
+    expect(wide.kernels!.get('fc1')!.kernel).toBeDefined();
     expect(grouped.bytes - (await methodPoint(ctx, 'svd', {})).bytes).toBe(4 * (8 * (784 + 4 * 64) - 784 * 64));
   });
 
