@@ -17,24 +17,27 @@ export interface LayerInputs {
 
 /**
  * Runs the original model over `sample` (inference mode) and returns, per
- * Dense layer name, the batch that layer receives. Every tensor it makes is
- * freed before it returns.
+ * Dense layer name, the batch that layer receives. Reads back with await
+ * (a synchronous read of a GPU tensor would hold the page until the GPU is
+ * done); every tensor it makes is freed before it returns.
  */
-export function collectLayerInputs(lab: LabModel, sample: MnistSample): Map<string, LayerInputs> {
-  const out = new Map<string, LayerInputs>();
+export async function collectLayerInputs(lab: LabModel, sample: MnistSample): Promise<Map<string, LayerInputs>> {
+  const inputs = new Map<string, tf.Tensor2D>();
   tf.tidy(() => {
     const pixels = tf.tensor2d(sample.pixels, [sample.count, sample.rows * sample.cols], 'int32');
     let h: tf.Tensor = tf.reshape(tf.div(tf.cast(pixels, 'float32'), 255), [sample.count, ...lab.inputShape]);
     for (const [i, layer] of lab.chain.entries()) {
       const info = lab.layers[i];
-      if (info.className === 'Dense' && info.kernelShape) {
-        const cols = info.kernelShape[0];
-        const flat = tf.reshape(h, [-1, cols]);
-        out.set(info.name, { x: Float64Array.from(flat.dataSync()), rows: flat.shape[0] as number, cols });
-      }
+      if (info.className === 'Dense' && info.kernelShape) inputs.set(info.name, tf.keep(tf.reshape(h, [-1, info.kernelShape[0]]) as tf.Tensor2D));
       h = layer.apply(h, { training: false }) as tf.Tensor;
     }
   });
+  const out = new Map<string, LayerInputs>();
+  try {
+    for (const [name, flat] of inputs) out.set(name, { x: Float64Array.from(await flat.data()), rows: flat.shape[0], cols: flat.shape[1] });
+  } finally {
+    inputs.forEach((t) => t.dispose());
+  }
   return out;
 }
 
@@ -44,9 +47,11 @@ export function collectLayerInputs(lab: LabModel, sample: MnistSample): Map<stri
  * backend (a 1,000 x 784 x 512 product in JS would hold the page for about
  * a second); every tensor is freed before it returns.
  */
-export function calibrationOutputs(inputs: LayerInputs, kernel: Float32Array, n: number): Float32Array {
-  return tf.tidy(() => {
-    const x = tf.tensor2d(Float32Array.from(inputs.x), [inputs.rows, inputs.cols]);
-    return tf.matMul(x, tf.tensor2d(kernel, [inputs.cols, n])).dataSync() as Float32Array;
-  });
+export async function calibrationOutputs(inputs: LayerInputs, kernel: Float32Array, n: number): Promise<Float32Array> {
+  const y = tf.tidy(() => tf.matMul(tf.tensor2d(Float32Array.from(inputs.x), [inputs.rows, inputs.cols]), tf.tensor2d(kernel, [inputs.cols, n])));
+  try {
+    return (await y.data()) as Float32Array;
+  } finally {
+    y.dispose();
+  }
 }

@@ -54,7 +54,7 @@ export async function createCompareContext(session: LabSession, calibration: Mni
     const topK = l.rankLimit < Math.min(m, n) ? l.rankLimit : undefined;
     svds.set(l.name, await svd(Float32Array.from(session.denseWeights(l.name).kernel), [m, n], signal, topK));
   }
-  return { session, layers, svds, calibration: collectLayerInputs(session.lab, calibration), sample: calibration, svd, run };
+  return { session, layers, svds, calibration: await collectLayerInputs(session.lab, calibration), sample: calibration, svd, run };
 }
 
 

@@ -73,8 +73,7 @@ export async function decomposeModel(
       throwIfCancelled(signal);
       onProgress?.(i, targets.length, info.name);
       const [m, n] = info.kernelShape!;
-      const kernel = lab.chain[info.index].getWeights()[0];
-      const data = kernel.dataSync() as Float32Array;
+      const data = lab.denseWeights.get(info.name)!.kernel;
       const topK = info.rankLimit < Math.min(m, n) ? info.rankLimit : undefined;
       const result = await svd(new Float32Array(data), [m, n], signal, topK);
       const { a, b } = truncatedFactors(result, asRank(result.r));

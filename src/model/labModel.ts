@@ -58,6 +58,14 @@ export interface LabModel {
   /** Input shape without the batch axis, e.g. [784] or [28, 28, 1]. */
   inputShape: number[];
   name: string;
+  /**
+   * Every Dense layer's kernel (row-major m x n) and bias as plain arrays,
+   * read once at load while the weights are still on the CPU: on WebGPU a
+   * later synchronous read goes through the GPU, which is slow and, in
+   * headless Chromium's software adapter, left the device unusable for
+   * buffer mapping afterwards.
+   */
+  denseWeights: Map<string, { kernel: Float32Array; bias: Float32Array | null }>;
 }
 
 /**
@@ -100,7 +108,13 @@ function describeModel(model: tf.LayersModel, name: string, policy: Decompositio
   const chain = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   assertLinearChain(chain);
   const layers = chain.map((layer, index) => describeLayer(layer, index, policy));
-  return { model, chain, layers, inputShape, name };
+  const denseWeights = new Map<string, { kernel: Float32Array; bias: Float32Array | null }>();
+  for (const info of layers) {
+    if (info.className !== 'Dense' || !info.kernelShape) continue;
+    const w = chain[info.index].getWeights();
+    denseWeights.set(info.name, { kernel: Float32Array.from(w[0].dataSync()), bias: info.hasBias && w[1] ? Float32Array.from(w[1].dataSync()) : null });
+  }
+  return { model, chain, layers, inputShape, name, denseWeights };
 }
 
 /** The evaluator walks layers in order, so every layer must feed exactly the next. */

@@ -109,7 +109,7 @@ function outputsSvd(ctx: CompareContext, l: LayerInfo, signal?: AbortSignal): Pr
   return memo(ctx, `outputs:${l.name}`, async () => {
     const [m, n] = l.kernelShape!;
     const inputs = ctx.calibration.get(l.name)!;
-    const y = calibrationOutputs(inputs, ctx.session.denseWeights(l.name).kernel, n);
+    const y = await calibrationOutputs(inputs, ctx.session.denseWeights(l.name).kernel, n);
     // The same policy as the kernel's own SVD: a top-k where the lab only computes the top k.
     const topK = l.rankLimit < Math.min(inputs.rows, n) ? l.rankLimit : undefined;
     const svd = await ctx.svd(y, [inputs.rows, n], signal, topK);

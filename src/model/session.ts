@@ -150,10 +150,9 @@ export class LabSession {
 
   /** A Dense layer's kernel (row-major m x n) and bias as plain arrays. */
   denseWeights(layer: string): { kernel: Float32Array; bias: Float32Array | null } {
-    const info = this.lab.layers.find((l) => l.name === layer);
-    if (!info?.kernelShape) throw new Error(`no Dense layer ${layer}`);
-    const w = this.lab.chain[info.index].getWeights();
-    return { kernel: w[0].dataSync() as Float32Array, bias: info.hasBias && w[1] ? (w[1].dataSync() as Float32Array) : null };
+    const weights = this.lab.denseWeights.get(layer);
+    if (!weights) throw new Error(`no Dense layer ${layer}`);
+    return weights;
   }
 
   /** The compressed model as the two files of a standard TF.js LayersModel. */

@@ -127,8 +127,14 @@ describe('the lab in Chromium', () => {
     const stock = await stockAccuracyOf(dir, jsonName);
     // Same predictions up to float rounding between WebGPU and the Node cpu backend: within 3 of 10,000 images.
     expect(Math.abs(100 * stock - parseFloat(shown))).toBeLessThanOrEqual(0.03 + 0.005);
+
+    // Data-aware factors take their SVD (of fc1's outputs on the calibration images) from the same WGSL engine,
+    // and do better than plain SVD at rank 8.
+    await page.getByTestId('method-select').selectOption('data-aware');
+    await expect.poll(() => page.getByTestId('method-bytes').textContent(), { timeout: 120_000 }).toContain('data-aware stores');
+    expect(parseFloat(await waitForAccuracy(page))).toBeGreaterThan(parseFloat(shown));
     await page.close();
-  });
+  }, 240_000);
 
   it('chooses wasm over a software WebGPU adapter, sweeps with progress, survives a broken model, opens dropped files', async () => {
     const page = await openLab('');
