@@ -196,6 +196,15 @@ export const COMPARE_METHODS: readonly CompareMethod[] = [
 const ALDS_OPTIONS = { randomStarts: 4, iterations: 4, maxGroupCounts: 64 } as const;
 
 const aldsCache = new WeakMap<CompareContext, Map<number, Promise<AldsAllocationData | null>>>();
+const contextKeys = new WeakMap<CompareContext, string>();
+let contexts = 0;
+
+/** A name for the context's weights, unique in this page or process, for the ALDS job's spectra cache. */
+function contextKey(ctx: CompareContext): string {
+  let key = contextKeys.get(ctx);
+  if (!key) contextKeys.set(ctx, (key = `${ctx.session.lab.name}#${++contexts}`));
+  return key;
+}
 
 /** An ALDS allocation as plain data (see factorJobs). */
 export interface AldsAllocationData {
@@ -219,7 +228,7 @@ export async function aldsAllocation(ctx: CompareContext, share: number, signal?
   const shares = [...new Set([share, ...alsoShares])].filter((s) => !cache.has(s));
   const layers = ctx.layers.map((l) => ({ name: l.name, w: Float32Array.from(ctx.session.denseWeights(l.name).kernel), m: l.kernelShape![0], n: l.kernelShape![1], hasBias: l.hasBias }));
   const full = layers.reduce((s, l) => s + l.m * l.n + (l.hasBias ? l.n : 0), 0);
-  const job = ctx.run('alds', { layers, budgets: shares.map((s) => Math.floor(s * full)), options: ALDS_OPTIONS }, signal);
+  const job = ctx.run('alds', { layers, budgets: shares.map((s) => Math.floor(s * full)), options: ALDS_OPTIONS, cacheKey: contextKey(ctx) }, signal);
   shares.forEach((s, i) => {
     const one = job.then((r) => r.allocations[i]);
     cache.set(s, one);

@@ -39,7 +39,16 @@ export interface FactorJobs {
   /** Robust l_p factors at rank k by IRLS, warm-started from `start` (n x k, W's top-k right singular vectors) with subspace-iteration steps. */
   lp: { input: { kernel: Float32Array; shape: [number, number]; rank: number; p: number; iterations: number; start: Float64Array }; output: TwoFactors };
   /** ALDS's global + local allocation for every budget given (parameters, kernels and biases of these layers). */
-  alds: { input: { layers: Array<{ name: string; w: Float32Array; m: number; n: number; hasBias: boolean }>; budgets: number[]; options: Omit<AldsOptions, 'cache'> }; output: AldsJobResult };
+  alds: {
+    input: {
+      layers: Array<{ name: string; w: Float32Array; m: number; n: number; hasBias: boolean }>;
+      budgets: number[];
+      options: Omit<AldsOptions, 'cache'>;
+      /** Names the layers' weights: a later job with the same key reuses their group spectra (where it runs in the same place). */
+      cacheKey?: string;
+    };
+    output: AldsJobResult;
+  };
 }
 
 export type FactorJobKind = keyof FactorJobs;
@@ -62,8 +71,17 @@ export function runFactorJob(job: FactorJob): FactorJobs[FactorJobKind]['output'
   }
 }
 
-function aldsAllocations({ layers, budgets, options }: FactorJobs['alds']['input']): AldsJobResult {
-  const cache = new AldsSpectraCache(layers);
+/** The last ALDS job's layers and group spectra, by cacheKey: one model's SVDs of every grouping are computed once. */
+let spectraMemo: { key: string; layers: FactorJobs['alds']['input']['layers']; cache: AldsSpectraCache } | null = null;
+
+function aldsAllocations(input: FactorJobs['alds']['input']): AldsJobResult {
+  const { budgets, options, cacheKey } = input;
+  if (cacheKey === undefined || spectraMemo?.key !== cacheKey) {
+    spectraMemo = cacheKey === undefined ? null : { key: cacheKey, layers: input.layers, cache: new AldsSpectraCache(input.layers) };
+  }
+  // The cache is tied to the layers array it was built for, so a reused cache keeps its own copy.
+  const layers = spectraMemo?.layers ?? input.layers;
+  const cache = spectraMemo?.cache ?? new AldsSpectraCache(layers);
   const allocations = budgets.map((budget) => {
     let result: AldsAllocation;
     try {

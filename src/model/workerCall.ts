@@ -2,13 +2,13 @@ import { CancelledError } from './errors';
 
 /**
  * One request to a fresh module worker: posts `message`, resolves with the
- * worker's `{ result }` reply or rejects with its `{ error }`, and always
- * terminates the worker. Aborting `signal` terminates it at once (the only
+ * worker's `{ result }` reply or rejects with its `{ error }`, and
+ * terminates the worker (after a success only without `keepAlive`). Aborting `signal` terminates it at once (the only
  * way to stop a running sweep) and rejects with CancelledError. The caller
  * constructs the worker, so that Vite sees the literal `new Worker(new
  * URL(...))` it bundles.
  */
-export function callWorker<T>(worker: Worker, message: unknown, transfer: Transferable[], signal?: AbortSignal): Promise<T> {
+export function callWorker<T>(worker: Worker, message: unknown, transfer: Transferable[], signal?: AbortSignal, options: { keepAlive?: boolean } = {}): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) {
       worker.terminate();
@@ -20,17 +20,17 @@ export function callWorker<T>(worker: Worker, message: unknown, transfer: Transf
       reject(new CancelledError());
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    const finish = () => {
+    const finish = (ok: boolean) => {
       signal?.removeEventListener('abort', onAbort);
-      worker.terminate();
+      if (!ok || !options.keepAlive) worker.terminate();
     };
     worker.onmessage = (event: MessageEvent<{ result?: T; error?: string }>) => {
-      finish();
+      finish(event.data.error === undefined);
       if (event.data.error === undefined) resolve(event.data.result as T);
       else reject(new Error(event.data.error));
     };
     worker.onerror = (event) => {
-      finish();
+      finish(false);
       reject(new Error(`Worker failed: ${event.message}`));
     };
     worker.postMessage(message, transfer);
