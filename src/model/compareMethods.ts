@@ -226,7 +226,8 @@ export async function aldsAllocation(ctx: CompareContext, share: number, signal?
   const known = cache.get(share);
   if (known) return known;
   const shares = [...new Set([share, ...alsoShares])].filter((s) => !cache.has(s));
-  const layers = ctx.layers.map((l) => ({ name: l.name, w: Float32Array.from(ctx.session.denseWeights(l.name).kernel), m: l.kernelShape![0], n: l.kernelShape![1], hasBias: l.hasBias }));
+  // The session's own arrays: a worker receives a copy, the inline job only reads them.
+  const layers = ctx.layers.map((l) => ({ name: l.name, w: ctx.session.denseWeights(l.name).kernel, m: l.kernelShape![0], n: l.kernelShape![1], hasBias: l.hasBias }));
   const full = layers.reduce((s, l) => s + l.m * l.n + (l.hasBias ? l.n : 0), 0);
   const job = ctx.run('alds', { layers, budgets: shares.map((s) => Math.floor(s * full)), options: ALDS_OPTIONS, cacheKey: contextKey(ctx) }, signal);
   shares.forEach((s, i) => {

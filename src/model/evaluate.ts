@@ -100,20 +100,23 @@ export class EvalData {
     for (const chunk of this.chunks) {
       await yieldToEventLoop();
       const norms = new Map<string, tf.Scalar>();
+      let stats: tf.Tensor1D | null = null;
       chunk.refLogits = tf.tidy(() => {
         const z = forwardLogits(lab, factors, {}, chunk.x, undefined, { record, into: norms });
-        // Kept past the tidy, read once below.
-        norms.forEach((t) => tf.keep(t));
+        // One read-back per chunk, as in evaluate(): ||Z||_F^2 and every Dense layer's input norm.
+        stats = tf.keep(tf.stack([tf.sum(tf.square(z)), ...norms.values()]) as tf.Tensor1D);
         return z;
       });
-      for (const [name, t] of norms) {
-        inputSq[name] = (inputSq[name] ?? 0) + (await t.data())[0];
-        t.dispose();
-      }
       chunk.refPred = tf.tidy(() => tf.cast(tf.argMax(chunk.refLogits!, -1), 'int32') as tf.Tensor1D);
-      const sq = tf.tidy(() => tf.sum(tf.square(chunk.refLogits!)));
-      normSq += (await sq.data())[0];
-      sq.dispose();
+      const kept = stats! as tf.Tensor1D;
+      let v: Float32Array | Int32Array | Uint8Array;
+      try {
+        v = await kept.data();
+      } finally {
+        kept.dispose();
+      }
+      normSq += v[0];
+      [...norms.keys()].forEach((name, i) => { inputSq[name] = (inputSq[name] ?? 0) + v[1 + i]; });
     }
     this.refNormSq = normSq;
     this.refInputSq = inputSq;

@@ -25,11 +25,10 @@ function isSoftmaxHead(layer: tf.layers.Layer): boolean {
 }
 
 function denseForward(layer: tf.layers.Layer, x: tf.Tensor, planFactors: [tf.Tensor2D, tf.Tensor2D] | null, activate: boolean, override?: KernelOverride): tf.Tensor {
-  let factors = planFactors;
   const [ownKernel, ownBias] = layer.getWeights();
   const kernel = override?.kernel ?? ownKernel;
   const bias = override?.bias ?? ownBias;
-  factors = override?.factors ?? factors;
+  const factors = override?.factors ?? planFactors;
   const lastDim = x.shape[x.shape.length - 1];
   const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, lastDim]) as tf.Tensor2D;
   let z: tf.Tensor = factors ? tf.matMul(tf.matMul(x2, factors[0]), factors[1]) : tf.matMul(x2, kernel as tf.Tensor2D);

@@ -107,12 +107,14 @@ function describeModel(model: tf.LayersModel, name: string, policy: Decompositio
   }
   const chain = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   assertLinearChain(chain);
-  const layers = chain.map((layer, index) => describeLayer(layer, index, policy));
+  // Every weight is read once, here: for the finiteness check and, for Dense layers, to keep as arrays.
+  const values = chain.map((layer) => layer.getWeights().map((w) => w.dataSync() as Float32Array));
+  const layers = chain.map((layer, index) => describeLayer(layer, index, policy, values[index]));
   const denseWeights = new Map<string, { kernel: Float32Array; bias: Float32Array | null }>();
   for (const info of layers) {
     if (info.className !== 'Dense' || !info.kernelShape) continue;
-    const w = chain[info.index].getWeights();
-    denseWeights.set(info.name, { kernel: Float32Array.from(w[0].dataSync()), bias: info.hasBias && w[1] ? Float32Array.from(w[1].dataSync()) : null });
+    const [kernel, bias] = values[info.index];
+    denseWeights.set(info.name, { kernel: Float32Array.from(kernel), bias: info.hasBias && bias ? Float32Array.from(bias) : null });
   }
   return { model, chain, layers, inputShape, name, denseWeights };
 }
@@ -132,13 +134,13 @@ function assertLinearChain(chain: tf.layers.Layer[]): void {
   });
 }
 
-function describeLayer(layer: tf.layers.Layer, index: number, policy: DecompositionPolicy): LayerInfo {
+/** The layer's LayerInfo; `values` are its weights' data, in getWeights() order. */
+function describeLayer(layer: tf.layers.Layer, index: number, policy: DecompositionPolicy, values: readonly Float32Array[]): LayerInfo {
   const className = layer.getClassName();
   const weights = layer.getWeights();
   let params = 0;
-  for (const [wi, w] of weights.entries()) {
-    params += w.size;
-    const data = w.dataSync();
+  for (const [wi, data] of values.entries()) {
+    params += data.length;
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i])) {
         throw new LabInputError('non-finite', `Layer "${layer.name}" has a ${Number.isNaN(data[i]) ? 'NaN' : 'infinite'} value in weight ${wi} (${layer.weights[wi]?.name ?? ''}) at position ${i}; the model is broken. Retrain or re-export it.`);

@@ -62,7 +62,7 @@ async function computeLayerFactors(ctx: CompareContext, method: Exclude<FactorMe
   const { kernel, bias } = ctx.session.denseWeights(l.name);
   if (method === 'lp') {
     const svd = ctx.svds.get(l.name)!;
-    const f = await ctx.run('lp', { kernel: Float32Array.from(kernel), shape: [m, n], rank, start: rightSubspaceOf(svd, rank).basis, ...LP }, signal);
+    const f = await ctx.run('lp', { kernel, shape: [m, n], rank, start: rightSubspaceOf(svd, rank).basis, ...LP }, signal);
     return { export: { kind: 'float', a: f.a, b: f.b }, scoring: { factors: { a: f.a, b: f.b, rank } }, bytes: floatBytes };
   }
   if (method === 'data-aware') {

@@ -99,8 +99,14 @@ export class LabSession {
    * arrays (row-major m x n kernel, optional bias): how methods other than
    * plain SVD are compared. The tensors made here are freed before it returns.
    */
-  async evaluateKernels(kernels: ReadonlyMap<string, ReplacementWeights>, signal?: AbortSignal): Promise<EvalResult> {
-    return this.withOverrides(kernels, (overrides) => this.data.evaluate(this.lab, this.factors, {}, signal, overrides));
+  evaluateKernels(kernels: ReadonlyMap<string, ReplacementWeights>, signal?: AbortSignal): Promise<EvalResult> {
+    return this.evaluateOn(this.data, {}, kernels, signal);
+  }
+
+  /** `data` scored under `plan`, or with `kernels` replacing some layers (the plan is then ignored). */
+  private evaluateOn(data: EvalData, plan: RankPlan, kernels: ReadonlyMap<string, ReplacementWeights> | undefined, signal?: AbortSignal): Promise<EvalResult> {
+    if (!kernels) return data.evaluate(this.lab, this.factors, plan, signal);
+    return this.withOverrides(kernels, (overrides) => data.evaluate(this.lab, this.factors, {}, signal, overrides));
   }
 
   /** Runs `score` with `kernels` as tensors, freed afterwards whatever happens. */
@@ -141,9 +147,7 @@ export class LabSession {
     }
     return {
       // With `kernels` (a factor method's replacement kernels) the plan is ignored, as in evaluateKernels.
-      accuracy: async (plan, kernels, signal) => (kernels
-        ? await this.withOverrides(kernels, (o) => data.evaluate(this.lab, this.factors, {}, signal, o))
-        : await data.evaluate(this.lab, this.factors, plan, signal)).accuracy,
+      accuracy: async (plan, kernels, signal) => (await this.evaluateOn(data, plan, kernels, signal)).accuracy,
       dispose: () => data.dispose(),
     };
   }
