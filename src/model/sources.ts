@@ -1,6 +1,6 @@
 import type { io } from '@tensorflow/tfjs';
 import { LabInputError } from './errors';
-import { readModelArtifacts } from './artifacts';
+import { readModelArtifacts, type ShardPath } from './artifacts';
 
 /**
  * Where a model comes from in the browser: a URL on the lab's own origin (the
@@ -38,39 +38,60 @@ export function resolveSameOriginModelUrl(raw: string, origin: string): URL {
   return url;
 }
 
-/** Fetches model.json and its shards from a same-origin URL. */
+/**
+ * True when the server answered with a web page: static servers and Vite's
+ * SPA fallback answer unknown paths with index.html and status 200, which is
+ * "not found" for a model file.
+ */
+function isWebPage(res: Response): boolean {
+  return /^text\/html\b/i.test(res.headers.get('content-type') ?? '');
+}
+
+/**
+ * Fetches model.json and its shards from a same-origin URL. Each shard path
+ * has passed checkShardPath (relative, no ".."), is fetched once, and must
+ * resolve inside the model's own folder on the same origin.
+ */
 export async function artifactsFromUrl(raw: string, origin: string, signal?: AbortSignal): Promise<io.ModelArtifacts> {
   const url = resolveSameOriginModelUrl(raw, origin);
-  const name = decodeURIComponent(url.pathname.split('/').pop() ?? 'model.json');
+  const name = baseName(url.pathname) || 'model.json';
   let res: Response;
   try {
     res = await fetch(url, { signal });
   } catch (err) {
     throw new LabInputError('model-json', `Could not fetch ${url.pathname}: ${(err as Error).message}.`);
   }
-  if (!res.ok) throw new LabInputError('model-json', `Could not fetch ${url.pathname}: the server answered ${res.status}.`);
+  if (!res.ok || isWebPage(res)) {
+    throw new LabInputError('model-json', `There is no model at ${url.pathname} on this site (${res.ok ? 'the server answered with a web page' : `the server answered ${res.status}`}). Check the address, or open the model's files instead.`);
+  }
   const text = await res.text();
   return readModelArtifacts(text, async (path) => {
-    const shardUrl = resolveShardUrl(path, url);
-    const r = await fetch(shardUrl, { signal });
+    const r = await fetch(resolveShardUrl(path, url), { signal });
     if (!r.ok) throw new LabInputError('weights', `the server answered ${r.status}`);
+    if (isWebPage(r)) throw new LabInputError('weights', 'it is not on the server (it answered with a web page)');
     return r.arrayBuffer();
   }, name);
 }
 
-/** A shard path from a manifest may not climb out of the model's origin either. */
-function resolveShardUrl(path: string, modelUrl: URL): URL {
-  const shard = new URL(path, modelUrl);
-  if (shard.origin !== modelUrl.origin) {
-    throw new LabInputError('weights', `points to another site (${shard.origin})`);
+/** A checked shard path resolved against model.json's URL; it must stay in the model's folder on its origin. */
+function resolveShardUrl(path: ShardPath, modelUrl: URL): URL {
+  const shard = new URL(path.raw, modelUrl);
+  const folder = new URL('.', modelUrl);
+  if (shard.origin !== modelUrl.origin || !shard.pathname.startsWith(folder.pathname)) {
+    throw new LabInputError('weights', `it resolves outside the model's folder (${shard.pathname.slice(0, 80)})`);
   }
   return shard;
 }
 
-/** Last path segment of a manifest path or file name; how shards are matched to picked files. */
+/** Last path segment of a URL path or file name, percent-decoded where that is well-formed. */
 export function baseName(path: string): string {
   const parts = path.split(/[\\/]/);
-  return decodeURIComponent(parts[parts.length - 1] ?? path);
+  const last = parts[parts.length - 1] ?? path;
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last;
+  }
 }
 
 /**
@@ -88,10 +109,11 @@ export async function artifactsFromFiles(files: readonly File[]): Promise<{ arti
     throw new LabInputError('model-json', `Several .json files were opened (${jsons.map((f) => f.name).join(', ')}); open one model at a time.`);
   }
   const byName = new Map(files.map((f) => [f.name, f] as const));
-  const artifacts = await readModelArtifacts(await jsonFile.text(), async (path) => {
-    const file = byName.get(baseName(path));
+  const fileFor = (path: ShardPath): File => {
+    const file = byName.get(baseName(path.relative));
     if (!file) throw new LabInputError('weights', 'it was not among the files opened');
-    return file.arrayBuffer();
-  }, jsonFile.name);
+    return file;
+  };
+  const artifacts = await readModelArtifacts(await jsonFile.text(), async (path) => fileFor(path).arrayBuffer(), jsonFile.name, async (path) => fileFor(path).size);
   return { artifacts, name: jsonFile.name.replace(/\.json$/i, '') };
 }

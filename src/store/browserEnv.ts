@@ -1,7 +1,7 @@
 import { decodeMnistSample } from '../core/mnist';
 import { LabInputError } from '../model/errors';
 import { parseManifest, type BundledModel } from '../model/manifest';
-import { artifactsFromFiles, artifactsFromUrl } from '../model/sources';
+import { artifactsFromFiles, artifactsFromUrl, baseName } from '../model/sources';
 import { workerFactorJob, workerSvd } from '../model/svdWorkerClient';
 import type { BackendChoice } from '../model/backendBrowser';
 import { webgpuSvd, type SvdEngineChoice } from '../model/svdEngine';
@@ -53,13 +53,13 @@ export function createBrowserEnv(backend: BackendChoice, engine: SvdEngineChoice
       if (source.kind === 'files') return artifactsFromFiles(source.files);
       const url = source.kind === 'bundled' ? bundled!.path : source.url;
       const artifacts = await artifactsFromUrl(url, new URL('.', document.baseURI).href, signal);
-      const name = source.kind === 'bundled' ? source.id : decodeURIComponent(url.split('/').slice(-2, -1)[0] || 'model');
+      const name = source.kind === 'bundled' ? source.id : baseName(url.split('/').slice(-2, -1)[0] || 'model');
       return { artifacts, name };
     },
     svd: engine.name === 'gpu' ? webgpuSvd : workerSvd,
     factorJob: workerFactorJob,
-    saveDownload(exported: ExportedModel, baseName: string) {
-      triggerDownload(`${baseName}.json`, new Blob([exported.modelJson], { type: 'application/json' }));
+    saveDownload(exported: ExportedModel, fileBase: string) {
+      triggerDownload(`${fileBase}.json`, new Blob([exported.modelJson], { type: 'application/json' }));
       triggerDownload(exported.weightsFileName, new Blob([exported.weights], { type: 'application/octet-stream' }));
     },
   };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { readModelArtifacts } from '../../src/model/artifacts';
+import { MAX_SHARDS, MAX_WEIGHT_BYTES, readModelArtifacts, type ShardPath } from '../../src/model/artifacts';
 import { loadLabModel } from '../../src/model/labModel';
 import { LabInputError } from '../../src/model/errors';
 import { artifactsFromFiles, resolveSameOriginModelUrl } from '../../src/model/sources';
@@ -30,11 +30,29 @@ beforeAll(async () => {
 
 afterAll(() => tf.disposeVariables());
 
-const reader = (shards: Record<string, ArrayBuffer>) => async (path: string) => {
-  const b = shards[path];
-  if (!b) throw new Error('ENOENT');
-  return b;
-};
+/** A shard reader over in-memory files that records every path it was asked for. */
+function recordingReader(shards: Record<string, ArrayBuffer>): ((path: ShardPath) => Promise<ArrayBuffer>) & { asked: string[] } {
+  const asked: string[] = [];
+  const read = async (path: ShardPath) => {
+    asked.push(path.raw);
+    const b = shards[path.relative];
+    if (!b) throw new Error('ENOENT');
+    return b;
+  };
+  return Object.assign(read, { asked });
+}
+const reader = recordingReader;
+
+/** good.json with its manifest group replaced by `group`'s fields. */
+function withGroup(group: Record<string, unknown>): string {
+  const json = structuredClone(good.json) as { weightsManifest: Array<Record<string, unknown>> };
+  json.weightsManifest[0] = { ...json.weightsManifest[0], ...group };
+  return JSON.stringify(json);
+}
+
+function goodWeights(): Array<{ name: string; shape: number[]; dtype: string }> {
+  return structuredClone((good.json.weightsManifest as Array<{ weights: Array<{ name: string; shape: number[]; dtype: string }> }>)[0].weights);
+}
 
 describe('model.json and shards', () => {
   it('reads a good model and lists its layers', async () => {
@@ -95,6 +113,113 @@ describe('model.json and shards', () => {
     expect((artifacts.weightData as ArrayBuffer).byteLength).toBe(good.shard.byteLength);
     await expectLabError(artifactsFromFiles([json]), 'weights', /weights.bin.*not among the files/);
     await expectLabError(artifactsFromFiles([bin]), 'model-json', /No \.json/);
+  });
+});
+
+describe('hostile manifests are refused before any shard is read', () => {
+  it.each([
+    ['../../../../etc/os-release', /climbs out/],
+    ['%2e%2e/%2e%2e/etc/os-release', /climbs out/],
+    ['..%2F..%2Fetc%2Fos-release', /climbs out/],
+    ['sub/../../weights.bin', /climbs out/],
+    ['/etc/os-release', /absolute path/],
+    ['%2Fetc%2Fos-release', /absolute path/],
+    ['http://evil.example/weights.bin', /address/],
+    ['file:///etc/os-release', /address/],
+    ['C:\\weights.bin', /backslash|address/],
+    ['..\\weights.bin', /backslash/],
+    ['weights.bin%E0%A4%A', /malformed/],
+    ['weights.bin?x=1', /query/],
+    ['', /not a file name/],
+    ['./', /folder/],
+  ])('shard path %j', async (path, why) => {
+    const read = reader({ 'weights.bin': good.shard });
+    await expectLabError(readModelArtifacts(withGroup({ paths: [path] }), read), 'weights', why);
+    expect(read.asked).toEqual([]);
+  });
+
+  it('a number where a shard path belongs', async () => {
+    const read = reader({});
+    await expectLabError(readModelArtifacts(withGroup({ paths: [42] }), read), 'weights', /not a file name/);
+    expect(read.asked).toEqual([]);
+  });
+
+  it('one shard listed 5,000 times: refused without a single read', async () => {
+    const read = reader({ 'weights.bin': good.shard });
+    await expectLabError(readModelArtifacts(withGroup({ paths: Array(5000).fill('weights.bin') }), read), 'weights', /more than once/);
+    expect(read.asked).toEqual([]);
+  });
+
+  it('the same shard spelt two ways (./ and a %-escape) is still one shard', async () => {
+    const read = reader({ 'weights.bin': good.shard });
+    await expectLabError(readModelArtifacts(withGroup({ paths: ['weights.bin', './weights%2Ebin'] }), read), 'weights', /more than once/);
+    expect(read.asked).toEqual([]);
+  });
+
+  it(`more than ${MAX_SHARDS} distinct shards`, async () => {
+    const read = reader({});
+    const paths = Array.from({ length: MAX_SHARDS + 1 }, (_, i) => `s${i}.bin`);
+    await expectLabError(readModelArtifacts(withGroup({ paths }), read), 'weights', /more than 1024 weight shards/);
+    expect(read.asked).toEqual([]);
+  });
+
+  it('weights that declare more than 1 GiB', async () => {
+    const weights = goodWeights();
+    weights[0].shape = [MAX_WEIGHT_BYTES / 4 + 1];
+    const read = reader({ 'weights.bin': good.shard });
+    await expectLabError(readModelArtifacts(withGroup({ weights }), read), 'weights', /more than 1 GiB/);
+    expect(read.asked).toEqual([]);
+  });
+
+  it('a shard whose size, known before reading, is 300 MB longer than described', async () => {
+    const read = reader({ 'weights.bin': good.shard });
+    const sizeOf = async () => good.shard.byteLength + 300e6;
+    await expectLabError(readModelArtifacts(JSON.stringify(good.json), read, 'model.json', sizeOf), 'weights', /longer than its weights/);
+    expect(read.asked).toEqual([]);
+  });
+
+  it('a shard longer than described, read from a source that cannot size it', async () => {
+    const longer = new Uint8Array(good.shard.byteLength + 4);
+    longer.set(new Uint8Array(good.shard));
+    await expectLabError(readModelArtifacts(JSON.stringify(good.json), reader({ 'weights.bin': longer.buffer })), 'weights', /longer than its weights/);
+  });
+
+  it('an extra shard the weights do not use', async () => {
+    const read = reader({ 'weights.bin': good.shard, 'extra.bin': new ArrayBuffer(8) });
+    await expectLabError(readModelArtifacts(withGroup({ paths: ['weights.bin', 'extra.bin'] }), read), 'weights', /"weights.bin", "extra.bin" hold more bytes/);
+    expect(read.asked).toEqual(['weights.bin', 'extra.bin']); // each once, and the group refused at the second
+  });
+
+  it('a weight listed twice', async () => {
+    const weights = goodWeights();
+    weights.push(weights[0]);
+    await expectLabError(readModelArtifacts(withGroup({ weights }), reader({ 'weights.bin': good.shard })), 'model-json', /"h1\/kernel" more than once/);
+  });
+
+  it.each([
+    ['a shape that is a string', (w: Record<string, unknown>) => { w.shape = '784,12'; }, /shape that is not a list/],
+    ['a negative dimension', (w: Record<string, unknown>) => { w.shape = [784, -12]; }, /shape that is not a list/],
+    ['a fractional dimension', (w: Record<string, unknown>) => { w.shape = [784, 1.5]; }, /shape that is not a list/],
+    ['an unknown dtype', (w: Record<string, unknown>) => { w.dtype = 'float64'; }, /dtype "float64"/],
+    ['string weights', (w: Record<string, unknown>) => { w.dtype = 'string'; }, /dtype "string"/],
+    ['no name', (w: Record<string, unknown>) => { delete w.name; }, /no name/],
+    ['a quantization of int4', (w: Record<string, unknown>) => { w.quantization = { dtype: 'int4' }; }, /quantization/],
+    ['a uint8 quantization without scale', (w: Record<string, unknown>) => { w.quantization = { dtype: 'uint8', min: 0 }; }, /finite scale and min/],
+  ])('an entry with %s', async (_what, damage, why) => {
+    const weights = goodWeights();
+    damage(weights[0] as unknown as Record<string, unknown>);
+    await expectLabError(readModelArtifacts(withGroup({ weights }), reader({ 'weights.bin': good.shard })), 'model-json', why);
+  });
+
+  it('reads model.json text that starts with a UTF-8 byte-order mark', async () => {
+    const a = await readModelArtifacts(`\uFEFF${JSON.stringify(good.json)}`, reader({ 'weights.bin': good.shard }));
+    expect((a.weightData as ArrayBuffer).byteLength).toBe(good.shard.byteLength);
+  });
+
+  it('reads a good manifest that names its shard with ./ and a %-escape', async () => {
+    const read = reader({ 'weights.bin': good.shard });
+    await readModelArtifacts(withGroup({ paths: ['./weights%2Ebin'] }), read);
+    expect(read.asked).toEqual(['./weights%2Ebin']);
   });
 });
 
