@@ -9,8 +9,8 @@ import type { NodeBackend } from './nodeEnv';
 /** The help text printed for `help` and after a usage error. */
 export const USAGE = `usage:
   npm run cli -- evaluate --model <model.json> [--ranks <spec>]... [--rule <rule>:<value>] [--target-rule <rule>] [--method <method>] [--json] [--backend wasm|cpu] [--data <file>]
-  npm run cli -- compress --model <model.json> (--ranks <spec> | --rule <rule>:<value>) [--method <method>] --out <dir> [--json] [--backend wasm|cpu]
-  npm run cli -- compare --model <model.json> [--methods name,...] [--csv <file>] [--backend wasm|cpu]
+  npm run cli -- compress --model <model.json> (--ranks <spec> | --rule <rule>:<value>) [--method <method>] --out <dir> [--force] [--json] [--backend wasm|cpu]
+  npm run cli -- compare --model <model.json> [--methods name,...] [--csv <file>] [--force] [--backend wasm|cpu]
 
   <spec> is layer=rank pairs (fc1=16,fc2=16) or one number for every factorizable layer.
   evaluate takes --ranks several times to score several configurations in one run.
@@ -20,6 +20,8 @@ export const USAGE = `usage:
   <method> computes the factors: svd, data-aware, svd+int8, svd+int4, lp (compress writes them too:
   int8/int4 as TF.js uint8-quantized weights, ALDS groups as a depthwise convolution).
   compare runs every method, or those --methods names.
+  compress and compare --csv never overwrite an existing file unless --force is given; their output
+  appears only once complete (written under a temporary name, then renamed).
   Models are TF.js LayersModels; the bundled ones are public/models/<id>/model.json.`;
 
 /** Parsed arguments; `ranksList` holds every --ranks in order. */
@@ -40,6 +42,8 @@ export interface CliArgs {
   out?: string;
   data?: string;
   json: boolean;
+  /** Overwrite existing output files (compress's model.json and weights, compare's CSV). */
+  force: boolean;
   backend: NodeBackend;
 }
 
@@ -47,17 +51,18 @@ export interface CliArgs {
 export function parseArgs(argv: readonly string[]): CliArgs {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    return { command: 'help', model: '', json: false, backend: 'wasm' };
+    return { command: 'help', model: '', json: false, force: false, backend: 'wasm' };
   }
   if (command !== 'evaluate' && command !== 'compress' && command !== 'compare') {
     throw new LabInputError('rank', `Unknown command "${command}".`);
   }
   const ranks: string[] = [];
-  const args: CliArgs = { command, model: '', json: false, backend: 'wasm' };
+  const args: CliArgs = { command, model: '', json: false, force: false, backend: 'wasm' };
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
-    if (flag === '--json') {
-      args.json = true;
+    if (flag === '--json' || flag === '--force') {
+      if (flag === '--json') args.json = true;
+      else args.force = true;
       continue;
     }
     const value = rest[i + 1];

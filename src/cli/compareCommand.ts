@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { accuracyWithinShare, compareCsv, compareMethods } from '../model/compare';
 import { COMPARE_METHODS } from '../model/compareMethods';
 import { LabInputError } from '../model/errors';
@@ -6,6 +6,7 @@ import type { LabSession } from '../model/session';
 import type { CliArgs } from './args';
 import { table } from './benchTable';
 import { readSample } from './nodeEnv';
+import { writeFilesAtomically } from './outputFiles';
 
 /**
  * `compare`: every method's curve on one model (the same rows the lab's
@@ -30,7 +31,7 @@ export async function runCompare(session: LabSession, name: string, args: CliArg
   console.log('\nBest accuracy within 25% of the original bytes (configurations at or below it, and linear between the two around it):');
   console.log(table(['method', 'best accuracy within 25%'], at25.map(([m, a]) => [m, `${(100 * a).toFixed(2)}%`])));
   if (args.csv) {
-    await writeFile(args.csv, compareCsv(rows));
+    await writeFilesAtomically(dirname(args.csv), [[basename(args.csv), compareCsv(rows)]]);
     console.log(`wrote ${args.csv}`);
   }
 }

@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { LabSession } from '../model/session';
 import { LabInputError, describeError } from '../model/errors';
@@ -8,7 +6,8 @@ import { scorePoint } from '../model/compare';
 import { configureFromArgs } from './ruleMethod';
 import { planSize } from '../model/plan';
 import { parseArgs, USAGE, type CliArgs } from './args';
-import { readModelFromDisk, readSample, useNodeBackend, nodeSvd } from './nodeEnv';
+import { modelNameOf, readModelFromDisk, readSample, useNodeBackend, nodeSvd } from './nodeEnv';
+import { prepareOutputDir, prepareOutputFile, writeFilesAtomically } from './outputFiles';
 import { formatEvalReport } from './report';
 import { runCompare } from './compareCommand';
 
@@ -19,8 +18,12 @@ import { runCompare } from './compareCommand';
  * code path the app uses.
  */
 async function run(args: CliArgs): Promise<void> {
-  await useNodeBackend(args.backend);
+  // Outputs are checked before anything slow, so a bad --out or --csv fails in a moment.
+  const weightsFileName = `${modelNameOf(args.model)}-lowrank.weights.bin`;
+  if (args.command === 'compress') await prepareOutputDir(args.out!, ['model.json', weightsFileName], args.force);
+  if (args.command === 'compare' && args.csv) await prepareOutputFile(args.csv, args.force, '--csv');
   const { artifacts, name } = await readModelFromDisk(args.model);
+  await useNodeBackend(args.backend);
   const sample = await readSample('test', args.data);
   const session = await LabSession.open(artifacts, name, sample, nodeSvd);
   try {
@@ -40,9 +43,9 @@ async function run(args: CliArgs): Promise<void> {
     const { plan, point } = await configureFromArgs(session, args, args.ranks);
     const out = args.out!;
     const exported = await session.exportModel(plan, `${name}-lowrank`, point.factors);
-    await mkdir(out, { recursive: true });
-    await writeFile(join(out, 'model.json'), exported.modelJson);
-    await writeFile(join(out, exported.weightsFileName), new Uint8Array(exported.weights));
+    if (exported.weightsFileName !== weightsFileName) throw new Error(`export named its weights ${exported.weightsFileName}, not ${weightsFileName}`);
+    // Weights first, model.json last: a model.json on disk always has its weights beside it.
+    await writeFilesAtomically(out, [[exported.weightsFileName, new Uint8Array(exported.weights)], ['model.json', exported.modelJson]]);
     const result = await scorePoint(session, point);
     console.log(formatEvalReport(name, session.layers, plan, planSize(session.layers, plan, point.groups), result, args.json, point.kernels ? point : undefined));
     if (!args.json) console.log(`wrote ${out}/model.json and ${exported.weightsFileName}: ${exported.totalBytes} bytes (ranks ${formatRankSpec(plan) || 'none'})`);

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { decodeMnistSample, type MnistSample } from '../core/mnist';
 import { readModelArtifacts } from '../model/artifacts';
+import { readRegularFile, shardFileReader } from './inputFiles';
 import { LabInputError } from '../model/errors';
 import { inlineSvd, type SvdFn } from '../model/factors';
 
@@ -33,29 +33,31 @@ export async function useNodeBackend(name: NodeBackend): Promise<void> {
 /** Reads a sample file in the lab's MNIST format ("test" or "calib" from public/data by default). */
 export async function readSample(which: 'test' | 'calib' = 'test', path?: string): Promise<MnistSample> {
   const file = path ?? join(REPO_ROOT, 'public', 'data', `mnist-${which}.bin`);
+  let bytes: Uint8Array;
   try {
-    return decodeMnistSample(new Uint8Array(await readFile(file)));
+    bytes = await readRegularFile(file, 'data');
   } catch (err) {
-    if (err instanceof LabInputError) throw err;
-    throw new LabInputError('data', `Could not read the MNIST sample ${file}: ${(err as Error).message}. Run "npm run data" to rebuild it.`);
+    if (err instanceof LabInputError) throw new LabInputError('data', `${err.message} Run "npm run data" to rebuild the bundled samples.`);
+    throw err;
   }
+  return decodeMnistSample(bytes);
 }
 
-/** Reads model.json at `path` and the shards it names, relative to its folder. */
+/**
+ * Reads model.json at `path` and the shards it names, relative to its folder:
+ * each a regular file that stays inside that folder after symlinks are
+ * followed, sized before it is read (see inputFiles.ts and artifacts.ts).
+ */
 export async function readModelFromDisk(path: string): Promise<{ artifacts: tf.io.ModelArtifacts; name: string }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new LabInputError('model-json', `Could not read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
-  }
-  const dir = dirname(path);
-  const artifacts = await readModelArtifacts(text, async (shard) => {
-    const buf = await readFile(join(dir, decodeURIComponent(shard)));
-    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-  }, path);
-  const name = dirname(resolve(path)).split(/[\\/]/).pop() ?? 'model';
-  return { artifacts, name };
+  const text = new TextDecoder().decode(await readRegularFile(path, 'model-json'));
+  const shards = await shardFileReader(path);
+  const artifacts = await readModelArtifacts(text, shards.read, path, shards.size);
+  return { artifacts, name: modelNameOf(path) };
+}
+
+/** A model's name in the CLI: its folder's name (public/models/mlp-64/model.json is "mlp-64"). */
+export function modelNameOf(modelJsonPath: string): string {
+  return dirname(resolve(modelJsonPath)).split(/[\\/]/).pop() || 'model';
 }
 
 /** The SVD for Node: the float64 CPU Jacobi (or the randomized top-k), inline. */

@@ -14,7 +14,8 @@ export type LabErrorKind =
   | 'url'
   | 'rank'
   | 'data'
-  | 'backend';
+  | 'backend'
+  | 'output';
 
 /** A refusal of user input. Thrown before any state changes, so the lab keeps its last good model. */
 export class LabInputError extends Error {

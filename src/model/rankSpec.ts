@@ -17,6 +17,8 @@ export function parseRankSpec(spec: string, layers: readonly LayerInfo[]): RankP
   const factorizable = layers.filter((l) => l.factorizable && l.kernelShape);
   const plan: Record<string, Rank> = {};
   if (/^\d+$/.test(trimmed)) {
+    // A number above a layer's largest rank means "as much as it has"; 0 means nothing and is refused.
+    if (Number(trimmed) < 1) throw new LabInputError('rank', `Rank ${trimmed} is not a rank: ranks start at 1 (give a number from 1 up, or layer=rank pairs).`);
     for (const l of factorizable) plan[l.name] = clampCheck(l, Number(trimmed), true);
     return plan;
   }
@@ -38,7 +40,7 @@ export function parseRankSpec(spec: string, layers: readonly LayerInfo[]): RankP
 function clampCheck(layer: LayerInfo, k: number, clamp: boolean): Rank {
   const [m, n] = layer.kernelShape!;
   const top = layer.rankLimit;
-  if (clamp) return asRank(Math.max(1, Math.min(k, top)));
+  if (clamp) return asRank(Math.min(k, top));
   if (k < 1 || k > top) {
     const why = top < maxRank(m, n) ? `the lab computed the top ${top} singular directions of its ${m}x${n} kernel` : `its ${m}x${n} kernel allows 1..${top}`;
     throw new LabInputError('rank', `Rank ${k} for layer "${layer.name}" is out of range: ${why}.`);
