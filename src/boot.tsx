@@ -2,7 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { LabStoreContext } from './ui/useLab';
-import { chooseBackend } from './model/backendBrowser';
+import { backendFlag, chooseBackend } from './model/backendBrowser';
 import { chooseSvdEngine } from './model/svdEngine';
 import { describeError } from './model/errors';
 import { createBrowserEnv } from './store/browserEnv';
@@ -13,11 +13,15 @@ import { LabSession } from './model/session';
 import './ui/styles.css';
 
 /**
- * Boots the lab: reads the share link, starts a backend, builds the store
- * and renders. Keeps the link in step with the model and ranks on screen.
+ * Boots the lab: reads the share link (`search`, which main.tsx took out of
+ * the address before TF.js loaded), puts back only the keys the lab accepted,
+ * starts a backend, builds the store and renders. Keeps the link in step with
+ * the model and ranks on screen.
  */
-async function boot(root: HTMLElement): Promise<void> {
-  const { state: url, errors } = readUrlState(window.location.search);
+export async function boot(root: HTMLElement, search: string): Promise<void> {
+  const { state: url, errors } = readUrlState(search);
+  const accepted = writeUrlState('', url);
+  window.history.replaceState(window.history.state, '', `${window.location.pathname}${accepted}${window.location.hash}`);
   let backend;
   try {
     backend = await chooseBackend(url.backend ?? null);
@@ -40,26 +44,28 @@ async function boot(root: HTMLElement): Promise<void> {
       </LabStoreContext.Provider>
     </StrictMode>,
   );
-  // Hooks for the browser tests: the store and the backend's live tensor count.
-  Object.assign(window, { __lab: store, __liveTensors: () => LabSession.liveTensors() });
+  // Hooks for the browser tests: the store, the backend's live tensor count and TF.js's flags.
+  Object.assign(window, { __lab: store, __liveTensors: () => LabSession.liveTensors(), __tfFlag: backendFlag });
   await store.getState().boot({ model: url.model, ranks: url.ranks, method: url.method, groups: url.groups });
   if (errors.length > 0) store.setState({ error: [errors.join(' '), store.getState().error].filter(Boolean).join(' ') });
+  // The address always holds the link of what is on screen: at once (so a refused part of
+  // the link does not linger), then after each change of model, ranks or method.
+  const showLink = (s: ReturnType<typeof store.getState>) => {
+    const search = writeUrlState('', {
+      backend: url.backend,
+      svd: url.svd,
+      model: s.modelId ?? undefined,
+      ranks: formatRankSpec(s.plan) || undefined,
+      method: s.method === 'svd' ? undefined : s.method,
+      groups: s.method === 'alds' ? formatGroupSpec(s.groups) || undefined : undefined,
+    });
+    window.history.replaceState(window.history.state, '', `${window.location.pathname}${search}${window.location.hash}`);
+  };
+  showLink(store.getState());
   let timer: ReturnType<typeof setTimeout> | undefined;
   store.subscribe((s, prev) => {
     if (s.plan === prev.plan && s.modelId === prev.modelId && s.method === prev.method && s.groups === prev.groups) return;
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      const search = writeUrlState(window.location.search, {
-        backend: url.backend,
-        svd: url.svd,
-        model: s.modelId ?? undefined,
-        ranks: formatRankSpec(s.plan) || undefined,
-        method: s.method === 'svd' ? undefined : s.method,
-        groups: s.method === 'alds' ? formatGroupSpec(s.groups) || undefined : undefined,
-      });
-      window.history.replaceState(null, '', `${window.location.pathname}${search}`);
-    }, 300);
+    timer = setTimeout(() => showLink(s), 300);
   });
 }
-
-void boot(document.getElementById('root')!);

@@ -20,6 +20,8 @@ const ALLOWED: Record<string, string[]> = {
   // cli reaches gpu/ only for the GPU benchmark, which times the WGSL programs themselves.
   // It also builds its test matrices with the tests' fixtures (tests/core), the only import out of src/.
   cli: ['core', 'gpu', 'model', 'cli', 'tests'],
+  // The security headers vite.config.ts serves: plain data, no imports.
+  server: ['server'],
 };
 
 function sourceFiles(dir: string): string[] {
@@ -54,9 +56,16 @@ describe('import direction', () => {
     for (const f of files) {
       const pkgs = f.imports.filter((s) => !s.startsWith('.'));
       if (pkgs.some((p) => p.startsWith('@tensorflow/'))) expect(['model', 'cli'], f.file).toContain(f.layer);
-      if (pkgs.some((p) => p === 'react' || p.startsWith('react-') || p === 'recharts')) expect(['ui', 'main.tsx'], f.file).toContain(f.layer);
+      if (pkgs.some((p) => p === 'react' || p.startsWith('react-') || p === 'recharts')) expect(['ui', 'boot.tsx'], f.file).toContain(f.layer);
       if (f.layer === 'core') expect(pkgs, f.file).toEqual([]);
     }
+  });
+
+  it('keeps the page entry free of static imports, so no library sees the address before the lab has read it', () => {
+    const entry = files.find((f) => f.file === 'main.tsx');
+    expect(entry, 'src/main.tsx').toBeDefined();
+    expect(entry!.imports).toEqual([]);
+    expect(readFileSync(join(SRC, 'main.tsx'), 'utf8')).toMatch(/import\('\.\/boot'\)/);
   });
 
   it('orders the layers as the style guide says', () => {

@@ -84,3 +84,9 @@ export async function chooseBackend(forced: BackendName | null): Promise<Backend
   }
   throw new LabInputError('backend', 'No TF.js backend could start in this browser.');
 }
+
+/** The value TF.js holds for flag `name` (for the browser tests: a link must not be able to set any). */
+export function backendFlag(name: string): unknown {
+  const flags = tf.env().getFlags();
+  return name in flags ? flags[name] : tf.env().get(name);
+}

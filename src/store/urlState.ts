@@ -54,11 +54,41 @@ export const URL_PROPS = {
 /** Parsed share-link values; a key is absent when the link lacks it or its value was refused. */
 export type UrlState = { [K in keyof typeof URL_PROPS]?: ReturnType<(typeof URL_PROPS)[K]['parse']> };
 
-/** Reads the shared keys from a query string; bad values are dropped and reported. */
+/** Parameters that libraries read from an address; the lab never lets a link set them, and says so. */
+const LIBRARY_KEYS: Record<string, string> = {
+  tfjsflags: 'TF.js flags cannot be set from a link; "tfjsflags" in the address was ignored.',
+};
+
+/**
+ * Splits a query string into parameters the way URLSearchParams does, but
+ * drops (and reports) every part whose %-escapes are malformed, instead of
+ * passing the raw text on.
+ */
+function wellFormedParams(search: string, errors: string[]): URLSearchParams {
+  const params = new URLSearchParams();
+  const broken: string[] = [];
+  for (const part of search.replace(/^\?/, '').split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const [rawKey, rawValue] = eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)];
+    try {
+      params.append(decodeURIComponent(rawKey.replace(/\+/g, ' ')), decodeURIComponent(rawValue.replace(/\+/g, ' ')));
+    } catch {
+      broken.push(part.slice(0, 40));
+    }
+  }
+  if (broken.length > 0) {
+    errors.push(`Part of the address is malformed (a broken %-escape in ${broken.map((b) => JSON.stringify(b)).join(', ')}); it was ignored and the lab opened without it.`);
+  }
+  return params;
+}
+
+/** Reads the shared keys from a query string; malformed parts and bad values are dropped and reported. */
 export function readUrlState(search: string): { state: UrlState; errors: string[] } {
-  const params = new URLSearchParams(search);
-  const state: Record<string, unknown> = {};
   const errors: string[] = [];
+  const params = wellFormedParams(search, errors);
+  const state: Record<string, unknown> = {};
+  for (const key of Object.keys(LIBRARY_KEYS)) if (params.has(key)) errors.push(LIBRARY_KEYS[key]);
   for (const key of Object.keys(URL_PROPS) as Array<keyof typeof URL_PROPS>) {
     const raw = params.get(key);
     if (raw === null || raw === '') continue;

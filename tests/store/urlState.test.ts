@@ -29,6 +29,30 @@ describe('URL state', () => {
     expect(errors[2]).toMatch(/control characters/);
   });
 
+  it.each([
+    ['?foo=%', 'foo=%', {}],
+    ['?ranks=%', 'ranks=%', {}],
+    ['?model=%E0%A4%A', 'model=%E0%A4%A', {}],
+    ['?model=mlp-512&ranks=%zz&method=lp', 'ranks=%zz', { model: 'mlp-512', method: 'lp' }],
+    ['?%=1&svd=cpu', '%=1', { svd: 'cpu' }],
+  ])('drops the malformed part of %j with a message and keeps the rest', (search, part, kept) => {
+    const { state, errors } = readUrlState(search);
+    expect(state).toEqual(kept);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(`broken %-escape in ${JSON.stringify(part)}`);
+  });
+
+  it.each(['?tfjsflags=DEBUG:true', '?tfjsflags=garbage', '?tfjsflags=KEEP_INTERMEDIATE_TENSORS:true', '?tfjsflags=WASM_HAS_SIMD_SUPPORT:false'])(
+    'says that %j is not for links to set', (search) => {
+      const { state, errors } = readUrlState(search);
+      expect(state).toEqual({});
+      expect(errors).toEqual(['TF.js flags cannot be set from a link; "tfjsflags" in the address was ignored.']);
+    });
+
+  it('decodes + and %-escapes as a browser does', () => {
+    expect(readUrlState('?ranks=fc1%3D16%2Cout%3D3&model=models%2Fmy+model%2Fmodel.json').state).toEqual({ ranks: 'fc1=16,out=3', model: 'models/my model/model.json' });
+  });
+
   it('writes keys back, keeping unrelated parameters', () => {
     expect(writeUrlState('?utm=x&ranks=old', { model: 'mlp-512', ranks: 'fc1=3' })).toBe('?utm=x&ranks=fc1%3D3&model=mlp-512');
     expect(writeUrlState('?ranks=old', {})).toBe('');
@@ -44,6 +68,8 @@ describe('rank specs', () => {
 
   it.each([
     ['fc1=0', /out of range.*1\.\.64/],
+    ['0', /Rank 0 is not a rank/],
+    ['00', /Rank 00 is not a rank/],
     ['fc1=65', /out of range/],
     ['drop=2', /not a factorizable layer.*fc1, out/],
     ['fc1:16', /layer=rank/],

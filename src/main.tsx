@@ -1,0 +1,15 @@
+/**
+ * The page's entry, kept free of imports on purpose. TF.js reads the address
+ * when it is first evaluated: it decodes every query parameter (a malformed
+ * %-escape such as `?foo=%` throws and leaves a blank page) and applies
+ * `?tfjsflags=` from any link. So the query is taken out of the address here,
+ * before anything else loads, and handed to boot.tsx, which reads only the
+ * lab's own keys from it (src/store/urlState.ts) and puts those back.
+ */
+const search = window.location.search;
+if (search) window.history.replaceState(window.history.state, '', `${window.location.pathname}${window.location.hash}`);
+const root = document.getElementById('root')!;
+import('./boot').then(({ boot }) => boot(root, search)).catch((err: unknown) => {
+  // Nothing else can show this: the lab's own code failed to load (a broken build or a lost connection).
+  root.textContent = `The lab could not start: ${err instanceof Error ? err.message : String(err)}. Reload the page.`;
+});
