@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startHarness, type Harness } from './harness';
 
@@ -11,12 +13,22 @@ import { startHarness, type Harness } from './harness';
  */
 
 let h: Harness;
+const DIST = resolve(__dirname, '..', '..', 'dist');
+const HOSTILE = join(DIST, 'hostile-link'); // served by vite preview for the length of this file
 
 beforeAll(async () => {
+  // A model folder on the lab's own origin whose manifest lists its one shard 5,000 times.
+  const bundled = join(DIST, 'models', 'mlp-64');
+  const json = JSON.parse(readFileSync(join(bundled, 'model.json'), 'utf8')) as { weightsManifest: Array<{ paths: string[] }> };
+  json.weightsManifest[0].paths = Array(5000).fill('weights.bin');
+  mkdirSync(HOSTILE, { recursive: true });
+  writeFileSync(join(HOSTILE, 'model.json'), JSON.stringify(json));
+  copyFileSync(join(bundled, 'weights.bin'), join(HOSTILE, 'weights.bin'));
   h = await startHarness();
 });
 
 afterAll(async () => {
+  rmSync(HOSTILE, { recursive: true, force: true });
   await h?.close();
 });
 
@@ -57,6 +69,18 @@ describe('crafted links open the lab with a message', () => {
     expect(await page.getByTestId('rank-fc1').textContent()).toBe('8');
     expect(await page.getByTestId('error').textContent()).toMatch(/broken %-escape in "groups=%zz"/);
     await expect.poll(() => new URL(page.url()).search).toBe('?model=mlp-512&ranks=fc1%3D8');
+    await page.close();
+  });
+
+  it('refuses a ?model= whose manifest lists one shard 5,000 times, without fetching the shard once', async () => {
+    const page = await h.browser.newPage();
+    const asked: string[] = [];
+    page.on('request', (r) => { if (r.url().includes('/hostile-link/')) asked.push(new URL(r.url()).pathname); });
+    await page.goto(`${h.url}?model=hostile-link/model.json`);
+    await expect.poll(() => page.getByTestId('accuracy').textContent(), { timeout: 120_000, interval: 200 }).toMatch(/%$/);
+    expect(await page.getByTestId('lab').getAttribute('data-model')).toBe('mlp-64');
+    expect(await page.getByTestId('error').textContent()).toMatch(/lists the weight shard "weights.bin" more than once/);
+    expect(asked).toEqual(['/hostile-link/model.json']);
     await page.close();
   });
 

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
 import * as tf from '@tensorflow/tfjs';
 import { MAX_SHARDS, MAX_WEIGHT_BYTES, readModelArtifacts, type ShardPath } from '../../src/model/artifacts';
 import { loadLabModel } from '../../src/model/labModel';
 import { LabInputError } from '../../src/model/errors';
-import { artifactsFromFiles, resolveSameOriginModelUrl } from '../../src/model/sources';
+import { artifactsFromFiles, artifactsFromUrl, resolveSameOriginModelUrl } from '../../src/model/sources';
 import { artifactsOf, filesOf, tinyMlp } from '../helpers/fixtures';
 
 /**
@@ -294,5 +295,31 @@ describe('model URLs', () => {
     ['//evil.example/m.json', /own site/],
   ])('refuses %j', (raw, text) => {
     expect(() => resolveSameOriginModelUrl(raw, origin)).toThrow(text);
+  });
+});
+
+describe('model URLs on a server that answers unknown paths with its web page (an SPA fallback)', () => {
+  it('says "no model there" for model.json and for a shard, not "Unexpected token <"', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      if (req.url === '/models/real/model.json') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(good.json));
+        return;
+      }
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end('<!doctype html><title>Low-Rank Lab</title>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+    try {
+      await expectLabError(artifactsFromUrl('models/nothing/model.json', origin), 'model-json', /There is no model at \/models\/nothing\/model\.json on this site \(the server answered with a web page\)/);
+      await expectLabError(artifactsFromUrl('models/real/model.json', origin), 'weights', /"weights.bin" named in model.json is missing: it is not on the server/);
+      expect(seen).toEqual(['/models/nothing/model.json', '/models/real/model.json', '/models/real/weights.bin']);
+    } finally {
+      server.close();
+    }
   });
 });
