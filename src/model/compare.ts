@@ -40,8 +40,9 @@ export interface CompareOptions {
 }
 
 /**
- * What every method needs from a model, computed once: float64 SVDs of its
- * factorizable kernels and their inputs on the calibration images.
+ * What every method needs from a model, gathered once: the SVDs of its
+ * factorizable kernels (those the session took at open) and their inputs on
+ * the calibration images.
  */
 export async function createCompareContext(session: LabSession, calibration: MnistSample, options: Pick<CompareOptions, 'svd' | 'run' | 'signal'> = {}): Promise<CompareContext> {
   const { svd = inlineSvd, run = inlineFactorJob, signal } = options;
@@ -49,10 +50,10 @@ export async function createCompareContext(session: LabSession, calibration: Mni
   const svds = new Map<string, Svd>();
   for (const l of layers) {
     throwIfCancelled(signal);
-    const [m, n] = l.kernelShape!;
-    // Kernels the lab decomposes by top-k get the same top-k here (see DecompositionPolicy).
-    const topK = l.rankLimit < Math.min(m, n) ? l.rankLimit : undefined;
-    svds.set(l.name, await svd(Float32Array.from(session.denseWeights(l.name).kernel), [m, n], signal, topK));
+    // The SVD taken when the model was opened, by the same engine and top-k policy; a kernel is decomposed once per model.
+    const known = session.kernelSvd(l.name);
+    if (!known) throw new Error(`layer ${l.name} has no SVD from when the model was opened`);
+    svds.set(l.name, known);
   }
   return { session, layers, svds, calibration: await collectLayerInputs(session.lab, calibration), sample: calibration, svd, run };
 }

@@ -30,6 +30,11 @@ export interface LayerFactors {
   r: number;
   /** Singular values, descending, float64 from the CPU SVD. */
   singularValues: Float64Array;
+  /**
+   * The whole SVD the factors came from (U, S, V on the CPU), kept so the
+   * factor methods start from it instead of decomposing every kernel again.
+   */
+  svd: Svd;
   a: tf.Tensor2D;
   b: tf.Tensor2D;
 }
@@ -80,6 +85,7 @@ export async function decomposeModel(
       cache.byLayer.set(info.name, {
         m, n, r: result.r,
         singularValues: result.s,
+        svd: result,
         a: tf.tensor2d(a, [m, result.r]),
         b: tf.tensor2d(b, [result.r, n]),
       });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MnistSample } from '../core/mnist';
+import type { Svd } from '../core/svd';
 import { DEFAULT_DECOMPOSITION, loadLabModel, type DecompositionPolicy, type LabModel, type LayerInfo } from './labModel';
 import { decomposeModel, type FactorCache, type SvdFn } from './factors';
 import { EvalData, type EvalResult } from './evaluate';
@@ -52,6 +53,11 @@ export class LabSession {
   /** Singular values of a factorized layer (float64, descending), for charts and bounds. */
   singularValues(layer: string): Float64Array | undefined {
     return this.factors.byLayer.get(layer)?.singularValues;
+  }
+
+  /** The SVD of `layer`'s kernel taken when the model was opened (full, or the top-k the lab computes), or undefined for a layer kept as it is. */
+  kernelSvd(layer: string): Svd | undefined {
+    return this.factors.byLayer.get(layer)?.svd;
   }
 
   /**

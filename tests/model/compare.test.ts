@@ -112,6 +112,23 @@ describe('method comparison on mlp-64', () => {
     expect(grouped.bytes - (await methodPoint(ctx, 'svd', {})).bytes).toBe(4 * (8 * (784 + 4 * 64) - 784 * 64));
   });
 
+  it('decomposes no kernel again for the factor methods: they start from the SVDs taken at open', async () => {
+    const shapes: string[] = [];
+    const counting: typeof nodeSvd = (data, shape, signal, topK) => {
+      shapes.push(shape.join('x'));
+      return nodeSvd(data, shape, signal, topK);
+    };
+    const ctx = await createCompareContext(session, await readSample('calib'), { svd: counting });
+    expect(shapes).toEqual([]);
+    for (const l of ctx.layers) {
+      const opened = svdJacobi(session.denseWeights(l.name).kernel, l.kernelShape!);
+      expect(Array.from(ctx.svds.get(l.name)!.s)).toEqual(Array.from(opened.s));
+    }
+    // Data-aware then takes exactly one SVD per layer, of its calibration outputs (1,000 rows), never of a kernel.
+    await methodPoint(ctx, 'data-aware', { fc1: asRank(8) });
+    expect(shapes).toEqual(['1000x64']);
+  });
+
   it('finds the best accuracy within a share of the bytes and writes CSV', () => {
     const synthetic: CompareRow[] = [
       { method: 'x', knob: 'k', value: 1, bytes: 10, share: 0.1, accuracy: 0.5, detail: '' },
