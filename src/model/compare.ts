@@ -5,6 +5,7 @@ import { yieldToEventLoop } from './evaluate';
 import { inlineSvd, type SvdFn } from './factors';
 import { inlineFactorJob, type FactorJobFn } from './factorJobs';
 import { collectLayerInputs } from './calibration';
+import { SharedWork } from './sharedWork';
 import { COMPARE_METHODS, type CompareContext, type CompareMethod, type MethodPoint } from './compareMethods';
 import type { EvalResult } from './evaluate';
 import type { LabSession } from './session';
@@ -55,7 +56,7 @@ export async function createCompareContext(session: LabSession, calibration: Mni
     if (!known) throw new Error(`layer ${l.name} has no SVD from when the model was opened`);
     svds.set(l.name, known);
   }
-  return { session, layers, svds, calibration: await collectLayerInputs(session.lab, calibration), sample: calibration, svd, run };
+  return { session, layers, svds, calibration: await collectLayerInputs(session.lab, calibration), sample: calibration, svd, run, work: new SharedWork() };
 }
 
 

@@ -10,6 +10,7 @@ import type { LayerInputs } from './calibration';
 import type { AldsChoiceData, FactorJobFn } from './factorJobs';
 import type { SvdFn } from './factors';
 import { layerFactors } from './methodFactors';
+import type { SharedWork } from './sharedWork';
 import { effectiveRank, layerGroups, planSize, type GroupPlan, type RankPlan } from './plan';
 
 /**
@@ -32,6 +33,8 @@ export interface CompareContext {
   svd: SvdFn;
   /** Where slow factor work without a big SVD runs (l_p IRLS, the ALDS search): a worker in the browser, inline in Node. */
   run: FactorJobFn;
+  /** The context's factor work, shared between its callers (see SharedWork): per-layer SVDs pinned, per-rank factors evicted LRU. */
+  work: SharedWork;
 }
 
 /** One configuration of a method. */

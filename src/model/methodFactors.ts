@@ -29,31 +29,10 @@ export interface LayerFactors {
 
 /** Robust l_p factors: p = 1 (rows of W as points, sum of distances), IRLS steps per layer, warm-started subspace steps. */
 const LP = { p: 1, iterations: 10 } as const;
-const MAX_CACHED = 48;
 
-type Cache = Map<string, Promise<unknown>>;
-const caches = new WeakMap<CompareContext, Cache>();
-
-/**
- * `compute()` once per context and key; the entry is dropped if it fails or
- * is cancelled, and the oldest entries go past MAX_CACHED (a rank's entry
- * holds an m x n kernel: 1.6 MB for mlp-512's fc1).
- */
-function memo<T>(ctx: CompareContext, key: string, compute: () => Promise<T>): Promise<T> {
-  let cache = caches.get(ctx);
-  if (!cache) caches.set(ctx, (cache = new Map()));
-  const known = cache.get(key) as Promise<T> | undefined;
-  if (known) return known;
-  const fresh = compute();
-  cache.set(key, fresh);
-  fresh.catch(() => { if (cache.get(key) === fresh) cache.delete(key); });
-  if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
-  return fresh;
-}
-
-/** The layer's factors for (method, rank, groups), computed once per context. */
+/** The layer's factors for (method, rank, groups), computed once per context (an unpinned entry of ctx.work). */
 export function layerFactors(ctx: CompareContext, method: Exclude<FactorMethodName, 'svd'>, l: LayerInfo, rank: Rank, groups: number, signal?: AbortSignal): Promise<LayerFactors> {
-  return memo(ctx, `${method}:${l.name}:${groups}:${rank}`, () => computeLayerFactors(ctx, method, l, rank, groups, signal));
+  return ctx.work.get(`${method}:${l.name}:${groups}:${rank}`, (own) => computeLayerFactors(ctx, method, l, rank, groups, own), { signal });
 }
 
 async function computeLayerFactors(ctx: CompareContext, method: Exclude<FactorMethodName, 'svd'>, l: LayerInfo, rank: Rank, groups: number, signal?: AbortSignal): Promise<LayerFactors> {
@@ -106,27 +85,27 @@ function groupedScoring(parts: ReadonlyArray<{ a: Float32Array; b: Float32Array 
 
 /** The SVD of the layer's calibration outputs Y = X W (rank-independent) and the inputs' column means, once per layer. */
 function outputsSvd(ctx: CompareContext, l: LayerInfo, signal?: AbortSignal): Promise<{ svd: Svd; meanInput: Float64Array }> {
-  return memo(ctx, `outputs:${l.name}`, async () => {
+  return ctx.work.get(`outputs:${l.name}`, async (own) => {
     const [m, n] = l.kernelShape!;
     const inputs = ctx.calibration.get(l.name)!;
     const y = await calibrationOutputs(inputs, ctx.session.denseWeights(l.name).kernel, n);
     // The same policy as the kernel's own SVD: a top-k where the lab only computes the top k.
     const topK = l.rankLimit < Math.min(inputs.rows, n) ? l.rankLimit : undefined;
-    const svd = await ctx.svd(y, [inputs.rows, n], signal, topK);
+    const svd = await ctx.svd(y, [inputs.rows, n], own, topK);
     return { svd, meanInput: columnMeans(inputs.x, inputs.rows, m) };
-  });
+  }, { pinned: true, signal });
 }
 
 /** The SVDs of the layer's channel groups (contiguous chunks of m / groups input rows), once per (layer, groups). */
 function groupSvds(ctx: CompareContext, l: LayerInfo, groups: number, signal?: AbortSignal): Promise<Svd[]> {
-  return memo(ctx, `groups:${l.name}:${groups}`, async () => {
+  return ctx.work.get(`groups:${l.name}:${groups}`, async (own) => {
     const [m, n] = l.kernelShape!;
     const kernel = ctx.session.denseWeights(l.name).kernel;
     const rows = m / groups;
     const svds: Svd[] = [];
-    for (let g = 0; g < groups; g++) svds.push(await ctx.svd(Float32Array.from(kernel.subarray(g * rows * n, (g + 1) * rows * n)), [rows, n], signal));
+    for (let g = 0; g < groups; g++) svds.push(await ctx.svd(Float32Array.from(kernel.subarray(g * rows * n, (g + 1) * rows * n)), [rows, n], own));
     return svds;
-  });
+  }, { pinned: true, signal });
 }
 
 /** The dense m x n kernel that rank-k factors stand for, in float32 as the evaluator takes it. */

@@ -129,6 +129,32 @@ describe('method comparison on mlp-64', () => {
     expect(shapes).toEqual(['1000x64']);
   });
 
+  it('shares factor work between callers: a cancelled slider does not cancel a sweep, and a sweep keeps the per-layer SVD', async () => {
+    const shapes: string[] = [];
+    const counting: typeof nodeSvd = (data, shape, signal, topK) => {
+      shapes.push(shape.join('x'));
+      return nodeSvd(data, shape, signal, topK);
+    };
+    // An engine that honours its signal between steps, as the GPU and worker engines do.
+    const abortable: typeof nodeSvd = async (data, shape, signal, topK) => {
+      await new Promise((r) => setTimeout(r, 0));
+      signal?.throwIfAborted();
+      return counting(data, shape, signal, topK);
+    };
+    const ctx = await createCompareContext(session, await readSample('calib'), { svd: abortable });
+    // The slider asks first and moves on; the sweep asked for the same factors and must still get them.
+    const slider = new AbortController();
+    const forSlider = methodPoint(ctx, 'data-aware', { fc2: asRank(8) }, undefined, slider.signal);
+    const forSweep = methodPoint(ctx, 'data-aware', { fc2: asRank(8) });
+    slider.abort();
+    await expect(forSlider).rejects.toThrow();
+    expect((await forSweep).kernels!.get('fc2')).toBeDefined();
+    // A sweep over 60 ranks of fc1 takes the SVD of fc1's calibration outputs once.
+    for (let k = 1; k <= 60; k++) await methodPoint(ctx, 'data-aware', { fc1: asRank(k) });
+    await methodPoint(ctx, 'data-aware', { fc1: asRank(3) });
+    expect(shapes.filter((s) => s === '1000x64')).toHaveLength(2); // fc1's and fc2's outputs
+  }, 60_000);
+
   it('finds the best accuracy within a share of the bytes and writes CSV', () => {
     const synthetic: CompareRow[] = [
       { method: 'x', knob: 'k', value: 1, bytes: 10, share: 0.1, accuracy: 0.5, detail: '' },
