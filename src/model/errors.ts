@@ -36,6 +36,20 @@ export class CancelledError extends Error {
   }
 }
 
+/**
+ * Whether `err` means the work was cancelled: our CancelledError, or the
+ * DOMException AbortError that `AbortSignal.throwIfAborted()`, fetch and
+ * WebGPU code throw. Callers treat both alike and never show them.
+ */
+export function isCancellation(err: unknown): boolean {
+  return err instanceof CancelledError || (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError');
+}
+
+/** `err` as CancelledError when it is a cancellation of any kind, otherwise `err` itself. */
+export function asCancelled(err: unknown): unknown {
+  return isCancellation(err) && !(err instanceof CancelledError) ? new CancelledError() : err;
+}
+
 /** Throws CancelledError when `signal` has been aborted; call between chunks of long work. */
 export function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelledError();

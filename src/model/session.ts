@@ -7,6 +7,7 @@ import { EvalData, type EvalResult } from './evaluate';
 import { exportCompressedModel, type ExportFactors, type ExportedModel } from './exportModel';
 import type { RankPlan } from './plan';
 import type { KernelOverride } from './forward';
+import { throwIfCancelled } from './errors';
 
 /**
  * Replacement weights of one Dense layer as plain arrays: low-rank factors
@@ -83,7 +84,7 @@ export class LabSession {
       onProgress?.({ stage: 'reference', done: 0, total: 1, detail: 'original model on the test set' });
       data = new EvalData(sample, lab.inputShape);
       await data.computeReference(lab, factors);
-      signal?.throwIfAborted?.();
+      throwIfCancelled(signal);
       return new LabSession(lab, factors, data);
     } catch (err) {
       data?.dispose();

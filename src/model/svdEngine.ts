@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { gpuSvdJacobi } from '../gpu/blockJacobi';
 import { gpuRandomizedSvd } from '../gpu/randomizedSvd';
-import { LabInputError } from './errors';
+import { LabInputError, asCancelled } from './errors';
 import type { SvdFn } from './factors';
 
 /**
@@ -52,9 +52,13 @@ export function chooseSvdEngine(hardwareGpu: boolean, forced: SvdEngineName | nu
   };
 }
 
-/** The SvdFn for the GPU engine: runs on TF.js's device at the time of each call. */
+/** The SvdFn for the GPU engine: runs on TF.js's device at the time of each call; a cancel rejects with CancelledError, as every engine does. */
 export const webgpuSvd: SvdFn = async (data, shape, signal, topK) => {
   const device = tfjsWebGpuDevice();
   if (!device) throw new Error('The WebGPU backend is no longer active; reload the lab.');
-  return topK === undefined ? gpuSvdJacobi(device, data, shape, { signal }) : gpuRandomizedSvd(device, data, shape, topK, { signal });
+  try {
+    return await (topK === undefined ? gpuSvdJacobi(device, data, shape, { signal }) : gpuRandomizedSvd(device, data, shape, topK, { signal }));
+  } catch (err) {
+    throw asCancelled(err);
+  }
 };

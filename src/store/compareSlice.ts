@@ -1,5 +1,5 @@
 import { compareCsv, compareMethods } from '../model/compare';
-import { CancelledError, describeError } from '../model/errors';
+import { describeError, isCancellation } from '../model/errors';
 import type { Runtime } from './runtime';
 import type { CompareSlice, LabState } from './types';
 
@@ -38,7 +38,7 @@ export const createCompareSlice = (rt: Runtime) => (set: Set, get: Get): Compare
       });
       if (rt.session === session) set({ compare: { status: 'done', done: 1, total: 1, label: '', rows } });
     } catch (err) {
-      const cancelled = err instanceof CancelledError || controller.signal.aborted;
+      const cancelled = isCancellation(err) || controller.signal.aborted;
       set({ compare: { ...(get().compare ?? { done: 0, total: 1, label: '', rows: [] }), status: cancelled ? 'cancelled' : 'failed' } });
       if (!cancelled) set({ error: `Comparison failed: ${describeError(err)}` });
     } finally {

@@ -1,5 +1,5 @@
 import { asRank } from '../core/units';
-import { CancelledError, describeError } from '../model/errors';
+import { describeError, isCancellation } from '../model/errors';
 import { planSize } from '../model/plan';
 import { methodPoint } from '../model/compareMethods';
 import { knobRuleOutcome, targetOutcome } from '../model/rankRuleOutcome';
@@ -80,7 +80,7 @@ async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get): Promise<vo
           result = await scorePoint(session, point, controller.signal);
         }
       } catch (err) {
-        if (err instanceof CancelledError) continue;
+        if (isCancellation(err)) continue;
         rt.evalLoop = null;
         set({ evaluating: false, error: `Evaluation failed: ${describeError(err)}` });
         return;
@@ -149,7 +149,7 @@ export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice 
       set({ plan: outcome.plan, groups, method, ruleDetail: outcome.detail, size: planSize(get().layers, outcome.plan, selectGroups({ method, groups })) });
       scheduleEvaluation(rt, set, get);
     } catch (err) {
-      if (!(err instanceof CancelledError) && !controller.signal.aborted) set({ error: `The ${rule} rule could not be applied: ${describeError(err)}` });
+      if (!isCancellation(err) && !controller.signal.aborted) set({ error: `The ${rule} rule could not be applied: ${describeError(err)}` });
     } finally {
       if (rt.rule === controller) rt.rule = null;
       set({ ruleRun: null });

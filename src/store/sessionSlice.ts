@@ -1,5 +1,5 @@
 import { LabSession } from '../model/session';
-import { CancelledError, LabInputError, describeError } from '../model/errors';
+import { CancelledError, LabInputError, describeError, isCancellation } from '../model/errors';
 import { parseGroupSpec, parseRankSpec } from '../model/rankSpec';
 import { planKey, planSize, type RankPlan } from '../model/plan';
 import { historyPoint, scheduleEvaluation } from './evalSlice';
@@ -125,7 +125,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
     } catch (err) {
       session?.dispose();
       if (rt.load !== controller) return; // superseded by a newer open; it owns the state now
-      const cancelled = err instanceof CancelledError;
+      const cancelled = isCancellation(err);
       set({
         phase: hadModel ? 'ready' : 'failed',
         loadProgress: null,

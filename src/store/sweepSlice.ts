@@ -1,4 +1,4 @@
-import { CancelledError, describeError } from '../model/errors';
+import { CancelledError, describeError, isCancellation } from '../model/errors';
 import { planSize } from '../model/plan';
 import { methodPoint } from '../model/compareMethods';
 import { scorePoint } from '../model/compare';
@@ -77,8 +77,8 @@ export const createSweepSlice = (rt: Runtime) => (set: Set, get: Get): SweepSlic
         }
         sweep = { ...sweep, status: 'done' };
       } catch (err) {
-        sweep = { ...sweep, status: err instanceof CancelledError ? 'cancelled' : 'failed' };
-        if (!(err instanceof CancelledError)) set({ error: `Sweep failed: ${describeError(err)}` });
+        sweep = { ...sweep, status: isCancellation(err) ? 'cancelled' : 'failed' };
+        if (!isCancellation(err)) set({ error: `Sweep failed: ${describeError(err)}` });
       }
       if (rt.session === session) flush(true);
     };
