@@ -171,74 +171,93 @@ export type OutputErrorDecision =
  * error errorAt(k) is <= eps, searching only ranks that shrink the layer
  * (k (m + n) < m n, i.e. 1..largestShrinkingRank); the layer is kept dense
  * when none of them meets eps, or when no rank shrinks it at all (then
- * without evaluating). Same monotonicity assumption and costs as
- * {@link smallestRankWithin}. Throws RangeError on a bad shape or eps.
+ * without evaluating). `options.maxRank` caps the search further (a layer
+ * whose SVD holds only its top r directions offers no rank above r). Same
+ * monotonicity assumption and costs as {@link smallestRankWithin}. Throws
+ * RangeError on a bad shape or eps.
  */
 export function outputErrorRule(
   m: number,
   n: number,
   errorAt: (k: Rank) => number,
   eps: number,
-  options: RankSearchOptions = {},
+  options: RankSearchOptions & { readonly maxRank?: number } = {},
 ): OutputErrorDecision {
-  const top = largestShrinkingRank(m, n);
+  const shrinking = largestShrinkingRank(m, n);
   if (!(eps >= 0)) throw new RangeError(`The error threshold eps must be >= 0, got ${eps}.`);
-  if (top === null) return { keptDense: true, evaluations: 0, probes: [] };
+  const top = shrinking === null ? null : Math.min(shrinking, options.maxRank ?? shrinking);
+  if (top === null || top < 1) return { keptDense: true, evaluations: 0, probes: [] };
   const found = smallestRankWithin(top, errorAt, eps, options);
   if (found.rank === null) return { keptDense: true, evaluations: found.evaluations, probes: found.probes };
   return { keptDense: false, rank: found.rank, error: found.error, evaluations: found.evaluations, probes: found.probes };
 }
 
 /**
- * ||X W_k - X W||_F / ||X W||_F for calibration inputs X (N x m, row-major,
- * one input vector per row), the kernel W (m x n, row-major) and W_k = U_k
- * S_k V_k^T from `svd` (an SVD of W, possibly truncated to its top r
- * values). Dimensionless. Exact in float64: the difference W_k - W is formed
- * against `w` itself, so a truncated SVD is charged for what it misses.
- * Cost about 2 N m n + m n k multiply-adds; allocates m n + 2 n doubles.
- * Throws RangeError on mismatched shapes or when X W = 0 but X W_k is not
- * (the ratio is then undefined: use inputs that excite the layer), and
- * {@link RankOutOfRangeError} when k > svd.r.
+ * The relative output error of every rank at once:
+ * k -> ||X W_k - X W||_F / ||X W||_F for calibration inputs X (N x m,
+ * row-major, one input vector per row), the kernel W (m x n, row-major) and
+ * W_k = U_k S_k V_k^T from `svd`, an SVD of W that may be truncated to its
+ * top r values (the lab's top-k layers). Dimensionless.
+ *
+ * A truncated SVD is charged for what it misses: with P = X U (N x r) and
+ * the residual R = X W - P S V^T (zero up to rounding for a full SVD), and
+ * V's columns orthonormal,
+ *   ||X W - X W_k||^2 = ||R||^2 + sum_{c >= k} (s_c^2 ||P_c||^2 + 2 s_c <R v_c, P_c>),
+ * a sum of tail terms only, so small errors keep their precision.
+ * Cost about N m n + N m r + 2 N n r multiply-adds once, then O(1) per rank;
+ * allocates N (n + r) doubles. Throws RangeError on mismatched shapes; the
+ * curve throws RangeError at a rank where X W = 0 but X W_k is not (the
+ * ratio is then undefined: use inputs that excite the layer), and
+ * {@link RankOutOfRangeError} for k > svd.r.
  */
-export function relativeOutputError(
+export function outputErrorCurve(
   x: Float32Array | Float64Array,
   w: Float32Array | Float64Array,
   svd: Svd,
-  k: Rank,
-): RelativeError {
+): (k: Rank) => RelativeError {
   const { m, n, r, u, s, v } = svd;
   if (w.length !== m * n) throw new RangeError(`The kernel has ${w.length} entries; the SVD is of a ${m}x${n} matrix.`);
   if (x.length % m !== 0) throw new RangeError(`Inputs of length ${x.length} are not rows of width m = ${m}.`);
-  if (k > r) throw new RankOutOfRangeError(k, r, `the ${m}x${n} kernel's SVD`);
-  const diff = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let wk = 0;
-      for (let c = 0; c < k; c++) wk += u[i * r + c] * s[c] * v[j * r + c];
-      diff[i * n + j] = wk - w[i * n + j];
-    }
-  }
   const rows = x.length / m;
-  const exact = new Float64Array(n);
-  const error = new Float64Array(n);
+  // tail[c] = s_c^2 ||P_c||^2 + 2 s_c <R v_c, P_c>, accumulated row by row.
+  const tail = new Float64Array(r);
+  const y = new Float64Array(n);
+  const p = new Float64Array(r);
   let exactSq = 0;
-  let errorSq = 0;
+  let residualSq = 0;
   for (let t = 0; t < rows; t++) {
-    exact.fill(0);
-    error.fill(0);
+    y.fill(0);
+    p.fill(0);
     for (let i = 0; i < m; i++) {
       const xi = x[t * m + i];
-      for (let j = 0; j < n; j++) {
-        exact[j] += xi * w[i * n + j];
-        error[j] += xi * diff[i * n + j];
-      }
+      if (xi === 0) continue;
+      for (let j = 0; j < n; j++) y[j] += xi * w[i * n + j];
+      for (let c = 0; c < r; c++) p[c] += xi * u[i * r + c];
     }
+    // y becomes this row of R = X W - P S V^T.
     for (let j = 0; j < n; j++) {
-      exactSq += exact[j] * exact[j];
-      errorSq += error[j] * error[j];
+      const exact = y[j];
+      exactSq += exact * exact;
+      let approx = 0;
+      for (let c = 0; c < r; c++) approx += p[c] * s[c] * v[j * r + c];
+      y[j] = exact - approx;
+      residualSq += y[j] * y[j];
+    }
+    for (let c = 0; c < r; c++) {
+      let rv = 0;
+      for (let j = 0; j < n; j++) rv += y[j] * v[j * r + c];
+      tail[c] += s[c] * s[c] * p[c] * p[c] + 2 * s[c] * rv * p[c];
     }
   }
-  if (errorSq === 0) return asRelativeError(0);
-  if (exactSq === 0) throw new RangeError('X W is zero, so the relative output error is undefined; use inputs that excite the layer.');
-  return asRelativeError(Math.sqrt(errorSq / exactSq));
+  // errorSq[k] = ||R||^2 + sum_{c >= k} tail[c], for k = 0..r.
+  const errorSq = new Float64Array(r + 1);
+  errorSq[r] = residualSq;
+  for (let c = r - 1; c >= 0; c--) errorSq[c] = errorSq[c + 1] + tail[c];
+  return (k) => {
+    if (k > r) throw new RankOutOfRangeError(k, r, `the ${m}x${n} kernel's SVD`);
+    const sq = Math.max(0, errorSq[k]);
+    if (sq === 0) return asRelativeError(0);
+    if (exactSq === 0) throw new RangeError('X W is zero, so the relative output error is undefined; use inputs that excite the layer.');
+    return asRelativeError(Math.sqrt(sq / exactSq));
+  };
 }

@@ -1,7 +1,7 @@
 import type { Svd } from '../core/svd';
 import type { MnistSample } from '../core/mnist';
 import { asRank, type Rank } from '../core/units';
-import { energyPlan, outputErrorRule } from '../core/rankRules';
+import { energyPlan, outputErrorCurve, outputErrorRule } from '../core/rankRules';
 import { dequantize, quantizeSymmetric, quantizedBytes } from '../core/quantize';
 import type { LabSession, ReplacementWeights } from './session';
 import type { ExportFactors } from './exportModel';
@@ -77,33 +77,16 @@ function describePlan(ctx: CompareContext, plan: RankPlan, groups: GroupPlan = {
 
 const curves = new WeakMap<CompareContext, Map<string, (k: Rank) => number>>();
 
-/** outputErrorCurve, computed once per layer and comparison run. */
+/** The layer's relative output error at every rank on the calibration inputs (core outputErrorCurve), once per layer and context. */
 function cachedOutputErrorCurve(ctx: CompareContext, info: LayerInfo): (k: Rank) => number {
   let perLayer = curves.get(ctx);
   if (!perLayer) curves.set(ctx, (perLayer = new Map()));
   let curve = perLayer.get(info.name);
-  if (!curve) perLayer.set(info.name, (curve = outputErrorCurve(ctx, info)));
-  return curve;
-}
-
-/** The relative output error of each rank on calibration inputs, from one pass: ||X u_c||^2 s_c^2 per direction. */
-function outputErrorCurve(ctx: CompareContext, info: LayerInfo): (k: Rank) => number {
-  const svd = ctx.svds.get(info.name)!;
-  const { x, rows } = ctx.calibration.get(info.name)!;
-  const { m, r, u, s } = svd;
-  const weight = new Float64Array(r);
-  for (let c = 0; c < r; c++) {
-    let sq = 0;
-    for (let t = 0; t < rows; t++) {
-      let dot = 0;
-      for (let i = 0; i < m; i++) dot += x[t * m + i] * u[i * r + c];
-      sq += dot * dot;
-    }
-    weight[c] = sq * s[c] * s[c];
+  if (!curve) {
+    curve = outputErrorCurve(ctx.calibration.get(info.name)!.x, ctx.session.denseWeights(info.name).kernel, ctx.svds.get(info.name)!);
+    perLayer.set(info.name, curve);
   }
-  const total = weight.reduce((a, b) => a + b, 0);
-  // V has orthonormal columns, so ||X (W - W_k)||_F^2 = sum_{c > k} s_c^2 ||X u_c||^2.
-  return (k) => (total === 0 ? 0 : Math.sqrt(weight.slice(k).reduce((a, b) => a + b, 0) / total));
+  return curve;
 }
 
 const RANKS = [2, 4, 8, 16, 32, 64, 128] as const;
@@ -127,7 +110,7 @@ export function rulePlan(ctx: CompareContext, rule: RankRuleName, value: number)
   }
   const plan: Record<string, Rank> = {};
   for (const l of ctx.layers) {
-    const d = outputErrorRule(l.kernelShape![0], l.kernelShape![1], cachedOutputErrorCurve(ctx, l), value);
+    const d = outputErrorRule(l.kernelShape![0], l.kernelShape![1], cachedOutputErrorCurve(ctx, l), value, { maxRank: ctx.svds.get(l.name)!.r });
     if (!d.keptDense) plan[l.name] = d.rank;
   }
   return plan;
