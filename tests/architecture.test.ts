@@ -17,9 +17,8 @@ const ALLOWED: Record<string, string[]> = {
   model: ['core', 'gpu', 'model'],
   store: ['core', 'gpu', 'model', 'store'],
   ui: ['core', 'gpu', 'model', 'store', 'ui'],
-  // cli reaches gpu/ only for the GPU benchmark, which times the WGSL programs themselves.
-  // It also builds its test matrices with the tests' fixtures (tests/core), the only import out of src/.
-  cli: ['core', 'gpu', 'model', 'cli', 'tests'],
+  // cli reaches gpu/ only for the GPU benchmark, which times the WGSL programs themselves; never tests/.
+  cli: ['core', 'gpu', 'model', 'cli'],
   // The security headers vite.config.ts serves: plain data, no imports.
   server: ['server'],
 };
@@ -31,13 +30,58 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm), ...text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)]
-    .map((m) => m[1]);
+interface Import {
+  spec: string;
+  /** `import type` / `export type`: erased at build time, no module is loaded. */
+  typeOnly: boolean;
 }
 
-const files = sourceFiles(SRC).map((f) => ({ file: relative(SRC, f), layer: relative(SRC, f).split('/')[0], imports: importsOf(f) }));
+function importsOf(file: string): Import[] {
+  const text = readFileSync(file, 'utf8');
+  return [
+    ...[...text.matchAll(/^\s*(import|export)\s+(type\s)?[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => ({ spec: m[3], typeOnly: m[2] !== undefined })),
+    ...[...text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)].map((m) => ({ spec: m[1], typeOnly: false })),
+  ];
+}
+
+/** The source file a relative import names (src-relative, with its extension), or null when it is not a source file. */
+function resolveImport(from: string, spec: string): string | null {
+  const base = relative(SRC, resolve(dirname(join(SRC, from)), spec));
+  for (const candidate of [base, `${base}.ts`, `${base}.tsx`, `${base}/index.ts`]) {
+    if (files.some((f) => f.file === candidate)) return candidate;
+  }
+  return null;
+}
+
+const files = sourceFiles(SRC).map((f) => {
+  const all = importsOf(f);
+  return { file: relative(SRC, f), layer: relative(SRC, f).split('/')[0], imports: all.map((i) => i.spec), detailed: all };
+});
+
+/** One import cycle among src's files (value and type imports alike), or null. */
+function findCycle(): string[] | null {
+  const edges = new Map(files.map((f) => [f.file, f.detailed.filter((i) => i.spec.startsWith('.')).map((i) => resolveImport(f.file, i.spec)).filter((t): t is string => t !== null)]));
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (file: string): string[] | null => {
+    if (state.get(file) === 'done') return null;
+    if (state.get(file) === 'open') return [...path.slice(path.indexOf(file)), file];
+    state.set(file, 'open');
+    path.push(file);
+    for (const next of edges.get(file) ?? []) {
+      const cycle = visit(next);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    state.set(file, 'done');
+    return null;
+  };
+  for (const f of files) {
+    const cycle = visit(f.file);
+    if (cycle) return cycle;
+  }
+  return null;
+}
 
 describe('import direction', () => {
   it('finds the layers', () => {
@@ -66,6 +110,31 @@ describe('import direction', () => {
     expect(entry, 'src/main.tsx').toBeDefined();
     expect(entry!.imports).toEqual([]);
     expect(readFileSync(join(SRC, 'main.tsx'), 'utf8')).toMatch(/import\('\.\/boot'\)/);
+  });
+
+  it('has no import cycle among src/ files, main.tsx and boot.tsx included', () => {
+    expect(files.map((f) => f.file)).toEqual(expect.arrayContaining(['main.tsx', 'boot.tsx']));
+    expect(findCycle()).toBeNull();
+  });
+
+  it('finds a cycle where there is one (the check itself)', () => {
+    const saved = files.slice();
+    files.push({ file: 'x/a.ts', layer: 'x', imports: ['./b'], detailed: [{ spec: './b', typeOnly: true }] });
+    files.push({ file: 'x/b.ts', layer: 'x', imports: ['./a'], detailed: [{ spec: './a', typeOnly: false }] });
+    try {
+      expect(findCycle()).toEqual(['x/a.ts', 'x/b.ts', 'x/a.ts']);
+    } finally {
+      files.splice(0, files.length, ...saved);
+    }
+  });
+
+  it('lets ui/ take only types from core, gpu and model: their values reach the page through the store', () => {
+    for (const f of files.filter((g) => g.layer === 'ui')) {
+      for (const i of f.detailed.filter((d) => d.spec.startsWith('.') && !d.typeOnly)) {
+        const target = relative(SRC, resolve(dirname(join(SRC, f.file)), i.spec)).split('/')[0];
+        expect(['core', 'gpu', 'model'], `${f.file} imports values from ${i.spec}`).not.toContain(target);
+      }
+    }
   });
 
   it('orders the layers as the style guide says', () => {

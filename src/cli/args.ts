@@ -1,4 +1,7 @@
 import { LabInputError } from '../model/errors';
+import { FACTOR_METHOD_NAMES } from '../model/methods/registry';
+import { isKnobRule, KNOB_RULES, KNOB_RULE_NAMES, type KnobRule } from '../model/rules/registry';
+import { TARGET_KNOB } from '../model/rules/target';
 import type { NodeBackend } from './nodeEnv';
 
 /**
@@ -14,11 +17,12 @@ export const USAGE = `usage:
 
   <spec> is layer=rank pairs (fc1=16,fc2=16) or one number for every factorizable layer.
   evaluate takes --ranks several times to score several configurations in one run.
-  <rule> picks the ranks: energy:<tau>, output-error:<eps> (on the calibration images) or
-  alds:<share of parameters>, or target:<accuracy> (the smallest model reaching that accuracy on the
-  calibration images, searching the knob of --target-rule energy|output-error|alds, default energy);
-  <method> computes the factors: svd, data-aware, svd+int8, svd+int4, lp (compress writes them too:
-  int8/int4 as TF.js uint8-quantized weights, ALDS groups as a depthwise convolution).
+  <rule> picks the ranks (rules other than target read the calibration images where they need data):
+${KNOB_RULE_NAMES.map((r) => `    ${r}:<${KNOB_RULES[r].knob.label}, ${KNOB_RULES[r].knob.min} to ${KNOB_RULES[r].knob.max}>  ${KNOB_RULES[r].hint}`).join('\n')}
+    target:<${TARGET_KNOB.label}, ${TARGET_KNOB.min} to ${TARGET_KNOB.max}>  the smallest model reaching it, searching the knob of
+      --target-rule ${KNOB_RULE_NAMES.join('|')} (default energy)
+  <method> computes the factors: ${FACTOR_METHOD_NAMES.join(', ')} (alds: the groups its rule chose; compress writes
+  them too: int8/int4 as TF.js uint8-quantized weights, ALDS groups as a depthwise convolution).
   compare runs every method, or those --methods names.
   compress and compare --csv never overwrite an existing file unless --force is given; their output
   appears only once complete (written under a temporary name, then renamed).
@@ -35,7 +39,7 @@ export interface CliArgs {
   /** The factor method for evaluate and compress (default svd). */
   method?: string;
   /** Whose knob --rule target:<accuracy> searches (default energy). */
-  targetRule?: 'energy' | 'output-error' | 'alds';
+  targetRule?: KnobRule;
   model: string;
   ranks?: string;
   sweep?: string[];
@@ -77,7 +81,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '--csv': args.csv = value; break;
       case '--method': args.method = value; break;
       case '--target-rule':
-        if (value !== 'energy' && value !== 'output-error' && value !== 'alds') throw new LabInputError('rank', `--target-rule must be energy, output-error or alds, not "${value}".`);
+        if (!isKnobRule(value)) throw new LabInputError('rank', `--target-rule must be one of ${KNOB_RULE_NAMES.join(', ')}, not "${value}".`);
         args.targetRule = value;
         break;
       case '--rule': {

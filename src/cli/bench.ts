@@ -3,7 +3,7 @@ import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { svdJacobi, type Svd } from '../core/svd';
 import { randomizedSvd } from '../core/randomizedSvd';
 import { LabSession } from '../model/session';
-import { thinMatrixWithSpectrum } from '../../tests/core/thinSpectrum';
+import { thinMatrixWithSpectrum } from './thinSpectrum';
 import { BENCH_SHAPES, type BenchShape, type GpuBenchRow } from './gpuBench/run';
 import { benchSpectrum, svdAccuracy } from './gpuBench/accuracy';
 import { build } from 'vite';

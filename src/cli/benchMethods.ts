@@ -1,12 +1,14 @@
 import { join } from 'node:path';
 import { LabSession } from '../model/session';
-import { createCompareContext, scorePoint } from '../model/compare';
-import { aldsAllocation, aldsPlan, methodPoint, type FactorMethodName } from '../model/compareMethods';
+import { createMethodContext } from '../model/methods/context';
+import { factorPlan, scoreFactoredPlan } from '../model/methods/factorPlan';
+import type { FactorMethodName } from '../model/methods/registry';
+import { aldsAllocation, aldsPlan } from '../model/rules/alds';
 import { robustLowRankFactors } from '../core/robustLowRank';
 import { svdJacobi } from '../core/svd';
 import { rightSubspaceOf } from '../core/subspaceFactors';
 import { asRank } from '../core/units';
-import { gaussianMatrix } from '../../tests/core/reference';
+import { gaussianMatrix } from './randomMatrices';
 import { median, table } from './benchTable';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample } from './nodeEnv';
 
@@ -29,13 +31,13 @@ async function methodRows(model: string, changes: number): Promise<string[][]> {
     const rows: string[][] = [];
     for (const method of METHODS) {
       // A fresh context per method, so the cold column includes the method's per-layer work.
-      const ctx = await createCompareContext(session, await readSample('calib'), { svd: nodeSvd });
+      const ctx = await createMethodContext(session, await readSample('calib'), { svd: nodeSvd });
       const base = method === 'alds' ? aldsPlan((await aldsAllocation(ctx, 0.1))!) : { plan: { fc2: asRank(16) }, groups: {} };
       const times: number[] = [];
       for (let i = 0; i <= changes; i++) {
         const plan = { ...base.plan, fc1: asRank(8 + i) };
         const t = performance.now();
-        await scorePoint(session, await methodPoint(ctx, method, plan, base.groups));
+        await scoreFactoredPlan(session, await factorPlan(ctx, method, plan, base.groups));
         times.push(performance.now() - t);
       }
       const groups = method === 'alds' ? ` (fc1 in ${base.groups.fc1 ?? 1} groups)` : '';

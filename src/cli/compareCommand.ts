@@ -1,6 +1,5 @@
 import { basename, dirname } from 'node:path';
-import { accuracyWithinShare, compareCsv, compareMethods } from '../model/compare';
-import { COMPARE_METHODS } from '../model/compareMethods';
+import { accuracyWithinShare, COMPARE_CURVES, compareCsv, compareMethods } from '../model/compare';
 import { LabInputError } from '../model/errors';
 import type { LabSession } from '../model/session';
 import type { CliArgs } from './args';
@@ -14,7 +13,7 @@ import { writeFilesAtomically } from './outputFiles';
  * reaches within 25% of the original bytes; --csv writes the rows too.
  */
 export async function runCompare(session: LabSession, name: string, args: CliArgs): Promise<void> {
-  const known = COMPARE_METHODS.map((m) => m.name);
+  const known = COMPARE_CURVES.map((m) => m.name);
   const unknown = (args.methods ?? []).filter((m) => !known.includes(m));
   if (unknown.length > 0) throw new LabInputError('rank', `Unknown method ${unknown.join(', ')}; choose from ${known.join(', ')}.`);
   const calibration = await readSample('calib');

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LabSession } from '../model/session';
 import { LabInputError, describeError } from '../model/errors';
 import { formatRankSpec } from '../model/rankSpec';
-import { scorePoint } from '../model/compare';
+import { scoreFactoredPlan } from '../model/methods/factorPlan';
 import { configureFromArgs } from './ruleMethod';
 import { planSize } from '../model/plan';
 import { parseArgs, USAGE, type CliArgs } from './args';
@@ -34,7 +34,7 @@ async function run(args: CliArgs): Promise<void> {
     if (args.command === 'evaluate') {
       for (const spec of args.sweep ?? [undefined]) {
         const { plan, point } = await configureFromArgs(session, args, spec);
-        const result = await scorePoint(session, point);
+        const result = await scoreFactoredPlan(session, point);
         const size = planSize(session.layers, plan, point.groups);
         console.log(formatEvalReport(name, session.layers, plan, size, result, args.json, point.kernels ? point : undefined));
       }
@@ -46,7 +46,7 @@ async function run(args: CliArgs): Promise<void> {
     if (exported.weightsFileName !== weightsFileName) throw new Error(`export named its weights ${exported.weightsFileName}, not ${weightsFileName}`);
     // Weights first, model.json last: a model.json on disk always has its weights beside it.
     await writeFilesAtomically(out, [[exported.weightsFileName, new Uint8Array(exported.weights)], ['model.json', exported.modelJson]]);
-    const result = await scorePoint(session, point);
+    const result = await scoreFactoredPlan(session, point);
     console.log(formatEvalReport(name, session.layers, plan, planSize(session.layers, plan, point.groups), result, args.json, point.kernels ? point : undefined));
     if (!args.json) console.log(`wrote ${out}/model.json and ${exported.weightsFileName}: ${exported.totalBytes} bytes (ranks ${formatRankSpec(plan) || 'none'})`);
   } finally {

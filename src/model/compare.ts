@@ -1,19 +1,22 @@
-import type { Svd } from '../core/svd';
 import type { MnistSample } from '../core/mnist';
+import { dequantize, quantizeSymmetric, quantizedBytes } from '../core/quantize';
 import { throwIfCancelled } from './errors';
 import { yieldToEventLoop } from './evaluate';
-import { inlineSvd, type SvdFn } from './factors';
-import { inlineFactorJob, type FactorJobFn } from './factorJobs';
-import { collectLayerInputs } from './calibration';
-import { SharedWork } from './sharedWork';
-import { COMPARE_METHODS, type CompareContext, type CompareMethod, type MethodPoint } from './compareMethods';
-import type { EvalResult } from './evaluate';
+import type { SvdFn } from './factors';
+import type { FactorJobFn } from './factorJobs';
+import { createMethodContext, type MethodContext } from './methods/context';
+import { factorPlan, scoreFactoredPlan, uniformPlan, type FactoredPlan } from './methods/factorPlan';
+import { FACTOR_METHODS, FACTOR_METHOD_NAMES } from './methods/registry';
+import { KNOB_RULES, KNOB_RULE_NAMES } from './rules/registry';
+import { aldsAllocation, aldsPlan } from './rules/alds';
 import type { LabSession } from './session';
 
 /**
- * Runs the method comparison on one open model: every method over its knob
- * values, each configuration scored on the full test set, with the bytes it
- * stores. Calibration inputs come from the calibration sample (training
+ * The method comparison: curves of accuracy on the full test set against
+ * stored bytes, drawn from the registries - every factor method at its
+ * uniform ranks, every rank rule over its knob values (with plain SVD
+ * factors, or the method the rule implies), and int8 dense kernels as the
+ * reference. Calibration inputs come from the calibration sample (training
  * images), never the test set. The same rows feed the CLI table and CSV.
  */
 
@@ -40,30 +43,70 @@ export interface CompareOptions {
   run?: FactorJobFn;
 }
 
-/**
- * What every method needs from a model, gathered once: the SVDs of its
- * factorizable kernels (those the session took at open) and their inputs on
- * the calibration images.
- */
-export async function createCompareContext(session: LabSession, calibration: MnistSample, options: Pick<CompareOptions, 'svd' | 'run' | 'signal'> = {}): Promise<CompareContext> {
-  const { svd = inlineSvd, run = inlineFactorJob, signal } = options;
-  const layers = session.layers.filter((l) => l.factorizable && l.kernelShape);
-  const svds = new Map<string, Svd>();
-  for (const l of layers) {
-    throwIfCancelled(signal);
-    // The SVD taken when the model was opened, by the same engine and top-k policy; a kernel is decomposed once per model.
-    const known = session.kernelSvd(l.name);
-    if (!known) throw new Error(`layer ${l.name} has no SVD from when the model was opened`);
-    svds.set(l.name, known);
-  }
-  return { session, layers, svds, calibration: await collectLayerInputs(session.lab, calibration), sample: calibration, svd, run, work: new SharedWork() };
+/** A curve of the comparison: its name, knob label and values, and how a knob value becomes a factored plan. */
+export interface CompareCurve {
+  name: string;
+  knob: string;
+  values: readonly number[];
+  point(ctx: MethodContext, value: number, signal?: AbortSignal): Promise<FactoredPlan>;
 }
 
+/** Every dense kernel of the factorizable layers stored as int8 per output channel: the reference a low-rank method must beat. */
+const INT8_DENSE: CompareCurve = {
+  name: 'int8 dense',
+  knob: '(reference)',
+  values: [8],
+  async point(ctx) {
+    const kernels = new Map<string, { kernel: Float32Array }>();
+    const touched = new Set(ctx.layers.map((l) => l.name));
+    let bytes = 4 * ctx.session.layers.filter((l) => !touched.has(l.name)).reduce((s, l) => s + l.params, 0);
+    for (const l of ctx.layers) {
+      const [m, n] = l.kernelShape!;
+      const q = quantizeSymmetric(ctx.session.denseWeights(l.name).kernel, m, n, 8, 'column');
+      kernels.set(l.name, { kernel: dequantize(q) });
+      bytes += quantizedBytes(m, n, 8, n) + (l.params - m * n) * 4;
+    }
+    return { kernels, bytes, detail: 'every Dense kernel int8 per output channel' };
+  },
+};
+
+/** The comparison's curves, read from the method and rule registries. */
+export const COMPARE_CURVES: readonly CompareCurve[] = [
+  ...FACTOR_METHOD_NAMES.flatMap((name): CompareCurve[] => {
+    const ranks = FACTOR_METHODS[name].compareRanks;
+    if (!ranks) return [];
+    return [{ name, knob: name === 'lp' ? 'rank k (all layers), p = 1' : 'rank k (all layers)', values: ranks, point: (ctx, k, signal) => factorPlan(ctx, name, uniformPlan(ctx.layers, k), {}, signal) }];
+  }),
+  ...KNOB_RULE_NAMES.map((name): CompareCurve => {
+    const rule = KNOB_RULES[name];
+    if (name === 'alds') {
+      // ALDS's budgets share one job (the group SVDs); a budget below the smallest model is left out of the curve.
+      return {
+        name, knob: 'budget (share of params)', values: rule.compareValues,
+        async point(ctx, share, signal) {
+          const allocation = await aldsAllocation(ctx, share, signal, rule.compareValues);
+          if (!allocation) return { kernels: new Map(), bytes: NaN, detail: 'budget too small' };
+          const { plan, groups } = aldsPlan(allocation);
+          const point = await factorPlan(ctx, 'alds', plan, groups, signal);
+          return { ...point, detail: allocation.layers.map((c) => `${c.name}: k=${c.groups} j=${c.rank ?? 'dense'}`).join(', ') };
+        },
+      };
+    }
+    return {
+      name, knob: rule.knob.label, values: rule.compareValues,
+      async point(ctx, value, signal) {
+        const outcome = await rule.outcome(ctx, value, signal);
+        return factorPlan(ctx, outcome.method ?? 'svd', outcome.plan, outcome.groups, signal);
+      },
+    };
+  }),
+  INT8_DENSE,
+];
 
 /** Scores every method's configurations; throws CancelledError when `signal` aborts. */
 export async function compareMethods(session: LabSession, calibration: MnistSample, options: CompareOptions = {}): Promise<CompareRow[]> {
-  const ctx = await createCompareContext(session, calibration, options);
-  const methods: readonly CompareMethod[] = options.methods ? COMPARE_METHODS.filter((m) => options.methods!.includes(m.name)) : COMPARE_METHODS;
+  const ctx = await createMethodContext(session, calibration, options);
+  const methods = options.methods ? COMPARE_CURVES.filter((m) => options.methods!.includes(m.name)) : COMPARE_CURVES;
   const total = methods.reduce((s, m) => s + m.values.length, 0);
   const original = session.layers.reduce((s, l) => s + 4 * l.params, 0);
   const rows: CompareRow[] = [];
@@ -75,17 +118,12 @@ export async function compareMethods(session: LabSession, calibration: MnistSamp
       options.onProgress?.(rows.length, total, `${method.name} ${value}`);
       const point = await method.point(ctx, value, options.signal);
       if (!Number.isFinite(point.bytes)) continue;
-      const result = await scorePoint(session, point, options.signal);
+      const result = await scoreFactoredPlan(session, point, options.signal);
       rows.push({ method: method.name, knob: method.knob, value, bytes: point.bytes, share: point.bytes / original, accuracy: result.accuracy, detail: point.detail });
     }
   }
   options.onProgress?.(total, total, 'done');
   return rows;
-}
-
-/** Scores one configuration: through the factor path for a plan, as replacement kernels otherwise. */
-export function scorePoint(session: LabSession, point: MethodPoint, signal?: AbortSignal): Promise<EvalResult> {
-  return point.kernels ? session.evaluateKernels(point.kernels, signal) : session.evaluate(point.plan ?? {}, signal);
 }
 
 /**

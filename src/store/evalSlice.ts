@@ -1,9 +1,8 @@
 import { asRank } from '../core/units';
 import { describeError, isCancellation } from '../model/errors';
 import { planSize } from '../model/plan';
-import { methodPoint } from '../model/compareMethods';
-import { knobRuleOutcome, targetOutcome } from '../model/rankRuleOutcome';
-import { scorePoint } from '../model/compare';
+import { factorPlan, scoreFactoredPlan } from '../model/methods/factorPlan';
+import { knobRuleOutcome, targetOutcome } from '../model/rules/target';
 import { methodContext, type Runtime } from './runtime';
 import { selectGroups, selectPlanKey } from './selectors';
 import type { EvalSlice, HistoryPoint, LabState } from './types';
@@ -75,9 +74,9 @@ async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get): Promise<vo
         if (method === 'svd') {
           result = await session.evaluate(plan, controller.signal);
         } else {
-          const point = await methodPoint(await methodContext(rt), method, plan, groups, controller.signal);
+          const point = await factorPlan(await methodContext(rt), method, plan, groups, controller.signal);
           bytes = point.bytes;
-          result = await scorePoint(session, point, controller.signal);
+          result = await scoreFactoredPlan(session, point, controller.signal);
         }
       } catch (err) {
         if (isCancellation(err)) continue;
@@ -142,7 +141,7 @@ export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice 
           signal: controller.signal,
           onStep: (done, total) => set({ ruleRun: { label, done, total } }),
         })).outcome
-        : await knobRuleOutcome(ctx, rule, value, controller.signal);
+        : await knobRuleOutcome(ctx, rule, value, get().method, controller.signal);
       if (rt.session !== ctx.session) return;
       const method = outcome.method ?? get().method;
       const groups = outcome.method === 'alds' ? outcome.groups : get().groups;

@@ -1,6 +1,6 @@
 import { describeError } from '../model/errors';
 import { selectGroups, selectPlanKey } from './selectors';
-import { methodPoint } from '../model/compareMethods';
+import { factorPlan } from '../model/methods/factorPlan';
 import { methodContext, type Runtime } from './runtime';
 import type { ExportSlice, LabState } from './types';
 
@@ -27,7 +27,7 @@ export const createExportSlice = (rt: Runtime) => (set: Set, get: Get): ExportSl
     const baseName = `${modelName ?? 'model'}-lowrank`;
     set({ exporting: true });
     try {
-      const point = method === 'svd' ? { plan, factors: undefined } : await methodPoint(await methodContext(rt), method, plan, groups);
+      const point = method === 'svd' ? { plan, factors: undefined } : await factorPlan(await methodContext(rt), method, plan, groups);
       const exported = await session.exportModel(point.plan ?? plan, baseName, point.factors);
       rt.env.saveDownload(exported, baseName);
       set({ lastDownload: { key, bytes: exported.totalBytes, fileName: `${baseName}.json` } });

@@ -2,14 +2,13 @@ import type { MnistSample } from '../core/mnist';
 import type { LabSession } from '../model/session';
 import type { EvalResult } from '../model/evaluate';
 import type { LabEnv } from './env';
-import type { CompareContext } from '../model/compareMethods';
-import { createCompareContext } from '../model/compare';
+import { createMethodContext, type MethodContext } from '../model/methods/context';
 
 /** The open session's method context, created once (calibration images, SVDs through the env's engine). */
-export function methodContext(rt: Runtime): Promise<CompareContext> {
+export function methodContext(rt: Runtime): Promise<MethodContext> {
   const session = rt.session;
   if (!session) return Promise.reject(new Error('no model is open'));
-  rt.methodContext ??= rt.env.loadCalibrationSample().then((calib) => createCompareContext(session, calib, { svd: rt.env.svd, run: rt.env.factorJob }));
+  rt.methodContext ??= rt.env.loadCalibrationSample().then((calib) => createMethodContext(session, calib, { svd: rt.env.svd, run: rt.env.factorJob }));
   rt.methodContext.catch(() => { rt.methodContext = null; });
   return rt.methodContext;
 }
@@ -35,7 +34,7 @@ export interface Runtime {
   /** A rule being applied (ALDS, target search). */
   rule: AbortController | null;
   /** SVDs and calibration inputs of the open session for rules and factor methods, made on first use. */
-  methodContext: Promise<CompareContext> | null;
+  methodContext: Promise<MethodContext> | null;
 }
 
 /** A runtime with no session and nothing running. */

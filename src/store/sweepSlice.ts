@@ -1,7 +1,6 @@
 import { CancelledError, describeError, isCancellation } from '../model/errors';
 import { planSize } from '../model/plan';
-import { methodPoint } from '../model/compareMethods';
-import { scorePoint } from '../model/compare';
+import { factorPlan, scoreFactoredPlan } from '../model/methods/factorPlan';
 import { methodContext } from './runtime';
 import { selectGroups, selectPlanKey } from './selectors';
 import { appendHistory, historyPoint } from './evalSlice';
@@ -64,10 +63,10 @@ export const createSweepSlice = (rt: Runtime) => (set: Set, get: Get): SweepSlic
           const plan = { ...basePlan, [layer.name]: rank };
           const key = selectPlanKey({ layers: get().layers, plan, method, groups });
           // Another factor method is scored through its factors (cached per layer and rank), as the slider is.
-          const point = method === 'svd' ? null : await methodPoint(await methodContext(rt), method, plan, selectGroups({ method, groups }), controller.signal);
+          const point = method === 'svd' ? null : await factorPlan(await methodContext(rt), method, plan, selectGroups({ method, groups }), controller.signal);
           let result = rt.results.get(key);
           if (!result) {
-            result = point ? await scorePoint(session, point, controller.signal) : await session.evaluate(plan, controller.signal);
+            result = point ? await scoreFactoredPlan(session, point, controller.signal) : await session.evaluate(plan, controller.signal);
             rt.results.set(key, result);
           }
           const bytes = point ? point.bytes : planSize(get().layers, plan).bytes;

@@ -5,8 +5,9 @@ import type { LayerInfo } from '../model/labModel';
 import type { EvalResult } from '../model/evaluate';
 import type { GroupPlan, PlanSize, RankPlan } from '../model/plan';
 import type { CompareRow } from '../model/compare';
-import type { FactorMethodName } from '../model/compareMethods';
-import type { KnobRule, RuleName } from '../model/rankRuleOutcome';
+import type { FactorMethodName } from '../model/methods/registry';
+import type { KnobRule } from '../model/rules/registry';
+import type { RuleName } from '../model/rules/target';
 import type { BackendInfo, ModelSource } from './env';
 import type { Runtime } from './runtime';
 

@@ -1,7 +1,7 @@
 import { parseBackendParam, type BackendName } from '../model/backendBrowser';
 import { parseSvdEngineParam, type SvdEngineName } from '../model/svdEngine';
 import { LabInputError } from '../model/errors';
-import { FACTOR_METHODS, type FactorMethodName } from '../model/compareMethods';
+import { FACTOR_METHOD_NAMES, isFactorMethodName, type FactorMethodName } from '../model/methods/registry';
 
 /**
  * Everything that goes into a share link, in one table: each key with its
@@ -41,10 +41,10 @@ export const URL_PROPS = {
   /** The factor method on screen (svd when absent). */
   method: {
     parse: (raw: string): FactorMethodName => {
-      if (!(FACTOR_METHODS as readonly string[]).includes(raw)) {
-        throw new LabInputError('url', `The method "${raw.slice(0, 40)}" in the address is not one of ${FACTOR_METHODS.join(', ')}; it was ignored.`);
+      if (!isFactorMethodName(raw)) {
+        throw new LabInputError('url', `The method "${raw.slice(0, 40)}" in the address is not one of ${FACTOR_METHOD_NAMES.join(', ')}; it was ignored.`);
       }
-      return raw as FactorMethodName;
+      return raw;
     },
   } satisfies UrlProp<FactorMethodName>,
   /** ALDS channel groups, `layer=k` pairs, checked against the model once it is loaded. */

@@ -1,28 +1,12 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { FACTOR_METHODS, type FactorMethodName } from '../model/compareMethods';
-import { RULES, type KnobRule, type RuleName } from '../model/rankRuleOutcome';
+import type { FactorMethodName } from '../model/methods/registry';
+import type { KnobRule } from '../model/rules/registry';
+import type { RuleName } from '../model/rules/target';
+import { METHOD_CHOICES, RULE_CHOICES, SEARCHABLE_RULES, methodChoice } from '../store/catalog';
 import { useLab } from './useLab';
 
-/** What each method is, in a line, for the select's hint. */
-const METHOD_HINTS: Record<FactorMethodName, string> = {
-  svd: 'truncated SVD: U sqrt(S) and sqrt(S) V^T',
-  'data-aware': 'best rank-k fit of the layer outputs on 1,000 calibration images',
-  'svd+int8': 'SVD factors stored as int8 per channel, singular values float',
-  'svd+int4': 'SVD factors stored as int4 per channel, singular values float',
-  lp: 'robust l_1 subspace of the kernel rows by IRLS, computed in a worker (a full SVD per step: seconds per layer on large kernels)',
-  alds: 'SVD of each channel group the ALDS rule chose (one group: plain SVD); sliders set each group\'s rank j',
-};
-
-/** Each rule's knob: label, default, bounds and step of its number field. */
-const RULE_KNOBS: Record<RuleName, { label: string; value: number; min: number; max: number; step: number }> = {
-  energy: { label: 'energy kept tau', value: 0.9, min: 0.01, max: 1, step: 0.01 },
-  'output-error': { label: 'relative output error eps', value: 0.2, min: 0.01, max: 2, step: 0.01 },
-  alds: { label: 'budget, share of parameters', value: 0.1, min: 0.01, max: 1, step: 0.01 },
-  target: { label: 'accuracy on calibration images', value: 0.95, min: 0.1, max: 1, step: 0.005 },
-};
-
-const KNOB_RULES: readonly KnobRule[] = ['energy', 'output-error', 'alds'];
+const knobOf = (rule: RuleName) => RULE_CHOICES.find((r) => r.name === rule)!.knob;
 
 /**
  * How factors are computed (the factor method every evaluation uses) and a
@@ -35,18 +19,18 @@ export function MethodPanel() {
     cancelRule: st.cancelRule, ruleRun: st.ruleRun, ruleDetail: st.ruleDetail,
   })));
   const [rule, setRule] = useState<RuleName>('energy');
-  const [value, setValue] = useState(RULE_KNOBS.energy.value);
+  const [value, setValue] = useState(knobOf('energy').value);
   const [base, setBase] = useState<KnobRule>('energy');
-  const knob = RULE_KNOBS[rule];
+  const knob = knobOf(rule);
   return (
     <section className="method-panel" aria-label="Method and rank rule">
       <label>
         Factor method{' '}
         <select value={s.method} onChange={(e) => s.setMethod(e.target.value as FactorMethodName)} disabled={!s.ready} data-testid="method-select">
-          {FACTOR_METHODS.map((m) => <option key={m} value={m}>{m}</option>)}
+          {METHOD_CHOICES.map((m) => <option key={m.name} value={m.name}>{m.name}</option>)}
         </select>
       </label>
-      <p className="note">{METHOD_HINTS[s.method]}</p>
+      <p className="note">{methodChoice(s.method).hint}</p>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -55,8 +39,8 @@ export function MethodPanel() {
       >
         <label>
           Rank rule{' '}
-          <select value={rule} onChange={(e) => { const r = e.target.value as RuleName; setRule(r); setValue(RULE_KNOBS[r].value); }} data-testid="rule-select">
-            {RULES.map((r) => <option key={r} value={r}>{r}</option>)}
+          <select value={rule} onChange={(e) => { const r = e.target.value as RuleName; setRule(r); setValue(knobOf(r).value); }} data-testid="rule-select">
+            {RULE_CHOICES.map((r) => <option key={r.name} value={r.name}>{r.name}</option>)}
           </select>
         </label>{' '}
         <label>
@@ -67,7 +51,7 @@ export function MethodPanel() {
           <label>
             searching{' '}
             <select value={base} onChange={(e) => setBase(e.target.value as KnobRule)} data-testid="rule-base">
-              {KNOB_RULES.map((r) => <option key={r} value={r}>{RULE_KNOBS[r].label}</option>)}
+              {SEARCHABLE_RULES.map((r) => <option key={r.name} value={r.name}>{r.label}</option>)}
             </select>
           </label>
         )}{' '}

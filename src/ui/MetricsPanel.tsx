@@ -1,15 +1,8 @@
 import { useShallow } from 'zustand/react/shallow';
 import { selectPlanKey } from '../store/selectors';
 import { formatBytes, formatPercent } from './format';
-import type { FactorMethodName } from '../model/compareMethods';
+import { methodChoice } from '../store/catalog';
 import { useLab } from './useLab';
-
-/** How a method's download stores what the lab scored, where that differs from two float Dense layers. */
-const METHOD_STORAGE: Partial<Record<FactorMethodName, string>> = {
-  'svd+int8': '; the download stores both factors as TF.js uint8-quantized weights, with float per-channel scales in BatchNormalization layers.',
-  'svd+int4': ' (4-bit packed); the download stores one byte per int4 value, since TF.js has no 4-bit weights.',
-  alds: '; the download writes grouped layers as a depthwise convolution plus a Dense layer.',
-};
 
 /**
  * The compressed model's scores on the 10,000 test images, shown only when
@@ -43,7 +36,7 @@ export function MetricsPanel() {
       <p className="note">{result ? `on ${result.count.toLocaleString('en-US')} MNIST test images` : 'evaluating…'}</p>
       {s.method !== 'svd' && result && (
         <p className="note" data-testid="method-bytes">
-          {s.method} stores {formatBytes(s.current!.bytes)}{METHOD_STORAGE[s.method] ?? ''}
+          {s.method} stores {formatBytes(s.current!.bytes)}{methodChoice(s.method).storage}
         </p>
       )}
       <button type="button" onClick={() => void download()} disabled={!s.ready || s.exporting} data-testid="download">

@@ -13,7 +13,7 @@ import {
 } from '../../src/core/choleskyQr';
 import { NonFiniteMatrixError } from '../../src/core/svd';
 import { frobeniusDistance, gaussianMatrix, orthonormalityDefect, transpose } from './reference';
-import { geometricSpectrum, thinMatrixWithSpectrum } from './thinSpectrum';
+import { geometricSpectrum, thinMatrixWithSpectrum } from '../../src/cli/thinSpectrum';
 
 /** Q^T Q = I entrywise; CholeskyQR2's bound is a small multiple of l u. */
 const ORTHONORMALITY_TOL = 1e-14;

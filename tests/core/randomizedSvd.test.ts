@@ -17,7 +17,7 @@ import {
   orthonormalityDefect,
   transpose,
 } from './reference';
-import { optimalTail, thinMatrixWithSpectrum } from './thinSpectrum';
+import { optimalTail, thinMatrixWithSpectrum } from '../../src/cli/thinSpectrum';
 
 const ORTHONORMALITY_TOL = 1e-12;
 /** Top-k singular values against the known spectrum, relative to s_1. */

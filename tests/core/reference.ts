@@ -1,7 +1,7 @@
 /**
  * Float64 reference maths for the SVD tests, written independently of
  * src/core (no imports from it) so that a bug there cannot hide itself:
- * a seeded PRNG, random orthogonal matrices, matrices with a prescribed
+ * random orthogonal matrices, matrices with a prescribed
  * spectrum (so the exact singular values are known by construction), and a
  * two-sided cyclic Jacobi eigen-solver for the Gram matrix of a random
  * matrix whose spectrum is not known in advance.
@@ -9,35 +9,9 @@
  * All matrices are row-major Float64Arrays with explicit dimensions.
  */
 
-/** Uniform [0, 1) generator from a 32-bit seed (mulberry32); deterministic across runs. */
-export function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal samples by Box-Muller from a seeded uniform stream. */
-export function seededGaussian(seed: number): () => number {
-  const uniform = seededUniform(seed);
-  return () => {
-    const u1 = 1 - uniform(); // in (0, 1], so the log is finite
-    const u2 = uniform();
-    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-  };
-}
-
-/** rows x cols matrix of independent standard normal entries. */
-export function gaussianMatrix(rows: number, cols: number, seed: number): Float64Array {
-  const next = seededGaussian(seed);
-  const out = new Float64Array(rows * cols);
-  for (let i = 0; i < out.length; i++) out[i] = next();
-  return out;
-}
+// The seeded generators live with the benchmarks, which must not import from tests/.
+export { seededUniform, seededGaussian, gaussianMatrix, orthonormalityDefect } from '../../src/cli/randomMatrices';
+import { seededGaussian } from '../../src/cli/randomMatrices';
 
 /**
  * A random n x n orthogonal matrix as the product of n Householder
@@ -153,19 +127,6 @@ export function identity(n: number): Float64Array {
   const out = new Float64Array(n * n);
   for (let i = 0; i < n; i++) out[i * n + i] = 1;
   return out;
-}
-
-/** max_{c,d} |(X^T X - I)_{cd}| for a row-major rows x cols matrix X. */
-export function orthonormalityDefect(x: Float64Array, rows: number, cols: number): number {
-  let worst = 0;
-  for (let c = 0; c < cols; c++) {
-    for (let d = c; d < cols; d++) {
-      let dotCd = 0;
-      for (let k = 0; k < rows; k++) dotCd += x[k * cols + c] * x[k * cols + d];
-      worst = Math.max(worst, Math.abs(dotCd - (c === d ? 1 : 0)));
-    }
-  }
-  return worst;
 }
 
 /** U diag(s) V^T for row-major U (m x r) and V (n x r), first `k` terms (default all r). */

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { LabSession, type ReplacementWeights } from '../../src/model/session';
-import { accuracyWithinShare, compareCsv, compareMethods, createCompareContext, type CompareRow } from '../../src/model/compare';
-import { methodPoint } from '../../src/model/compareMethods';
+import { accuracyWithinShare, compareCsv, compareMethods, type CompareRow } from '../../src/model/compare';
+import { createMethodContext } from '../../src/model/methods/context';
+import { factorPlan } from '../../src/model/methods/factorPlan';
 import { dataAwareFactors } from '../../src/core/dataAware';
 import { reconstruct, truncatedFactors } from '../../src/core/factors';
 import { svdJacobi } from '../../src/core/svd';
@@ -78,7 +79,7 @@ describe('method comparison on mlp-64', () => {
 
   it('computes data-aware and grouped factors through the SVD engine as the float64 core references do', async () => {
     const denseOf = (w: ReplacementWeights, m: number, n: number) => w.kernel ?? reconstruct(w.factors!.a, w.factors!.b, m, w.factors!.rank, n);
-    const ctx = await createCompareContext(session, await readSample('calib'), { svd: nodeSvd });
+    const ctx = await createMethodContext(session, await readSample('calib'), { svd: nodeSvd });
     const relative = (a: ArrayLike<number>, b: ArrayLike<number>) => {
       let d = 0;
       let r = 0;
@@ -91,13 +92,13 @@ describe('method comparison on mlp-64', () => {
     const { kernel, bias } = session.denseWeights('fc1');
     // Data-aware: the engine takes the SVD of X W computed in float32 on the backend; the core reference does all of it in float64.
     for (const k of [4, 16, 40]) {
-      const point = await methodPoint(ctx, 'data-aware', { fc1: asRank(k) });
+      const point = await factorPlan(ctx, 'data-aware', { fc1: asRank(k) });
       const ref = dataAwareFactors(kernel, [784, 64], bias, ctx.calibration.get('fc1')!.x, asRank(k));
       expect(relative(denseOf(point.kernels!.get('fc1')!, 784, 64), reconstruct(ref.a, ref.b, 784, k, 64))).toBeLessThan(1e-4);
       expect(relative(point.kernels!.get('fc1')!.bias!, ref.bias!)).toBeLessThan(1e-4);
     }
     // ALDS groups: each contiguous chunk of 196 input rows gets its own rank-8 SVD.
-    const grouped = await methodPoint(ctx, 'alds', { fc1: asRank(8) }, { fc1: 4 });
+    const grouped = await factorPlan(ctx, 'alds', { fc1: asRank(8) }, { fc1: 4 });
     const expected = new Float64Array(784 * 64);
     for (let g = 0; g < 4; g++) {
       const f = truncatedFactors(svdJacobi(kernel.subarray(g * 196 * 64, (g + 1) * 196 * 64), [196, 64]), asRank(8));
@@ -107,9 +108,9 @@ describe('method comparison on mlp-64', () => {
     expect(grouped.kernels!.get('fc1')!.factors!.rank).toBe(32);
     expect(relative(denseOf(grouped.kernels!.get('fc1')!, 784, 64), expected)).toBeLessThan(1e-6);
     // 28 groups x rank 4 = 112 columns, 112 (784 + 64) > 784 x 64: scored as the dense kernel.
-    const wide = await methodPoint(ctx, 'alds', { fc1: asRank(4) }, { fc1: 28 });
+    const wide = await factorPlan(ctx, 'alds', { fc1: asRank(4) }, { fc1: 28 });
     expect(wide.kernels!.get('fc1')!.kernel).toBeDefined();
-    expect(grouped.bytes - (await methodPoint(ctx, 'svd', {})).bytes).toBe(4 * (8 * (784 + 4 * 64) - 784 * 64));
+    expect(grouped.bytes - (await factorPlan(ctx, 'svd', {})).bytes).toBe(4 * (8 * (784 + 4 * 64) - 784 * 64));
   });
 
   it('decomposes no kernel again for the factor methods: they start from the SVDs taken at open', async () => {
@@ -118,14 +119,14 @@ describe('method comparison on mlp-64', () => {
       shapes.push(shape.join('x'));
       return nodeSvd(data, shape, signal, topK);
     };
-    const ctx = await createCompareContext(session, await readSample('calib'), { svd: counting });
+    const ctx = await createMethodContext(session, await readSample('calib'), { svd: counting });
     expect(shapes).toEqual([]);
     for (const l of ctx.layers) {
       const opened = svdJacobi(session.denseWeights(l.name).kernel, l.kernelShape!);
       expect(Array.from(ctx.svds.get(l.name)!.s)).toEqual(Array.from(opened.s));
     }
     // Data-aware then takes exactly one SVD per layer, of its calibration outputs (1,000 rows), never of a kernel.
-    await methodPoint(ctx, 'data-aware', { fc1: asRank(8) });
+    await factorPlan(ctx, 'data-aware', { fc1: asRank(8) });
     expect(shapes).toEqual(['1000x64']);
   });
 
@@ -141,17 +142,17 @@ describe('method comparison on mlp-64', () => {
       signal?.throwIfAborted();
       return counting(data, shape, signal, topK);
     };
-    const ctx = await createCompareContext(session, await readSample('calib'), { svd: abortable });
+    const ctx = await createMethodContext(session, await readSample('calib'), { svd: abortable });
     // The slider asks first and moves on; the sweep asked for the same factors and must still get them.
     const slider = new AbortController();
-    const forSlider = methodPoint(ctx, 'data-aware', { fc2: asRank(8) }, undefined, slider.signal);
-    const forSweep = methodPoint(ctx, 'data-aware', { fc2: asRank(8) });
+    const forSlider = factorPlan(ctx, 'data-aware', { fc2: asRank(8) }, undefined, slider.signal);
+    const forSweep = factorPlan(ctx, 'data-aware', { fc2: asRank(8) });
     slider.abort();
     await expect(forSlider).rejects.toThrow();
     expect((await forSweep).kernels!.get('fc2')).toBeDefined();
     // A sweep over 60 ranks of fc1 takes the SVD of fc1's calibration outputs once.
-    for (let k = 1; k <= 60; k++) await methodPoint(ctx, 'data-aware', { fc1: asRank(k) });
-    await methodPoint(ctx, 'data-aware', { fc1: asRank(3) });
+    for (let k = 1; k <= 60; k++) await factorPlan(ctx, 'data-aware', { fc1: asRank(k) });
+    await factorPlan(ctx, 'data-aware', { fc1: asRank(3) });
     expect(shapes.filter((s) => s === '1000x64')).toHaveLength(2); // fc1's and fc2's outputs
   }, 60_000);
 

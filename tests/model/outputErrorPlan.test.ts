@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { LabSession } from '../../src/model/session';
-import { createCompareContext } from '../../src/model/compare';
-import { rulePlan, type CompareContext } from '../../src/model/compareMethods';
+import { createMethodContext, type MethodContext } from '../../src/model/methods/context';
+import { knobRuleOutcome } from '../../src/model/rules/target';
 
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from '../../src/cli/nodeEnv';
 
@@ -14,13 +14,13 @@ import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } fro
  */
 
 let session: LabSession;
-let ctx: CompareContext;
+let ctx: MethodContext;
 
 beforeAll(async () => {
   await useNodeBackend('wasm');
   const { artifacts, name } = await readModelFromDisk(join(REPO_ROOT, 'public', 'models', 'mlp-64', 'model.json'));
   session = await LabSession.open(artifacts, name, await readSample('test'), nodeSvd, undefined, undefined, { fullSvdMaxSide: 32, topK: 24 });
-  ctx = await createCompareContext(session, await readSample('calib'));
+  ctx = await createMethodContext(session, await readSample('calib'));
 }, 120_000);
 
 afterAll(() => session?.dispose());
@@ -53,9 +53,9 @@ function directError(name: string, k: number): number {
 }
 
 describe('output-error rule on top-k layers', () => {
-  it('picks for each layer the smallest offered rank whose true output error is within eps', () => {
+  it('picks for each layer the smallest offered rank whose true output error is within eps', async () => {
     const eps = 0.3;
-    const plan = rulePlan(ctx, 'output-error', eps);
+    const { plan } = await knobRuleOutcome(ctx, 'output-error', eps);
     for (const layer of ctx.layers) {
       const [m, n] = layer.kernelShape!;
       // Ranks that shrink the layer, k (m + n) < m n, and that its SVD holds.

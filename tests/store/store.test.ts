@@ -197,7 +197,7 @@ describe('lab store', () => {
     await store.getState().whenIdle();
     const st = store.getState();
     expect(st.error).toBeNull();
-    expect(st.ruleDetail).toMatch(/energy tau [0-9.]+: \d+\.\d+% on the calibration images reaches 90\.00%/);
+    expect(st.ruleDetail).toMatch(/energy kept tau [0-9.]+: \d+\.\d+% on the calibration images reaches 90\.00%/);
     const reached = Number(/: (\d+\.\d+)%/.exec(st.ruleDetail!)![1]);
     expect(reached).toBeGreaterThanOrEqual(90);
     // A target nobody reaches is reported as such, not silently met.

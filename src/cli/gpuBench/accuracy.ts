@@ -1,5 +1,5 @@
 import type { Svd } from '../../core/svd';
-import { orthonormalityDefect } from '../../../tests/core/reference';
+import { orthonormalityDefect } from '../randomMatrices';
 
 /**
  * Accuracy columns of the benchmark tables, computed the same way for every

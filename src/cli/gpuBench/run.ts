@@ -1,6 +1,6 @@
 import { gpuSvdJacobi } from '../../gpu/blockJacobi';
 import { gpuRandomizedSvd } from '../../gpu/randomizedSvd';
-import { thinMatrixWithSpectrum } from '../../../tests/core/thinSpectrum';
+import { thinMatrixWithSpectrum } from '../thinSpectrum';
 import { benchSpectrum, svdAccuracy, type SvdAccuracy } from './accuracy';
 import { median } from '../benchTable';
 

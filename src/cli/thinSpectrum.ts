@@ -2,10 +2,11 @@
  * Test matrices with a prescribed spectrum at sizes where reference.ts's
  * matrixWithSpectrum (which builds full m x m and n x n orthogonal factors,
  * O(m^3)) would be too slow, e.g. 4096 x 64. Only thin orthonormal factors
- * are built here, by Gram-Schmidt run twice on Gaussian columns. Like
- * reference.ts, this imports nothing from src/core.
+ * are built here, by Gram-Schmidt run twice on Gaussian columns. Like the
+ * tests' reference.ts, this imports nothing from src/core (benchmarks and
+ * tests build their matrices with it).
  */
-import { gaussianMatrix } from './reference';
+import { gaussianMatrix } from './randomMatrices';
 
 /**
  * rows x cols row-major matrix (rows >= cols) with orthonormal columns:

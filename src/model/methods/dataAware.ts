@@ -1,0 +1,40 @@
+import type { Svd } from '../../core/svd';
+import { columnMeans, dataAwareFromSubspace } from '../../core/dataAware';
+import { rightSubspaceOf } from '../../core/subspaceFactors';
+import { calibrationOutputs } from '../calibration';
+import type { LayerInfo } from '../labModel';
+import { COMPARE_RANKS, type FactorMethod, type MethodContext } from './context';
+
+/**
+ * Data-aware low rank: the rank-k W' minimising ||X W - X W'||_F on the
+ * layer's calibration inputs X, from the top right singular vectors of the
+ * calibration outputs Y = X W. That SVD does not depend on k, so it is
+ * computed once per layer (by the lab's SVD engine) and a rank change costs
+ * a projection, not an SVD.
+ */
+export const dataAwareMethod: FactorMethod = {
+  hint: 'best rank-k fit of the layer outputs on 1,000 calibration images',
+  storage: '',
+  grouped: false,
+  compareRanks: COMPARE_RANKS,
+  async factors(ctx, l, rank, _groups, signal) {
+    const [m, n] = l.kernelShape!;
+    const { kernel, bias } = ctx.session.denseWeights(l.name);
+    const { svd, meanInput } = await outputsSvd(ctx, l, signal);
+    const f = dataAwareFromSubspace(kernel, [m, n], bias, meanInput, rightSubspaceOf(svd, rank), rank);
+    return { export: { kind: 'float', a: f.a, b: f.b, bias: f.bias }, scoring: { factors: { a: f.a, b: f.b, rank } }, bytes: 4 * rank * (m + n) };
+  },
+};
+
+/** The SVD of the layer's calibration outputs Y = X W (rank-independent) and the inputs' column means, once per layer (pinned). */
+function outputsSvd(ctx: MethodContext, l: LayerInfo, signal: AbortSignal): Promise<{ svd: Svd; meanInput: Float64Array }> {
+  return ctx.work.get(`outputs:${l.name}`, async (own) => {
+    const [m, n] = l.kernelShape!;
+    const inputs = ctx.calibration.get(l.name)!;
+    const y = await calibrationOutputs(inputs, ctx.session.denseWeights(l.name).kernel, n);
+    // The same policy as the kernel's own SVD: a top-k where the lab only computes the top k.
+    const topK = l.rankLimit < Math.min(inputs.rows, n) ? l.rankLimit : undefined;
+    const svd = await ctx.svd(y, [inputs.rows, n], own, topK);
+    return { svd, meanInput: columnMeans(inputs.x, inputs.rows, m) };
+  }, { pinned: true, signal });
+}

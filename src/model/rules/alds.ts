@@ -1,0 +1,99 @@
+import { asRank, type Rank } from '../../core/units';
+import { LabInputError } from '../errors';
+import type { AldsChoiceData } from '../factorJobs';
+import type { MethodContext } from '../methods/context';
+import type { GroupPlan, RankPlan } from '../plan';
+import type { RankRule } from './types';
+
+/**
+ * ALDS (Liebenwein et al., 2021) as a rank rule: under a budget that is a
+ * share of the factorizable layers' parameters (kernels and biases), every
+ * layer gets a number of input-channel groups k and a per-group rank j so
+ * that the largest relative spectral error over the layers is smallest.
+ * It implies its own factor method: grouped SVD ('alds').
+ */
+
+/**
+ * The search in the lab: 4 rounds of global + local step from the uniform
+ * starts and 4 seeded random ones, trying every divisor of a layer's input
+ * width (up to 64 of them) as its group count. The group SVDs dominate the
+ * cost and are shared by all starts and budgets: on mlp-512 the five
+ * comparison budgets take 12.9 s this way against 12.5 s with 1 random
+ * start, 2 rounds and 8 divisors.
+ */
+const ALDS_OPTIONS = { randomStarts: 4, iterations: 4, maxGroupCounts: 64 } as const;
+
+/** The comparison's budgets, computed in one job (they share the group SVDs). */
+const COMPARE_SHARES = [0.05, 0.1, 0.15, 0.25, 0.4] as const;
+
+export const aldsRule: RankRule = {
+  hint: 'a budget, as a share of the parameters, split over layers and channel groups to keep the largest spectral error small',
+  knob: { label: 'budget (share of parameters)', value: 0.25, min: 0.01, max: 1, step: 0.01, search: { lo: 0.01, hi: 0.6, increasing: true } },
+  compareValues: COMPARE_SHARES,
+  searchRange(ctx) {
+    const { lo, hi, increasing } = this.knob.search;
+    return { lo: Math.min(hi, Math.max(lo, smallestShare(ctx))), hi, increasing };
+  },
+  async outcome(ctx, share, signal) {
+    const allocation = await aldsAllocation(ctx, share, signal);
+    if (!allocation) {
+      throw new LabInputError('rank', `An ALDS budget of ${(100 * share).toFixed(1)}% of the parameters is below this model's smallest configuration `
+        + `(rank 1 everywhere, ${(100 * smallestShare(ctx)).toFixed(1)}%); raise it.`);
+    }
+    return {
+      ...aldsPlan(allocation),
+      method: 'alds',
+      detail: `ALDS at ${(100 * share).toFixed(1)}%: ${allocation.layers.map((c) => `${c.name} k=${c.groups} j=${c.rank ?? 'dense'}`).join(', ')}; largest relative spectral error (ALDS's measure) ${allocation.maxError.toFixed(2)}`,
+    };
+  },
+};
+
+/** An ALDS allocation as plain data (see factorJobs). */
+export interface AldsAllocationData {
+  budget: number;
+  layers: AldsChoiceData[];
+  maxError: number;
+  totalParams: number;
+}
+
+function aldsLayers(ctx: MethodContext) {
+  // The session's own arrays: a worker receives a copy, the inline job only reads them.
+  return ctx.layers.map((l) => ({ name: l.name, w: ctx.session.denseWeights(l.name).kernel, m: l.kernelShape![0], n: l.kernelShape![1], hasBias: l.hasBias }));
+}
+
+/** The factorizable layers' parameters (kernels and biases), ALDS's 100%. */
+function fullParams(ctx: MethodContext): number {
+  return ctx.layers.reduce((s, l) => s + l.kernelShape![0] * l.kernelShape![1] + (l.hasBias ? l.kernelShape![1] : 0), 0);
+}
+
+/** The smallest budget share ALDS can meet on this model: rank 1 and one group in every layer, biases kept, plus one parameter of slack for rounding. */
+export function smallestShare(ctx: MethodContext): number {
+  const smallest = ctx.layers.reduce((s, l) => s + l.kernelShape![0] + l.kernelShape![1] + (l.hasBias ? l.kernelShape![1] : 0), 0);
+  return (smallest + 1) / fullParams(ctx);
+}
+
+/**
+ * ALDS's allocation for a budget of `share` of the factorizable layers'
+ * parameters, or null when even rank 1 everywhere does not fit. The job
+ * also computes `alsoShares` (they share the group SVDs); the result is
+ * kept per context for the set of shares asked together (ctx.work, pinned).
+ */
+export async function aldsAllocation(ctx: MethodContext, share: number, signal?: AbortSignal, alsoShares: readonly number[] = []): Promise<AldsAllocationData | null> {
+  const shares = [...new Set([share, ...alsoShares])].sort((a, b) => a - b);
+  const full = fullParams(ctx);
+  const result = await ctx.work.get(`alds:${shares.join(',')}`, (own) =>
+    ctx.run('alds', { layers: aldsLayers(ctx), budgets: shares.map((s) => Math.floor(s * full)), options: ALDS_OPTIONS, cacheKey: ctx.id }, own), { pinned: true, signal });
+  return result.allocations[shares.indexOf(share)];
+}
+
+/** ALDS's allocation as a plan and channel groups: the ranks j per layer (dense ones left out) and the groups k. */
+export function aldsPlan(allocation: AldsAllocationData): { plan: RankPlan; groups: GroupPlan } {
+  const plan: Record<string, Rank> = {};
+  const groups: Record<string, number> = {};
+  for (const c of allocation.layers) {
+    if (c.rank === null) continue;
+    plan[c.name] = asRank(c.rank);
+    if (c.groups > 1) groups[c.name] = c.groups;
+  }
+  return { plan, groups };
+}
