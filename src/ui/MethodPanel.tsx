@@ -6,7 +6,8 @@ import type { RuleName } from '../model/rules/target';
 import { METHOD_CHOICES, RULE_CHOICES, SEARCHABLE_RULES, methodChoice } from '../store/catalog';
 import { useLab } from './useLab';
 
-const knobOf = (rule: RuleName) => RULE_CHOICES.find((r) => r.name === rule)!.knob;
+const choiceOf = (rule: RuleName) => RULE_CHOICES.find((r) => r.name === rule)!;
+const knobOf = (rule: RuleName) => choiceOf(rule).knob;
 
 /**
  * How factors are computed (the factor method every evaluation uses) and a
@@ -56,6 +57,7 @@ export function MethodPanel() {
           </label>
         )}{' '}
         <button type="submit" disabled={!s.ready || s.ruleRun !== null} data-testid="apply-rule">Set ranks</button>
+        <p className="note" data-testid="rule-hint">{choiceOf(rule).hint}</p>
       </form>
       {s.ruleRun && (
         <p className="note" role="status" data-testid="rule-progress">
