@@ -215,6 +215,38 @@ export function outputErrorCurve(
   w: Float32Array | Float64Array,
   svd: Svd,
 ): (k: Rank) => RelativeError {
+  return outputErrorCurveOf(outputErrorTable(x, w, svd), `the ${svd.m}x${svd.n} kernel's SVD`);
+}
+
+/**
+ * The numbers {@link outputErrorCurve} reads: errorSq[k] = ||X W - X W_k||_F^2
+ * for k = 0..r, and exactSq = ||X W||_F^2. Plain arrays, so the slow part can
+ * run in a worker and the curve be rebuilt where it is read.
+ */
+export interface OutputErrorTable {
+  readonly errorSq: Float64Array;
+  readonly exactSq: number;
+}
+
+/** The curve k -> sqrt(errorSq[k] / exactSq) of a table; `what` names the SVD in the rank error. */
+export function outputErrorCurveOf(table: OutputErrorTable, what: string): (k: Rank) => RelativeError {
+  const { errorSq, exactSq } = table;
+  const r = errorSq.length - 1;
+  return (k) => {
+    if (k > r) throw new RankOutOfRangeError(k, r, what);
+    const sq = Math.max(0, errorSq[k]);
+    if (sq === 0) return asRelativeError(0);
+    if (exactSq === 0) throw new RangeError('X W is zero, so the relative output error is undefined; use inputs that excite the layer.');
+    return asRelativeError(Math.sqrt(sq / exactSq));
+  };
+}
+
+/** The table behind {@link outputErrorCurve} (same arguments, costs and shape errors). */
+export function outputErrorTable(
+  x: Float32Array | Float64Array,
+  w: Float32Array | Float64Array,
+  svd: Svd,
+): OutputErrorTable {
   const { m, n, r, u, s, v } = svd;
   if (w.length !== m * n) throw new RangeError(`The kernel has ${w.length} entries; the SVD is of a ${m}x${n} matrix.`);
   if (x.length % m !== 0) throw new RangeError(`Inputs of length ${x.length} are not rows of width m = ${m}.`);
@@ -253,11 +285,5 @@ export function outputErrorCurve(
   const errorSq = new Float64Array(r + 1);
   errorSq[r] = residualSq;
   for (let c = r - 1; c >= 0; c--) errorSq[c] = errorSq[c + 1] + tail[c];
-  return (k) => {
-    if (k > r) throw new RankOutOfRangeError(k, r, `the ${m}x${n} kernel's SVD`);
-    const sq = Math.max(0, errorSq[k]);
-    if (sq === 0) return asRelativeError(0);
-    if (exactSq === 0) throw new RangeError('X W is zero, so the relative output error is undefined; use inputs that excite the layer.');
-    return asRelativeError(Math.sqrt(sq / exactSq));
-  };
+  return { errorSq, exactSq };
 }

@@ -3,12 +3,14 @@ import { aldsOptimize, type AldsOptions } from '../core/aldsOptimize';
 import { AldsSpectraCache } from '../core/aldsSpectra';
 import { BudgetTooSmallError, type AldsAllocation } from '../core/alds';
 import { asParamCount, asRank } from '../core/units';
+import { outputErrorTable, type OutputErrorTable } from '../core/rankRules';
+import type { Svd } from '../core/svd';
 import { throwIfCancelled } from './errors';
 
 /**
  * The slow parts of the factor methods that are not one big SVD (those go
  * through the lab's SvdFn, GPU or worker) as plain-data jobs: the l_p IRLS
- * loop and the ALDS search over groupings. The browser runs them in a
+ * loop, the ALDS search over groupings and the output-error tables. The browser runs them in a
  * worker (the page stays responsive and Cancel terminates the work), Node
  * inline. Inputs and outputs are typed arrays and numbers, so a job
  * crosses postMessage unchanged.
@@ -49,6 +51,8 @@ export interface FactorJobs {
     };
     output: AldsJobResult;
   };
+  /** A layer's relative output error at every rank on its calibration inputs x (rows x m), from its kernel and (top-k) SVD: core outputErrorTable. */
+  'output-error': { input: { x: Float32Array | Float64Array; kernel: Float32Array; svd: Svd }; output: OutputErrorTable };
 }
 
 export type FactorJobKind = keyof FactorJobs;
@@ -68,6 +72,8 @@ export function runFactorJob(job: FactorJob): FactorJobs[FactorJobKind]['output'
     }
     case 'alds':
       return aldsAllocations(job.input);
+    case 'output-error':
+      return outputErrorTable(job.input.x, job.input.kernel, job.input.svd);
   }
 }
 

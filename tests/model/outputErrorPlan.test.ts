@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { LabSession } from '../../src/model/session';
 import { createMethodContext, type MethodContext } from '../../src/model/methods/context';
 import { knobRuleOutcome } from '../../src/model/rules/target';
+import { inlineFactorJob, type FactorJobFn, type FactorJobKind } from '../../src/model/factorJobs';
 
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from '../../src/cli/nodeEnv';
 
@@ -68,5 +69,18 @@ describe('output-error rule on top-k layers', () => {
     }
     // The top-k layers are what this test is about: at least one of them is factorized.
     expect(ctx.svds.get(ctx.layers[0].name)!.r).toBe(24);
+  }, 120_000);
+
+  it('computes each layer\'s table once, through the context\'s job runner (a worker in the browser, off the page\'s thread)', async () => {
+    const kinds: FactorJobKind[] = [];
+    const counting: FactorJobFn = (kind, input, signal) => {
+      kinds.push(kind);
+      return inlineFactorJob(kind, input, signal);
+    };
+    const own = await createMethodContext(session, ctx.sample, { run: counting });
+    const first = await knobRuleOutcome(own, 'output-error', 0.3);
+    await knobRuleOutcome(own, 'output-error', 0.1);
+    expect(kinds).toEqual(own.layers.map(() => 'output-error'));
+    expect(first.plan).toEqual((await knobRuleOutcome(ctx, 'output-error', 0.3)).plan);
   }, 120_000);
 });

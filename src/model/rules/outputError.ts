@@ -1,5 +1,5 @@
 import type { Rank } from '../../core/units';
-import { outputErrorCurve, outputErrorRule } from '../../core/rankRules';
+import { outputErrorCurveOf, outputErrorRule } from '../../core/rankRules';
 import type { LayerInfo } from '../labModel';
 import type { MethodContext } from '../methods/context';
 import type { RankRule } from './types';
@@ -20,7 +20,7 @@ export const outputErrorRuleEntry: RankRule = {
   async outcome(ctx, eps, signal) {
     const plan: Record<string, Rank> = {};
     for (const l of ctx.layers) {
-      const curve = await outputErrorCurveOf(ctx, l, signal);
+      const curve = await layerCurve(ctx, l, signal);
       const d = outputErrorRule(l.kernelShape![0], l.kernelShape![1], curve, eps, { maxRank: ctx.svds.get(l.name)!.r });
       if (!d.keptDense) plan[l.name] = d.rank;
     }
@@ -28,8 +28,15 @@ export const outputErrorRuleEntry: RankRule = {
   },
 };
 
-/** The layer's output-error curve on the calibration inputs, computed once per context (pinned: it does not depend on eps). */
-function outputErrorCurveOf(ctx: MethodContext, l: LayerInfo, signal?: AbortSignal): Promise<(k: Rank) => number> {
-  return ctx.work.get(`output-error:${l.name}`, async () =>
-    outputErrorCurve(ctx.calibration.get(l.name)!.x, ctx.session.denseWeights(l.name).kernel, ctx.svds.get(l.name)!), { pinned: true, signal });
+/**
+ * The layer's output-error curve on the calibration inputs, computed once
+ * per context (pinned: it does not depend on eps). The table costs
+ * O(N m n) (about a second for mlp-512's fc1), so it runs through ctx.run:
+ * a worker in the browser, off the page's thread.
+ */
+async function layerCurve(ctx: MethodContext, l: LayerInfo, signal?: AbortSignal): Promise<(k: Rank) => number> {
+  const svd = ctx.svds.get(l.name)!;
+  const table = await ctx.work.get(`output-error:${l.name}`, (own) =>
+    ctx.run('output-error', { x: ctx.calibration.get(l.name)!.x, kernel: ctx.session.denseWeights(l.name).kernel, svd }, own), { pinned: true, signal });
+  return outputErrorCurveOf(table, `the ${svd.m}x${svd.n} kernel's SVD`);
 }
