@@ -44,8 +44,8 @@ export async function boot(root: HTMLElement, search: string): Promise<void> {
       </LabStoreContext.Provider>
     </StrictMode>,
   );
-  // Hooks for the browser tests: the store, the backend's live tensor count and TF.js's flags.
-  Object.assign(window, { __lab: store, __liveTensors: () => LabSession.liveTensors(), __tfFlag: backendFlag });
+  // Hooks for the browser tests: the store, the backend's live tensors outside the session's caches, and TF.js's flags.
+  Object.assign(window, { __lab: store, __liveTensors: () => LabSession.liveTensors() - store.getState().cachedTensors(), __tfFlag: backendFlag });
   await store.getState().boot({ model: url.model, ranks: url.ranks, method: url.method, groups: url.groups });
   if (errors.length > 0) store.setState({ error: [errors.join(' '), store.getState().error].filter(Boolean).join(' ') });
   // The address always holds the link of what is on screen: at once (so a refused part of

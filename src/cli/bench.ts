@@ -11,6 +11,7 @@ import { startDevHarness, startHarness } from './chromium';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from './nodeEnv';
 import { median, quantile, table, timeSession, type SessionTiming } from './benchTable';
 import { lpSolverTable, methodsTable } from './benchMethods';
+import { evaluationTable } from './benchEvaluation';
 
 /**
  * `npm run bench`: prints tables, asserts nothing. (1) The SVD in every
@@ -163,6 +164,8 @@ if (!args.includes('--no-browser')) {
   console.log(browser.gpu);
   interactions.push(...browser.interactions);
 }
+console.log('\nEvaluation before and after the activation cache, Node (TF.js wasm), same run: p50 / p95 of rank changes of the first and last factorized layer (all layers at rank 8 otherwise)');
+console.log(await evaluationTable());
 console.log('\nFactor methods in Node (TF.js wasm): a rank change of fc1 = its factors at the new rank + scores over 10,000 test images');
 console.log(await methodsTable(quick ? 5 : 9));
 console.log('\nl_p IRLS on a random 784x512 kernel, p = 1, k = 16, 10 steps, both solvers started from its SVD (one run each)');

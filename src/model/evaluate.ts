@@ -3,7 +3,8 @@ import type { MnistSample } from '../core/mnist';
 import { throwIfCancelled } from './errors';
 import type { LabModel } from './labModel';
 import type { FactorCache } from './factors';
-import { forwardLogits, type KernelOverride } from './forward';
+import { applyChainLayer, layerSignature, projectInput, type KernelOverride } from './forward';
+import { ActivationCache } from './activationCache';
 import { effectiveRank, type RankPlan } from './plan';
 
 /**
@@ -54,6 +55,12 @@ export interface EvalResult {
   lipschitzBound?: number | null;
 }
 
+/** How an EvalData keeps work between evaluations: see the EvalData constructor. */
+export interface EvalOptions {
+  reuse?: boolean;
+  budgetBytes?: number;
+}
+
 /** One resident slice of the test set and, once computed, the original model's outputs on it. */
 interface Chunk {
   x: tf.Tensor;
@@ -75,7 +82,19 @@ export class EvalData {
   /** ||input||_F^2 of each Dense layer in the original network. */
   private refInputSq: Record<string, number> = {};
 
-  constructor(sample: MnistSample, inputShape: readonly number[], chunkSize = 5000) {
+  /** Layer inputs kept between evaluations (null when reuse is off: the bench's "before" path). */
+  private readonly cache: ActivationCache | null;
+  /** Ids of the overrides seen, for layer signatures: an uploaded override keeps its id while it lives. */
+  private readonly overrideIds = new WeakMap<KernelOverride, number>();
+  private nextOverrideId = 0;
+
+  /**
+   * `options.reuse` (default true) keeps layer inputs between evaluations
+   * in an {@link ActivationCache} of `options.budgetBytes`; false scores
+   * every plan from the images (the path before the cache, kept for the
+   * benchmark's before/after table).
+   */
+  constructor(sample: MnistSample, inputShape: readonly number[], chunkSize = 5000, options: EvalOptions = {}) {
     this.count = sample.count;
     const pixelsPerImage = sample.rows * sample.cols;
     const chunks: Chunk[] = [];
@@ -90,78 +109,61 @@ export class EvalData {
       });
     }
     this.chunks = chunks;
+    this.cache = options.reuse === false ? null : new ActivationCache(chunks.length, options.budgetBytes);
+  }
+
+  /** Tensors the activation cache holds (outside them, an evaluation leaves nothing allocated). */
+  get cachedTensors(): number {
+    return this.cache?.tensors ?? 0;
+  }
+
+  /** The chain index the last pass started from (0: from the images or the first layer's cached input), for tests and the bench. */
+  get lastStart(): number {
+    return this.lastStartIndex;
+  }
+
+  private lastStartIndex = 0;
+
+  /** Bytes the activation cache holds. */
+  get cachedBytes(): number {
+    return this.cache?.bytes ?? 0;
   }
 
   /** Computes and keeps the original (uncompressed) model's logits and its Dense layers' input norms; call once per model. */
   async computeReference(lab: LabModel, factors: FactorCache): Promise<void> {
-    let normSq = 0;
     const record = new Set(lab.layers.filter((l) => l.className === 'Dense').map((l) => l.name));
-    const inputSq: Record<string, number> = {};
-    for (const chunk of this.chunks) {
-      await yieldToEventLoop();
-      const norms = new Map<string, tf.Scalar>();
-      let stats: tf.Tensor1D | null = null;
-      chunk.refLogits = tf.tidy(() => {
-        const z = forwardLogits(lab, factors, {}, chunk.x, undefined, { record, into: norms });
-        // One read-back per chunk, as in evaluate(): ||Z||_F^2 and every Dense layer's input norm.
-        stats = tf.keep(tf.stack([tf.sum(tf.square(z)), ...norms.values()]) as tf.Tensor1D);
-        return z;
-      });
-      chunk.refPred = tf.tidy(() => tf.cast(tf.argMax(chunk.refLogits!, -1), 'int32') as tf.Tensor1D);
-      const kept = stats! as tf.Tensor1D;
-      let v: Float32Array | Int32Array | Uint8Array;
-      try {
-        v = await kept.data();
-      } finally {
-        kept.dispose();
-      }
-      normSq += v[0];
-      [...norms.keys()].forEach((name, i) => { inputSq[name] = (inputSq[name] ?? 0) + v[1 + i]; });
-    }
-    this.refNormSq = normSq;
-    this.refInputSq = inputSq;
+    const run = await this.pass(lab, factors, {}, undefined, record, undefined, (z, chunk) => {
+      chunk.refLogits = tf.keep(z as tf.Tensor2D);
+      chunk.refPred = tf.keep(tf.cast(tf.argMax(z, -1), 'int32') as tf.Tensor1D);
+      return [tf.sum(tf.square(z))];
+    });
+    this.refNormSq = run.sums[0];
+    this.refInputSq = run.inputSq;
   }
 
   /**
-   * Evaluates `plan` over all images, chunk by chunk. Throws CancelledError
-   * when `signal` aborts between chunks; nothing stays allocated either way.
+   * Evaluates `plan` over all images, chunk by chunk, from the first layer
+   * whose weights differ from a plan scored before (see ActivationCache).
+   * Throws CancelledError when `signal` aborts between chunks; apart from
+   * the cache, nothing stays allocated either way.
    */
   async evaluate(lab: LabModel, factors: FactorCache, plan: RankPlan, signal?: AbortSignal, overrides?: ReadonlyMap<string, KernelOverride>): Promise<EvalResult> {
-    let correct = 0;
-    let agree = 0;
-    let errSq = 0;
     // Input norms for the Lipschitz bound: a layer's input differs from the original network's only
     // after the first changed layer, so only those are measured; the rest come from the reference pass.
     const changed = lab.layers.filter((l) => l.className === 'Dense' && (overrides?.has(l.name) || effectiveRank(l, plan) !== null));
     const record = new Set(changed.slice(1).map((l) => l.name));
-    const inputSq: Record<string, number> = { ...this.refInputSq };
-    for (const name of record) inputSq[name] = 0;
-    for (const chunk of this.chunks) {
-      await yieldToEventLoop();
-      throwIfCancelled(signal);
+    const run = await this.pass(lab, factors, plan, overrides, record, signal, (z, chunk) => {
       const { refLogits, refPred } = chunk;
       if (!refLogits || !refPred) throw new Error('computeReference() must run before evaluate()');
-      const norms = new Map<string, tf.Scalar>();
-      const stats = tf.tidy(() => {
-        const z = forwardLogits(lab, factors, plan, chunk.x, overrides, { record, into: norms });
-        const pred = tf.cast(tf.argMax(z, -1), 'int32');
-        const hits = tf.sum(tf.cast(tf.equal(pred, chunk.labels), 'float32'));
-        const same = tf.sum(tf.cast(tf.equal(pred, refPred), 'float32'));
-        const err = tf.sum(tf.square(tf.sub(z, refLogits)));
-        // One read-back per chunk: the scores and every Dense layer's input norm together.
-        return tf.stack([hits, same, err, ...norms.values()]);
-      });
-      let v: Float32Array | Int32Array | Uint8Array;
-      try {
-        v = await stats.data();
-      } finally {
-        stats.dispose();
-      }
-      correct += v[0];
-      agree += v[1];
-      errSq += v[2];
-      [...norms.keys()].forEach((name, i) => { inputSq[name] = (inputSq[name] ?? 0) + v[3 + i]; });
-    }
+      const pred = tf.cast(tf.argMax(z, -1), 'int32');
+      return [
+        tf.sum(tf.cast(tf.equal(pred, chunk.labels), 'float32')),
+        tf.sum(tf.cast(tf.equal(pred, refPred), 'float32')),
+        tf.sum(tf.square(tf.sub(z, refLogits))),
+      ];
+    });
+    const inputSq: Record<string, number> = { ...this.refInputSq, ...run.inputSq };
+    const [correct, agree, errSq] = run.sums;
     return {
       accuracy: correct / this.count,
       agreement: agree / this.count,
@@ -172,7 +174,111 @@ export class EvalData {
     };
   }
 
+  /**
+   * One pass over the chunks under (plan, overrides): runs each chunk from
+   * the deepest cached layer input this plan shares with an earlier one,
+   * keeps the new inputs of later Dense layers, and sums `finish`'s scalars
+   * and the squared input norms of the `record` layers over all chunks.
+   * One read-back per chunk.
+   */
+  private async pass(
+    lab: LabModel,
+    factors: FactorCache,
+    plan: RankPlan,
+    overrides: ReadonlyMap<string, KernelOverride> | undefined,
+    record: ReadonlySet<string>,
+    signal: AbortSignal | undefined,
+    finish: (z: tf.Tensor, chunk: Chunk) => tf.Scalar[],
+  ): Promise<{ sums: number[]; inputSq: Record<string, number> }> {
+    const cache = this.cache;
+    const idOf = (o: KernelOverride) => {
+      let id = this.overrideIds.get(o);
+      if (id === undefined) this.overrideIds.set(o, (id = ++this.nextOverrideId));
+      return id;
+    };
+    const keys: string[] = [];
+    let prefix = '';
+    for (let i = 0; i < lab.layers.length; i++) {
+      keys.push(prefix);
+      prefix += `${layerSignature(lab, i, plan, overrides, idOf)}|`;
+    }
+    const dense = lab.layers.flatMap((l, i) => (l.className === 'Dense' ? [i] : []));
+    // Start at the deepest Dense layer whose input every chunk holds for this prefix, provided the
+    // recorded layers before it hold theirs too (their norms come from the cache).
+    let start = 0;
+    if (cache) {
+      for (const i of dense) {
+        if (!cache.holdsEverywhere(i, keys[i])) continue;
+        const before = dense.filter((j) => j < i && record.has(lab.layers[j].name));
+        if (before.every((j) => cache.holdsEverywhere(j, keys[j]))) start = i;
+      }
+    }
+    this.lastStartIndex = start;
+    const sums: number[] = [];
+    const inputSq: Record<string, number> = {};
+    const add = (name: string, v: number) => { inputSq[name] = (inputSq[name] ?? 0) + v; };
+    for (const [c, chunk] of this.chunks.entries()) {
+      await yieldToEventLoop();
+      throwIfCancelled(signal);
+      const from = cache?.lookup(c, start, keys[start]);
+      for (const j of dense) {
+        if (j < start || (j === start && from)) {
+          if (record.has(lab.layers[j].name)) add(lab.layers[j].name, cache!.lookup(c, j, keys[j])!.normSq);
+        }
+      }
+      const normNames: string[] = [];
+      const kept: Array<{ index: number; x: tf.Tensor }> = [];
+      let scalars = 0;
+      const stats = tf.tidy(() => {
+        let h: tf.Tensor = from ? from.x : chunk.x;
+        const norms: tf.Scalar[] = [];
+        const keptNorms: tf.Scalar[] = [];
+        for (let i = start; i < lab.layers.length; i++) {
+          const info = lab.layers[i];
+          const isNew = !(i === start && from);
+          const keep = isNew && cache !== null && info.className === 'Dense';
+          if (keep || (isNew && record.has(info.name))) {
+            // One reduction serves both: the recorded norm and the kept entry's.
+            const normSq = tf.sum(tf.square(h)) as tf.Scalar;
+            if (record.has(info.name)) {
+              norms.push(normSq);
+              normNames.push(info.name);
+            }
+            if (keep) {
+              keptNorms.push(normSq);
+              kept.push({ index: i, x: tf.keep(tf.clone(h)) });
+            }
+          }
+          let projected: tf.Tensor2D | undefined;
+          if (from && i === start && info.className === 'Dense' && h.rank === 2 && !overrides?.has(info.name) && effectiveRank(info, plan) !== null) {
+            const input = h as tf.Tensor2D;
+            projected = cache!.projection(from, () => tf.keep(projectInput(factors, info.name, input)));
+          }
+          h = applyChainLayer(lab, factors, i, h, plan, overrides, projected);
+        }
+        const extra = finish(h, chunk);
+        scalars = extra.length;
+        return tf.stack([...extra, ...norms, ...keptNorms]);
+      });
+      let v: Float32Array | Int32Array | Uint8Array;
+      try {
+        v = await stats.data();
+      } catch (err) {
+        kept.forEach((k) => k.x.dispose());
+        throw err;
+      } finally {
+        stats.dispose();
+      }
+      for (let i = 0; i < scalars; i++) sums[i] = (sums[i] ?? 0) + v[i];
+      normNames.forEach((name, i) => add(name, v[scalars + i]));
+      kept.forEach((k, i) => cache!.store(c, k.index, keys[k.index], k.x, v[scalars + normNames.length + i]));
+    }
+    cache?.enforceBudget();
+    return { sums, inputSq };
+  }
+
   dispose(): void {
+    this.cache?.dispose();
     for (const c of this.chunks) {
       c.x.dispose();
       c.labels.dispose();

@@ -51,6 +51,13 @@ export class FactorCache {
     return [tf.slice(f.a, [0, 0], [f.m, kk]), tf.slice(f.b, [0, 0], [kk, f.n])];
   }
 
+  /** The layer's full factors A_r (m x r) and B_r (r x n): the cache's own tensors, not to be disposed by the caller. */
+  full(layer: string): [tf.Tensor2D, tf.Tensor2D] {
+    const f = this.byLayer.get(layer);
+    if (!f) throw new Error(`no factors cached for layer ${layer}`);
+    return [f.a, f.b];
+  }
+
   dispose(): void {
     for (const f of this.byLayer.values()) {
       f.a.dispose();

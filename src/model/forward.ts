@@ -24,17 +24,28 @@ function isSoftmaxHead(layer: tf.layers.Layer): boolean {
   return false;
 }
 
-function denseForward(layer: tf.layers.Layer, x: tf.Tensor, planFactors: [tf.Tensor2D, tf.Tensor2D] | null, activate: boolean, override?: KernelOverride): tf.Tensor {
+function denseForward(layer: tf.layers.Layer, x: tf.Tensor, planFactors: [tf.Tensor2D, tf.Tensor2D] | null, activate: boolean, override?: KernelOverride | ProjectedFactors): tf.Tensor {
   const [ownKernel, ownBias] = layer.getWeights();
   const kernel = override?.kernel ?? ownKernel;
   const bias = override?.bias ?? ownBias;
   const factors = override?.factors ?? planFactors;
   const lastDim = x.shape[x.shape.length - 1];
   const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, lastDim]) as tf.Tensor2D;
-  let z: tf.Tensor = factors ? tf.matMul(tf.matMul(x2, factors[0]), factors[1]) : tf.matMul(x2, kernel as tf.Tensor2D);
+  const projected = override && 'projected' in override ? override.projected : undefined;
+  let z: tf.Tensor = projected
+    ? tf.matMul(projected[0], projected[1])
+    : factors ? tf.matMul(tf.matMul(x2, factors[0]), factors[1]) : tf.matMul(x2, kernel as tf.Tensor2D);
   if (bias && layer.getConfig().useBias !== false) z = tf.add(z, bias);
   if (x.rank !== 2) z = tf.reshape(z, [...x.shape.slice(0, -1), z.shape[1] as number]);
   return activate ? (layer as unknown as DenseInternals).activation.apply(z) : z;
+}
+
+/** A plain-SVD rank-k Dense layer computed from its input's projection: P[:, :k] and B_k (see applyChainLayer). */
+interface ProjectedFactors {
+  kernel?: undefined;
+  factors?: undefined;
+  bias?: undefined;
+  projected: [tf.Tensor2D, tf.Tensor2D];
 }
 
 /**
@@ -44,6 +55,60 @@ function denseForward(layer: tf.layers.Layer, x: tf.Tensor, planFactors: [tf.Ten
  * no low-rank form; optional bias n. Takes precedence over the plan.
  */
 export type KernelOverride = ({ kernel: tf.Tensor2D; factors?: undefined } | { factors: [tf.Tensor2D, tf.Tensor2D]; kernel?: undefined }) & { bias?: tf.Tensor1D };
+
+/**
+ * What chain layer `i` computes under `plan` and `overrides`, as a short
+ * string: two evaluations whose layers 0..i-1 have equal signatures feed
+ * layer i the same input, which is what the activation cache keys on.
+ * `overrideId` names an uploaded override (stable while it stays uploaded).
+ */
+export function layerSignature(lab: LabModel, i: number, plan: RankPlan, overrides: ReadonlyMap<string, KernelOverride> | undefined, overrideId: (o: KernelOverride) => number): string {
+  const info = lab.layers[i];
+  const override = overrides?.get(info.name);
+  if (override) return `o${overrideId(override)}`;
+  if (info.className !== 'Dense') return '-';
+  const k = effectiveRank(info, plan);
+  return k === null ? 'd' : `k${k}`;
+}
+
+/**
+ * Chain layer `i` applied to its input `h` under `plan` (factor slices of a
+ * plain-SVD rank, an override, or the layer as it is); the last layer stops
+ * before a softmax. `projected`, when given for a plain-SVD-ranked Dense
+ * layer, is P = h A_r (the input times all r columns of its left factor):
+ * rank k then costs P[:, :k] B_k, O(N k n), instead of (h A_k) B_k,
+ * O(N m k). Allocates intermediates freely: call inside tf.tidy.
+ */
+export function applyChainLayer(
+  lab: LabModel,
+  factors: FactorCache,
+  i: number,
+  h: tf.Tensor,
+  plan: RankPlan,
+  overrides?: ReadonlyMap<string, KernelOverride>,
+  projected?: tf.Tensor2D,
+): tf.Tensor {
+  const layer = lab.chain[i];
+  const info = lab.layers[i];
+  const activate = !(i === lab.chain.length - 1 && isSoftmaxHead(layer));
+  const override = overrides?.get(info.name);
+  if (override) return denseForward(layer, h, null, activate, override);
+  if (info.className === 'Dense') {
+    const k = effectiveRank(info, plan);
+    if (k !== null && projected) {
+      const [, b] = factors.slice(info.name, k);
+      return denseForward(layer, h, null, activate, { kernel: undefined, factors: undefined, projected: [tf.slice(projected, [0, 0], [projected.shape[0], b.shape[0]]), b] });
+    }
+    return denseForward(layer, h, k === null ? null : factors.slice(info.name, k), activate);
+  }
+  return activate ? layer.apply(h, { training: false }) as tf.Tensor : h;
+}
+
+/** P = h A_r for a plain-SVD Dense layer's input h (2-D): the product every rank of that layer shares. Call inside tf.tidy or keep it. */
+export function projectInput(factors: FactorCache, layer: string, h: tf.Tensor2D): tf.Tensor2D {
+  const [a] = factors.full(layer);
+  return tf.matMul(h, a);
+}
 
 /**
  * Logits of the model under `plan` for a batch `x` shaped like the model's
@@ -61,21 +126,10 @@ export function forwardLogits(
   inputNormsSq?: { record: ReadonlySet<string>; into: Map<string, tf.Scalar> },
 ): tf.Tensor2D {
   let h = x;
-  const last = lab.chain.length - 1;
-  for (const [i, layer] of lab.chain.entries()) {
-    const info = lab.layers[i];
+  for (const [i, info] of lab.layers.entries()) {
     // The squared Frobenius norm of each Dense layer's input batch, for the Lipschitz bound.
     if (inputNormsSq?.record.has(info.name)) inputNormsSq.into.set(info.name, tf.sum(tf.square(h)));
-    const stopBeforeSoftmax = i === last && isSoftmaxHead(layer);
-    const override = overrides?.get(info.name);
-    if (override) {
-      h = denseForward(layer, h, null, !stopBeforeSoftmax, override);
-    } else if (info.className === 'Dense') {
-      const k = effectiveRank(info, plan);
-      h = denseForward(layer, h, k === null ? null : factors.slice(info.name, k), !stopBeforeSoftmax);
-    } else if (!stopBeforeSoftmax) {
-      h = layer.apply(h, { training: false }) as tf.Tensor;
-    }
+    h = applyChainLayer(lab, factors, i, h, plan, overrides);
   }
   return h as tf.Tensor2D;
 }

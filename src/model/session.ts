@@ -3,11 +3,12 @@ import type { MnistSample } from '../core/mnist';
 import type { Svd } from '../core/svd';
 import { DEFAULT_DECOMPOSITION, loadLabModel, type DecompositionPolicy, type LabModel, type LayerInfo } from './labModel';
 import { decomposeModel, type FactorCache, type SvdFn } from './factors';
-import { EvalData, type EvalResult } from './evaluate';
+import { EvalData, type EvalOptions, type EvalResult } from './evaluate';
 import { exportCompressedModel, type ExportFactors, type ExportedModel } from './exportModel';
 import type { RankPlan } from './plan';
 import type { KernelOverride } from './forward';
 import { throwIfCancelled } from './errors';
+import { UploadCache } from './uploads';
 
 /**
  * Replacement weights of one Dense layer as plain arrays: low-rank factors
@@ -44,7 +45,13 @@ export class LabSession {
     readonly lab: LabModel,
     readonly factors: FactorCache,
     readonly data: EvalData,
-  ) {}
+    private readonly evaluation: EvalOptions = {},
+  ) {
+    this.uploads = new UploadCache(2 * lab.layers.filter((l) => l.className === 'Dense').length);
+  }
+
+  /** Replacement weights uploaded for factor methods other than plain SVD, kept between evaluations. */
+  readonly uploads: UploadCache;
 
   /** Layer descriptions, plain data. */
   get layers(): LayerInfo[] {
@@ -73,6 +80,7 @@ export class LabSession {
     onProgress?: (p: OpenProgress) => void,
     signal?: AbortSignal,
     policy: DecompositionPolicy = DEFAULT_DECOMPOSITION,
+    evaluation: EvalOptions = {},
   ): Promise<LabSession> {
     onProgress?.({ stage: 'load', done: 0, total: 1, detail: name });
     const lab = await loadLabModel(artifacts, name, policy);
@@ -82,10 +90,10 @@ export class LabSession {
       factors = await decomposeModel(lab, svd, (done, total, layer) =>
         onProgress?.({ stage: 'decompose', done, total, detail: layer }), signal);
       onProgress?.({ stage: 'reference', done: 0, total: 1, detail: 'original model on the test set' });
-      data = new EvalData(sample, lab.inputShape);
+      data = new EvalData(sample, lab.inputShape, undefined, evaluation);
       await data.computeReference(lab, factors);
       throwIfCancelled(signal);
-      return new LabSession(lab, factors, data);
+      return new LabSession(lab, factors, data, evaluation);
     } catch (err) {
       data?.dispose();
       factors?.dispose();
@@ -116,27 +124,24 @@ export class LabSession {
     return this.withOverrides(kernels, (overrides) => data.evaluate(this.lab, this.factors, {}, signal, overrides));
   }
 
-  /** Runs `score` with `kernels` as tensors, freed afterwards whatever happens. */
+  /** Runs `score` with `kernels` as tensors, uploaded once and kept for later evaluations (see UploadCache); released whatever happens. */
   private async withOverrides<T>(kernels: ReadonlyMap<string, ReplacementWeights>, score: (o: Map<string, KernelOverride>) => Promise<T>): Promise<T> {
     const overrides = new Map<string, KernelOverride>();
     try {
       for (const [name, k] of kernels) {
         const info = this.lab.layers.find((l) => l.name === name);
         if (!info?.kernelShape) throw new Error(`no Dense layer ${name}`);
-        const [m, n] = info.kernelShape;
-        const bias = k.bias ? tf.tensor1d(k.bias) : undefined;
-        overrides.set(name, k.factors
-          ? { factors: [tf.tensor2d(k.factors.a, [m, k.factors.rank]), tf.tensor2d(k.factors.b, [k.factors.rank, n])], bias }
-          : { kernel: tf.tensor2d(k.kernel!, [m, n]), bias });
+        overrides.set(name, this.uploads.acquire(k, info.kernelShape[0], info.kernelShape[1]));
       }
       return await score(overrides);
     } finally {
-      for (const o of overrides.values()) {
-        o.kernel?.dispose();
-        o.factors?.forEach((t) => t.dispose());
-        o.bias?.dispose();
-      }
+      for (const o of overrides.values()) this.uploads.release(o);
     }
+  }
+
+  /** Tensors the session keeps between evaluations on purpose (activation cache, uploaded replacement weights); leak checks count the rest. */
+  get cachedTensors(): number {
+    return this.data.cachedTensors + this.uploads.tensors;
   }
 
   /**
@@ -145,7 +150,7 @@ export class LabSession {
    * disposes it; it holds that sample's tensors and reference logits.
    */
   async scorerOn(sample: MnistSample): Promise<{ accuracy(plan: RankPlan, kernels?: ReadonlyMap<string, ReplacementWeights>, signal?: AbortSignal): Promise<number>; dispose(): void }> {
-    const data = new EvalData(sample, this.lab.inputShape);
+    const data = new EvalData(sample, this.lab.inputShape, undefined, this.evaluation);
     try {
       await data.computeReference(this.lab, this.factors);
     } catch (err) {
@@ -178,6 +183,7 @@ export class LabSession {
 
   /** Frees every tensor the session holds. The session is unusable afterwards. */
   dispose(): void {
+    this.uploads.dispose();
     this.data.dispose();
     this.factors.dispose();
     this.lab.model.dispose();

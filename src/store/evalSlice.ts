@@ -163,6 +163,10 @@ export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice 
     if (get().layers.some((l) => l.name === layer && l.factorizable)) set({ selectedLayer: layer });
   },
 
+  cachedTensors() {
+    return rt.session?.cachedTensors ?? 0;
+  },
+
   async whenIdle() {
     while (rt.evalLoop || rt.sweepRun || rt.load) {
       await Promise.allSettled([rt.evalLoop, rt.sweepRun]);

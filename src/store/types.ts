@@ -82,6 +82,8 @@ export interface EvalSlice {
   selectLayer(layer: string): void;
   /** Resolves when no evaluation is running or queued; for tests and the CLI-like flows. */
   whenIdle(): Promise<void>;
+  /** Tensors the open session keeps between evaluations on purpose (layer inputs, uploaded weights); leak checks count the others. */
+  cachedTensors(): number;
 }
 
 /** A rank sweep of one layer with the others fixed at `baseKey`. */

@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * The inputs of the layers where a plan can change (Dense layers), kept on
+ * the backend between evaluations of one sample, so that a plan is scored
+ * from the first layer whose weights differ from an earlier plan's: the
+ * layers before it are not run again. An entry is one chunk's input to
+ * chain layer `index`, valid for the prefix signature `key` (what layers
+ * 0..index-1 computed). With it may sit `projected` = input x A_r of a
+ * plain-SVD layer, shared by every rank of that layer.
+ *
+ * Budget: `budgetBytes` (default 256 MiB) over the tensors the cache owns.
+ * Past it, projections are evicted first (one matmul rebuilds them), then
+ * the inputs of the earliest layers (a deeper input saves more work). The
+ * budget is enforced after each evaluation, so one evaluation's new entries
+ * may exceed it briefly. dispose() frees everything.
+ */
+
+interface Entry {
+  key: string;
+  x: tf.Tensor;
+  /** Whether the cache disposes x (the chunk's own images are not the cache's). */
+  owned: boolean;
+  /** ||x||_F^2, for the Lipschitz bound's input norms. */
+  normSq: number;
+  projected: tf.Tensor2D | null;
+}
+
+export const DEFAULT_ACTIVATION_BUDGET = 256 * 2 ** 20;
+
+export class ActivationCache {
+  private readonly chunks: Array<Map<number, Entry>>;
+
+  constructor(chunkCount: number, readonly budgetBytes = DEFAULT_ACTIVATION_BUDGET) {
+    this.chunks = Array.from({ length: chunkCount }, () => new Map());
+  }
+
+  /** The entry for (chunk, index) if it holds prefix `key`. */
+  lookup(chunk: number, index: number, key: string): Entry | undefined {
+    const e = this.chunks[chunk].get(index);
+    return e && e.key === key ? e : undefined;
+  }
+
+  /** Whether every chunk holds (index, key). */
+  holdsEverywhere(index: number, key: string): boolean {
+    return this.chunks.every((_, c) => this.lookup(c, index, key) !== undefined);
+  }
+
+  /** Keeps `x` (already tf.keep'd, or the chunk's own images with owned false) as chunk's input to layer `index` under `key`, replacing what was there. */
+  store(chunk: number, index: number, key: string, x: tf.Tensor, normSq: number, owned = true): void {
+    this.drop(chunk, index);
+    this.chunks[chunk].set(index, { key, x, owned, normSq, projected: null });
+  }
+
+  /** The entry's projection, computed by `compute` (a kept tensor) on first use. */
+  projection(entry: Entry, compute: () => tf.Tensor2D): tf.Tensor2D {
+    entry.projected ??= compute();
+    return entry.projected;
+  }
+
+  /** Bytes of the tensors the cache owns. */
+  get bytes(): number {
+    let total = 0;
+    for (const e of this.entries()) total += (e.owned ? e.x.size : 0) * 4 + (e.projected ? e.projected.size * 4 : 0);
+    return total;
+  }
+
+  /** Tensors the cache owns (for leak checks: everything else an evaluation makes is freed). */
+  get tensors(): number {
+    let n = 0;
+    for (const e of this.entries()) n += (e.owned ? 1 : 0) + (e.projected ? 1 : 0);
+    return n;
+  }
+
+  /** Evicts projections, then the earliest layers' inputs, until the owned bytes fit the budget. */
+  enforceBudget(): void {
+    if (this.bytes <= this.budgetBytes) return;
+    const indices = [...new Set(this.chunks.flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
+    for (const index of [...indices].reverse()) {
+      for (const m of this.chunks) {
+        const e = m.get(index);
+        if (e?.projected) {
+          e.projected.dispose();
+          e.projected = null;
+        }
+      }
+      if (this.bytes <= this.budgetBytes) return;
+    }
+    for (const index of indices) {
+      this.chunks.forEach((_, c) => this.drop(c, index));
+      if (this.bytes <= this.budgetBytes) return;
+    }
+  }
+
+  dispose(): void {
+    this.chunks.forEach((m, c) => [...m.keys()].forEach((index) => this.drop(c, index)));
+  }
+
+  private drop(chunk: number, index: number): void {
+    const e = this.chunks[chunk].get(index);
+    if (!e) return;
+    if (e.owned) e.x.dispose();
+    e.projected?.dispose();
+    this.chunks[chunk].delete(index);
+  }
+
+  private *entries(): Iterable<Entry> {
+    for (const m of this.chunks) yield* m.values();
+  }
+}
