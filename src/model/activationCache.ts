@@ -23,7 +23,8 @@ interface Entry {
   owned: boolean;
   /** ||x||_F^2, for the Lipschitz bound's input norms. */
   normSq: number;
-  projected: tf.Tensor2D | null;
+  /** Column blocks of the input's projection P = x A_r, computed as ranks ask for them. */
+  projected: tf.Tensor2D[];
 }
 
 export const DEFAULT_ACTIVATION_BUDGET = 256 * 2 ** 20;
@@ -49,26 +50,36 @@ export class ActivationCache {
   /** Keeps `x` (already tf.keep'd, or the chunk's own images with owned false) as chunk's input to layer `index` under `key`, replacing what was there. */
   store(chunk: number, index: number, key: string, x: tf.Tensor, normSq: number, owned = true): void {
     this.drop(chunk, index);
-    this.chunks[chunk].set(index, { key, x, owned, normSq, projected: null });
+    this.chunks[chunk].set(index, { key, x, owned, normSq, projected: [] });
   }
 
-  /** The entry's projection, computed by `compute` (a kept tensor) on first use. */
-  projection(entry: Entry, compute: () => tf.Tensor2D): tf.Tensor2D {
-    entry.projected ??= compute();
-    return entry.projected;
+  /**
+   * P[:, :k] of the entry's input (N x k), from its column blocks of width
+   * `width`; `block(j)` computes a missing one (kept here). The result is
+   * a new tensor (call inside tf.tidy); only the last block is sliced, as a
+   * slice copies its whole input on the wasm backend.
+   */
+  projection(entry: Entry, k: number, width: number, block: (j: number) => tf.Tensor2D): tf.Tensor2D {
+    const count = Math.ceil(k / width);
+    for (let j = entry.projected.length; j < count; j++) entry.projected.push(tf.keep(block(j)));
+    const parts = entry.projected.slice(0, count);
+    const last = parts[count - 1];
+    const lastCols = k - (count - 1) * width;
+    if (lastCols < last.shape[1]) parts[count - 1] = tf.slice(last, [0, 0], [last.shape[0], lastCols]);
+    return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
   }
 
   /** Bytes of the tensors the cache owns. */
   get bytes(): number {
     let total = 0;
-    for (const e of this.entries()) total += (e.owned ? e.x.size : 0) * 4 + (e.projected ? e.projected.size * 4 : 0);
+    for (const e of this.entries()) total += (e.owned ? e.x.size : 0) * 4 + e.projected.reduce((s, p) => s + p.size * 4, 0);
     return total;
   }
 
   /** Tensors the cache owns (for leak checks: everything else an evaluation makes is freed). */
   get tensors(): number {
     let n = 0;
-    for (const e of this.entries()) n += (e.owned ? 1 : 0) + (e.projected ? 1 : 0);
+    for (const e of this.entries()) n += (e.owned ? 1 : 0) + e.projected.length;
     return n;
   }
 
@@ -79,9 +90,9 @@ export class ActivationCache {
     for (const index of [...indices].reverse()) {
       for (const m of this.chunks) {
         const e = m.get(index);
-        if (e?.projected) {
-          e.projected.dispose();
-          e.projected = null;
+        if (e && e.projected.length > 0) {
+          e.projected.forEach((p) => p.dispose());
+          e.projected = [];
         }
       }
       if (this.bytes <= this.budgetBytes) return;
@@ -100,7 +111,7 @@ export class ActivationCache {
     const e = this.chunks[chunk].get(index);
     if (!e) return;
     if (e.owned) e.x.dispose();
-    e.projected?.dispose();
+    e.projected.forEach((p) => p.dispose());
     this.chunks[chunk].delete(index);
   }
 

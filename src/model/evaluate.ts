@@ -3,7 +3,7 @@ import type { MnistSample } from '../core/mnist';
 import { throwIfCancelled } from './errors';
 import type { LabModel } from './labModel';
 import type { FactorCache } from './factors';
-import { applyChainLayer, layerSignature, projectInput, type KernelOverride } from './forward';
+import { applyChainLayer, layerSignature, PROJECTION_BLOCK, projectInputBlock, type KernelOverride } from './forward';
 import { ActivationCache } from './activationCache';
 import { effectiveRank, type RankPlan } from './plan';
 
@@ -250,9 +250,10 @@ export class EvalData {
             }
           }
           let projected: tf.Tensor2D | undefined;
-          if (from && i === start && info.className === 'Dense' && h.rank === 2 && !overrides?.has(info.name) && effectiveRank(info, plan) !== null) {
+          const rank = info.className === 'Dense' && !overrides?.has(info.name) ? effectiveRank(info, plan) : null;
+          if (from && i === start && h.rank === 2 && rank !== null) {
             const input = h as tf.Tensor2D;
-            projected = cache!.projection(from, () => tf.keep(projectInput(factors, info.name, input)));
+            projected = cache!.projection(from, Math.min(rank, factors.rankOf(info.name)), PROJECTION_BLOCK, (j) => projectInputBlock(factors, info.name, input, j));
           }
           h = applyChainLayer(lab, factors, i, h, plan, overrides, projected);
         }

@@ -39,6 +39,9 @@ export interface LayerFactors {
   b: tf.Tensor2D;
 }
 
+/** How many ranks per layer keep their evaluator slices: the slider's, a sweep's and one either side. */
+const SLICES_KEPT = 4;
+
 /** Per-layer factors keyed by layer name; dispose() frees every tensor it holds. */
 export class FactorCache {
   readonly byLayer = new Map<string, LayerFactors>();
@@ -51,14 +54,71 @@ export class FactorCache {
     return [tf.slice(f.a, [0, 0], [f.m, kk]), tf.slice(f.b, [0, 0], [kk, f.n])];
   }
 
-  /** The layer's full factors A_r (m x r) and B_r (r x n): the cache's own tensors, not to be disposed by the caller. */
-  full(layer: string): [tf.Tensor2D, tf.Tensor2D] {
-    const f = this.byLayer.get(layer);
-    if (!f) throw new Error(`no factors cached for layer ${layer}`);
-    return [f.a, f.b];
+  /**
+   * Rank-k slices for the evaluator, kept between evaluations (the last
+   * SLICES_KEPT ranks per layer): the cache's own tensors, not to be
+   * disposed by the caller. A slice on the wasm backend copies its whole
+   * input out of the heap, so slicing A and B on every pass cost more than
+   * the products they feed.
+   */
+  evalSlices(layer: string, k: number): [tf.Tensor2D, tf.Tensor2D] {
+    let perLayer = this.kept.get(layer);
+    if (!perLayer) this.kept.set(layer, (perLayer = new Map()));
+    let pair = perLayer.get(k);
+    if (pair) {
+      perLayer.delete(k);
+    } else {
+      pair = tf.tidy(() => this.slice(layer, k).map((t) => tf.keep(t)) as [tf.Tensor2D, tf.Tensor2D]);
+      for (const [old, tensors] of perLayer) {
+        if (perLayer.size < SLICES_KEPT) break;
+        tensors.forEach((t) => t.dispose());
+        perLayer.delete(old);
+      }
+    }
+    perLayer.set(k, pair);
+    return pair;
   }
 
+  /**
+   * Columns [j w, (j + 1) w) of the layer's A_r (fewer in the last block),
+   * kept: the evaluator projects a layer's input onto A block by block.
+   */
+  columnBlock(layer: string, j: number, width: number): tf.Tensor2D {
+    const key = `${layer}:${width}:${j}`;
+    let block = this.blocks.get(key);
+    if (!block) {
+      const f = this.byLayer.get(layer);
+      if (!f) throw new Error(`no factors cached for layer ${layer}`);
+      const cols = Math.min(width, f.r - j * width);
+      // Kept: it may be made inside an evaluation's tf.tidy, and outlives it.
+      block = tf.keep(tf.slice(f.a, [0, j * width], [f.m, cols]));
+      this.blocks.set(key, block);
+    }
+    return block;
+  }
+
+  /** The layer's SVD rank r (columns of A). */
+  rankOf(layer: string): number {
+    const f = this.byLayer.get(layer);
+    if (!f) throw new Error(`no factors cached for layer ${layer}`);
+    return f.r;
+  }
+
+  /** Tensors kept for the evaluator (slices and column blocks). */
+  get keptTensors(): number {
+    let n = this.blocks.size;
+    for (const m of this.kept.values()) n += 2 * m.size;
+    return n;
+  }
+
+  private readonly kept = new Map<string, Map<number, [tf.Tensor2D, tf.Tensor2D]>>();
+  private readonly blocks = new Map<string, tf.Tensor2D>();
+
   dispose(): void {
+    for (const m of this.kept.values()) for (const pair of m.values()) pair.forEach((t) => t.dispose());
+    this.kept.clear();
+    for (const b of this.blocks.values()) b.dispose();
+    this.blocks.clear();
     for (const f of this.byLayer.values()) {
       f.a.dispose();
       f.b.dispose();

@@ -75,8 +75,8 @@ export function layerSignature(lab: LabModel, i: number, plan: RankPlan, overrid
  * Chain layer `i` applied to its input `h` under `plan` (factor slices of a
  * plain-SVD rank, an override, or the layer as it is); the last layer stops
  * before a softmax. `projected`, when given for a plain-SVD-ranked Dense
- * layer, is P = h A_r (the input times all r columns of its left factor):
- * rank k then costs P[:, :k] B_k, O(N k n), instead of (h A_k) B_k,
+ * layer, is P_k = h A_k (N x k), taken from cached column blocks of
+ * P = h A_r: rank k then costs P_k B_k, O(N k n), instead of (h A_k) B_k,
  * O(N m k). Allocates intermediates freely: call inside tf.tidy.
  */
 export function applyChainLayer(
@@ -95,19 +95,18 @@ export function applyChainLayer(
   if (override) return denseForward(layer, h, null, activate, override);
   if (info.className === 'Dense') {
     const k = effectiveRank(info, plan);
-    if (k !== null && projected) {
-      const [, b] = factors.slice(info.name, k);
-      return denseForward(layer, h, null, activate, { kernel: undefined, factors: undefined, projected: [tf.slice(projected, [0, 0], [projected.shape[0], b.shape[0]]), b] });
-    }
-    return denseForward(layer, h, k === null ? null : factors.slice(info.name, k), activate);
+    if (k !== null && projected) return denseForward(layer, h, null, activate, { projected: [projected, factors.evalSlices(info.name, k)[1]] });
+    return denseForward(layer, h, k === null ? null : factors.evalSlices(info.name, k), activate);
   }
   return activate ? layer.apply(h, { training: false }) as tf.Tensor : h;
 }
 
-/** P = h A_r for a plain-SVD Dense layer's input h (2-D): the product every rank of that layer shares. Call inside tf.tidy or keep it. */
-export function projectInput(factors: FactorCache, layer: string, h: tf.Tensor2D): tf.Tensor2D {
-  const [a] = factors.full(layer);
-  return tf.matMul(h, a);
+/** Width of the column blocks of P = h A_r the evaluator caches: a rank k reads ceil(k / 16) of them. */
+export const PROJECTION_BLOCK = 16;
+
+/** Block j of P = h A_r for a plain-SVD Dense layer's input h (2-D): h times columns [16 j, 16 j + 16) of A_r. Call inside tf.tidy or keep it. */
+export function projectInputBlock(factors: FactorCache, layer: string, h: tf.Tensor2D, j: number): tf.Tensor2D {
+  return tf.matMul(h, factors.columnBlock(layer, j, PROJECTION_BLOCK));
 }
 
 /**

@@ -141,7 +141,7 @@ export class LabSession {
 
   /** Tensors the session keeps between evaluations on purpose (activation cache, uploaded replacement weights); leak checks count the rest. */
   get cachedTensors(): number {
-    return this.data.cachedTensors + this.uploads.tensors;
+    return this.data.cachedTensors + this.uploads.tensors + this.factors.keptTensors;
   }
 
   /**

@@ -106,9 +106,11 @@ describe('evaluation from cached layer inputs', () => {
   }, 120_000);
 
   it('keeps a bounded number of tensors, and frees all of them on dispose', async () => {
-    // One input per Dense layer per chunk (2 chunks), a projection each, and two uploads per layer.
-    expect(cached.data.cachedTensors).toBeLessThanOrEqual(2 * 3 * 2);
+    // One input per Dense layer per chunk (2 chunks) with up to 64 / 16 projection blocks, two uploads per
+    // layer, and per layer 4 ranks' slices plus A's column blocks (64, 64 and 10 columns: 4 + 4 + 1).
+    expect(cached.data.cachedTensors).toBeLessThanOrEqual(2 * 3 * (1 + 4));
     expect(cached.uploads.tensors).toBeLessThanOrEqual(2 * 3 * 3);
+    expect(cached.factors.keptTensors).toBeLessThanOrEqual(3 * 4 * 2 + 9);
     const before = tf.memory().numTensors;
     const held = cached.cachedTensors;
     for (let i = 0; i < 20; i++) await cached.evaluate({ fc1: k(1 + i), fc2: k(20 - i) });
