@@ -88,7 +88,8 @@ function gpuRowsTable(rows: GpuBenchRow[]): string {
     rows.map((r) => [r.shape, r.medianMs.toFixed(1), String(r.runs), String(r.sweeps), fmt(r.reconstruction), fmt(r.orthogonality), fmt(r.singularValues)]));
 }
 
-type Interaction = SessionTiming & { where: string };
+/** One place's interaction figures; the longest main-thread tasks (ms) only where a browser reports them. */
+type Interaction = SessionTiming & { where: string; openLongest?: number; workLongest?: number };
 
 async function nodeInteraction(): Promise<Interaction> {
   await useNodeBackend('wasm');
@@ -126,11 +127,19 @@ async function browserParts(): Promise<{ gpu: string; interactions: Interaction[
     try {
       for (const backend of ['wasm', 'webgpu']) {
         const lab = await app.browser.newPage();
+        // Main-thread tasks over 50 ms (the Long Tasks API), from the first script on.
+        await lab.addInitScript(() => {
+          const w = window as unknown as { __longTasks: number[] };
+          w.__longTasks = [];
+          new PerformanceObserver((list) => { for (const e of list.getEntries()) w.__longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });
+        });
         await lab.goto(`${app.url}?backend=${backend}`);
         await lab.waitForFunction(() => (window as unknown as Partial<LabWindow>).__lab?.getState().phase === 'ready', null, { timeout: 300_000 });
         const result = await lab.evaluate(async (count) => {
           const store = (window as unknown as LabWindow).__lab;
           await store.getState().whenIdle();
+          const long = (window as unknown as { __longTasks: number[] }).__longTasks;
+          const openLongest = Math.max(0, ...long.splice(0));
           const times: number[] = [];
           for (let i = 0; i < count; i++) {
             const t = performance.now();
@@ -140,9 +149,9 @@ async function browserParts(): Promise<{ gpu: string; interactions: Interaction[
           }
           const t = performance.now();
           await store.getState().startSweep('fc2');
-          return { times, sweepMs: performance.now() - t };
+          return { times, sweepMs: performance.now() - t, openLongest, workLongest: Math.max(0, ...long) };
         }, backend === 'webgpu' ? 8 : 30);
-        interactions.push({ where: `Chromium (built app), TF.js ${backend}`, p50: quantile(result.times, 0.5), p95: quantile(result.times, 0.95), sweepMs: result.sweepMs });
+        interactions.push({ where: `Chromium (built app), TF.js ${backend}`, p50: quantile(result.times, 0.5), p95: quantile(result.times, 0.95), sweepMs: result.sweepMs, openLongest: result.openLongest, workLongest: result.workLongest });
         await lab.close();
       }
     } finally {
@@ -171,5 +180,5 @@ console.log(await methodsTable(quick ? 5 : 9));
 console.log('\nl_p IRLS on a random 784x512 kernel, p = 1, k = 16, 10 steps, both solvers started from its SVD (one run each)');
 console.log(lpSolverTable());
 console.log('\nmlp-64 interaction: rank change -> scores over 10,000 test images, and a sweep of one layer over its 64 ranks');
-console.log(table(['where', 'rank change p50 ms', 'p95 ms', 'sweep (64 ranks) ms'],
-  interactions.map((i) => [i.where, i.p50.toFixed(1), i.p95.toFixed(1), i.sweepMs.toFixed(0)])));
+console.log(table(['where', 'rank change p50 ms', 'p95 ms', 'sweep (64 ranks) ms', 'longest task: open ms', 'longest task: moves + sweep ms'],
+  interactions.map((i) => [i.where, i.p50.toFixed(1), i.p95.toFixed(1), i.sweepMs.toFixed(0), i.openLongest?.toFixed(0) ?? 'n/a', i.workLongest?.toFixed(0) ?? 'n/a'])));
