@@ -23,9 +23,9 @@ export const LAB_ACTIONS: readonly LabAction[] = [
     perform: (s) => void s.startSweep(),
   },
   {
-    name: 'cancel', label: 'Cancel the running sweep or load', key: 'Esc',
+    name: 'cancel', label: 'Cancel the running load, sweep, rank rule search or comparison', key: 'Esc',
     keyTest: (e) => e.key === 'Escape',
-    perform: (s) => { s.cancelSweep(); s.cancelLoad(); },
+    perform: (s) => { s.cancelSweep(); s.cancelLoad(); s.cancelRule(); s.cancelCompare(); },
   },
   {
     name: 'download', label: 'Download the compressed model', key: 'D',

@@ -4,6 +4,8 @@ import { nodeSvd, useNodeBackend } from '../../src/cli/nodeEnv';
 import { selectPlanKey } from '../../src/store/selectors';
 import type { SvdFn } from '../../src/model/factors';
 import { createNodeLabEnv } from '../helpers/nodeLabEnv';
+import { inlineFactorJob, type FactorJobFn } from '../../src/model/factorJobs';
+import { LAB_ACTIONS } from '../../src/ui/actions';
 
 /**
  * Cancellation reads the same whatever threw it. The GPU engine and fetch
@@ -78,5 +80,65 @@ describe('cancellation by AbortError', () => {
     expect(s.evaluating).toBe(false);
     expect(s.current?.key).toBe(selectPlanKey(s));
     expect(s.current?.key).toContain('fc1=5');
+  }, 60_000);
+});
+
+/** A factor-job runner that holds every job of `kind` until its signal aborts (never released): only a cancel ends it. */
+function heldJobs(kind: string) {
+  let arrived!: () => void;
+  const firstHeld = new Promise<void>((r) => { arrived = r; });
+  const run: FactorJobFn = (k, input, signal) => {
+    if (k !== kind) return inlineFactorJob(k, input, signal);
+    arrived();
+    return new Promise((_, reject) => {
+      if (signal?.aborted) reject(new DOMException('This operation was aborted', 'AbortError'));
+      signal?.addEventListener('abort', () => reject(new DOMException('This operation was aborted', 'AbortError')), { once: true });
+    });
+  };
+  return { run, firstHeld };
+}
+
+const pressEscape = (state: Parameters<(typeof LAB_ACTIONS)[number]['perform']>[0]) =>
+  LAB_ACTIONS.find((a) => a.keyTest(new KeyboardEventLike('Escape') as unknown as KeyboardEvent))!.perform(state);
+
+/** Enough of a KeyboardEvent for keyTest. */
+class KeyboardEventLike {
+  ctrlKey = false;
+  metaKey = false;
+  altKey = false;
+  constructor(readonly key: string) {}
+}
+
+describe('Esc cancels every long operation', () => {
+  it('stops a target-accuracy search whose work never finishes, keeping the ranks it started from', async () => {
+    const held = heldJobs('output-error');
+    const store = createLabStore({ ...createNodeLabEnv(), factorJob: held.run });
+    dispose = store.dispose;
+    await store.getState().boot();
+    await store.getState().whenIdle();
+    store.getState().setRank('fc1', 12);
+    await store.getState().whenIdle();
+    const search = store.getState().applyRule('target', 0.9, 'output-error');
+    await held.firstHeld;
+    pressEscape(store.getState());
+    await search;
+    const s = store.getState();
+    expect(s.ruleRun).toBeNull();
+    expect(s.error).toBeNull();
+    expect(s.plan).toEqual({ fc1: 12 });
+  }, 60_000);
+
+  it('stops a method comparison held inside a data-aware SVD', async () => {
+    const gate = gatedSvd(([m]) => m === 1000);
+    const store = createLabStore({ ...createNodeLabEnv(), svd: gate.svd });
+    dispose = store.dispose;
+    await store.getState().boot();
+    await store.getState().whenIdle();
+    const run = store.getState().startCompare();
+    await gate.firstHeld;
+    pressEscape(store.getState());
+    await run;
+    expect(store.getState().compare?.status).toBe('cancelled');
+    expect(store.getState().error).toBeNull();
   }, 60_000);
 });
