@@ -137,6 +137,13 @@ describe('import direction', () => {
     }
   });
 
+  it('tests Keras class names of kernel layers only inside their adapters (model/layers/)', () => {
+    for (const f of files.filter((g) => !g.file.startsWith('model/layers/'))) {
+      const text = readFileSync(join(SRC, f.file), 'utf8');
+      expect(/className\s*[!=]==\s*['"](Dense|Conv2D)['"]|['"](Dense|Conv2D)['"]\s*[!=]==/.test(text), f.file).toBe(false);
+    }
+  });
+
   it('orders the layers as the style guide says', () => {
     expect(LAYER_ORDER.every((l, i) => ALLOWED[l].length === i + 1)).toBe(true);
   });

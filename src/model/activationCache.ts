@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * The inputs of the layers where a plan can change (Dense layers), kept on
+ * The inputs of the layers where a plan can change (factorizable layers), kept on
  * the backend between evaluations of one sample, so that a plan is scored
  * from the first layer whose weights differ from an earlier plan's: the
  * layers before it are not run again. An entry is one chunk's input to

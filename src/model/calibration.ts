@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MnistSample } from '../core/mnist';
 import type { LabModel } from './labModel';
+import { LAYER_KINDS } from './layers/registry';
 
 /**
- * The inputs each Dense layer of the original model sees on the calibration
+ * The inputs each factorizable layer of the original model sees on the calibration
  * images (1,000 drawn from the training set; never the test set). The
  * data-aware methods and the output-error rank rule fit to these.
  */
 
-/** Calibration inputs of one Dense layer: N x m row-major, float64. */
+/** Calibration inputs of one factorizable layer, as rows of its kernel matrix's m: N x m row-major, float64. */
 export interface LayerInputs {
   x: Float64Array;
   rows: number;
@@ -17,7 +18,7 @@ export interface LayerInputs {
 
 /**
  * Runs the original model over `sample` (inference mode) and returns, per
- * Dense layer name, the batch that layer receives. Reads back with await
+ * factorizable layer name, the batch that layer receives (as its kind's input rows). Reads back with await
  * (a synchronous read of a GPU tensor would hold the page until the GPU is
  * done); every tensor it makes is freed before it returns.
  */
@@ -28,7 +29,7 @@ export async function collectLayerInputs(lab: LabModel, sample: MnistSample): Pr
     let h: tf.Tensor = tf.reshape(tf.div(tf.cast(pixels, 'float32'), 255), [sample.count, ...lab.inputShape]);
     for (const [i, layer] of lab.chain.entries()) {
       const info = lab.layers[i];
-      if (info.className === 'Dense' && info.kernelShape) inputs.set(info.name, tf.keep(tf.reshape(h, [-1, info.kernelShape[0]]) as tf.Tensor2D));
+      if (info.factorizable) inputs.set(info.name, tf.keep(LAYER_KINDS[info.kind].inputRows(h, info.kernelShape[0])));
       h = layer.apply(h, { training: false }) as tf.Tensor;
     }
   });

@@ -61,8 +61,8 @@ const INT8_DENSE: CompareCurve = {
     const touched = new Set(ctx.layers.map((l) => l.name));
     let bytes = 4 * ctx.session.layers.filter((l) => !touched.has(l.name)).reduce((s, l) => s + l.params, 0);
     for (const l of ctx.layers) {
-      const [m, n] = l.kernelShape!;
-      const q = quantizeSymmetric(ctx.session.denseWeights(l.name).kernel, m, n, 8, 'column');
+      const [m, n] = l.kernelShape;
+      const q = quantizeSymmetric(ctx.session.kernelWeights(l.name).kernel, m, n, 8, 'column');
       kernels.set(l.name, { kernel: dequantize(q) });
       bytes += quantizedBytes(m, n, 8, n) + (l.params - m * n) * 4;
     }

@@ -42,7 +42,7 @@ export interface EvalResult {
   /** ||Z' - Z||_F / ||Z||_F over the logits (pre-softmax) of all images. */
   relativeLogitError: number;
   count: number;
-  /** ||H'||_F of each Dense layer's inputs in the evaluated network, over all images. */
+  /** ||H'||_F of each kernel layer's inputs in the evaluated network, over all images. */
   inputNorms: Record<string, number>;
   /** ||Z||_F of the original model's logits. */
   referenceNorm: number;
@@ -79,7 +79,7 @@ export class EvalData {
   readonly chunks: readonly Chunk[];
   readonly count: number;
   private refNormSq = 0;
-  /** ||input||_F^2 of each Dense layer in the original network. */
+  /** ||input||_F^2 of each kernel layer in the original network. */
   private refInputSq: Record<string, number> = {};
 
   /** Layer inputs kept between evaluations (null when reuse is off: the bench's "before" path). */
@@ -129,9 +129,10 @@ export class EvalData {
     return this.cache?.bytes ?? 0;
   }
 
-  /** Computes and keeps the original (uncompressed) model's logits and its Dense layers' input norms; call once per model. */
+  /** Computes and keeps the original (uncompressed) model's logits and its kernel layers' input norms; call once per model. */
   async computeReference(lab: LabModel, factors: FactorCache): Promise<void> {
-    const record = new Set(lab.layers.filter((l) => l.className === 'Dense').map((l) => l.name));
+    // Every layer with a kernel kind: the Lipschitz bound needs their input norms, kept ones included.
+    const record = new Set(lab.layers.filter((l) => l.kind !== null).map((l) => l.name));
     const run = await this.pass(lab, factors, {}, undefined, record, undefined, (z, chunk) => {
       chunk.refLogits = tf.keep(z as tf.Tensor2D);
       chunk.refPred = tf.keep(tf.cast(tf.argMax(z, -1), 'int32') as tf.Tensor1D);
@@ -150,7 +151,7 @@ export class EvalData {
   async evaluate(lab: LabModel, factors: FactorCache, plan: RankPlan, signal?: AbortSignal, overrides?: ReadonlyMap<string, KernelOverride>): Promise<EvalResult> {
     // Input norms for the Lipschitz bound: a layer's input differs from the original network's only
     // after the first changed layer, so only those are measured; the rest come from the reference pass.
-    const changed = lab.layers.filter((l) => l.className === 'Dense' && (overrides?.has(l.name) || effectiveRank(l, plan) !== null));
+    const changed = lab.layers.filter((l) => l.factorizable && (overrides?.has(l.name) || effectiveRank(l, plan) !== null));
     const record = new Set(changed.slice(1).map((l) => l.name));
     const run = await this.pass(lab, factors, plan, overrides, record, signal, (z, chunk) => {
       const { refLogits, refPred } = chunk;
@@ -177,7 +178,7 @@ export class EvalData {
   /**
    * One pass over the chunks under (plan, overrides): runs each chunk from
    * the deepest cached layer input this plan shares with an earlier one,
-   * keeps the new inputs of later Dense layers, and sums `finish`'s scalars
+   * keeps the new inputs of later factorizable layers, and sums `finish`'s scalars
    * and the squared input norms of the `record` layers over all chunks.
    * One read-back per chunk.
    */
@@ -202,14 +203,14 @@ export class EvalData {
       keys.push(prefix);
       prefix += `${layerSignature(lab, i, plan, overrides, idOf)}|`;
     }
-    const dense = lab.layers.flatMap((l, i) => (l.className === 'Dense' ? [i] : []));
-    // Start at the deepest Dense layer whose input every chunk holds for this prefix, provided the
+    const changeable = lab.layers.flatMap((l, i) => (l.factorizable ? [i] : []));
+    // Start at the deepest factorizable layer whose input every chunk holds for this prefix, provided the
     // recorded layers before it hold theirs too (their norms come from the cache).
     let start = 0;
     if (cache) {
-      for (const i of dense) {
+      for (const i of changeable) {
         if (!cache.holdsEverywhere(i, keys[i])) continue;
-        const before = dense.filter((j) => j < i && record.has(lab.layers[j].name));
+        const before = changeable.filter((j) => j < i && record.has(lab.layers[j].name));
         if (before.every((j) => cache.holdsEverywhere(j, keys[j]))) start = i;
       }
     }
@@ -221,7 +222,7 @@ export class EvalData {
       await yieldToEventLoop();
       throwIfCancelled(signal);
       const from = cache?.lookup(c, start, keys[start]);
-      for (const j of dense) {
+      for (const j of changeable) {
         if (j < start || (j === start && from)) {
           if (record.has(lab.layers[j].name)) add(lab.layers[j].name, cache!.lookup(c, j, keys[j])!.normSq);
         }
@@ -236,7 +237,7 @@ export class EvalData {
         for (let i = start; i < lab.layers.length; i++) {
           const info = lab.layers[i];
           const isNew = !(i === start && from);
-          const keep = isNew && cache !== null && info.className === 'Dense';
+          const keep = isNew && cache !== null && info.factorizable;
           if (keep || (isNew && record.has(info.name))) {
             // One reduction serves both: the recorded norm and the kept entry's.
             const normSq = tf.sum(tf.square(h)) as tf.Scalar;
@@ -250,10 +251,10 @@ export class EvalData {
             }
           }
           let projected: tf.Tensor2D | undefined;
-          const rank = info.className === 'Dense' && !overrides?.has(info.name) ? effectiveRank(info, plan) : null;
-          if (from && i === start && h.rank === 2 && rank !== null) {
-            const input = h as tf.Tensor2D;
-            projected = cache!.projection(from, Math.min(rank, factors.rankOf(info.name)), PROJECTION_BLOCK, (j) => projectInputBlock(factors, info.name, input, j));
+          const rank = info.factorizable && !overrides?.has(info.name) ? effectiveRank(info, plan) : null;
+          if (from && i === start && rank !== null) {
+            const input = h;
+            projected = cache!.projection(from, Math.min(rank, factors.rankOf(info.name)), PROJECTION_BLOCK, (j) => projectInputBlock(lab, factors, i, input, j));
           }
           h = applyChainLayer(lab, factors, i, h, plan, overrides, projected);
         }

@@ -2,15 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import type { LabModel } from './labModel';
 import type { FactorCache } from './factors';
 import { effectiveRank, type RankPlan } from './plan';
-import { floatFactorLayers, groupedFactorLayers, type ExportFactors, type FactorLayers, type FactorSite, type IntegerKernel } from './exportLayers';
-import { quantizedFactorLayers, storeIntegerKernels } from './exportLayersQuantized';
+import type { ExportFactors, FactorSite, IntegerKernel } from './exportLayers';
+import { storeIntegerKernels } from './exportLayersQuantized';
+import { LAYER_KINDS } from './layers/registry';
 
 /**
  * Writes the compressed model as a standard TF.js LayersModel: every
- * factorized Dense(n) becomes a few stock layers (see exportLayers.ts and
- * exportLayersQuantized.ts), by default Dense(k, linear, no bias) named
- * `<name>_u` followed by Dense(n, original activation, original bias) named
- * `<name>_v`; every other layer is rebuilt from its own config and weights.
+ * factorized layer becomes a few stock layers built by its kind's adapter
+ * (layers/; for Dense by default Dense(k, linear, no bias) named `<name>_u`
+ * followed by Dense(n, original activation, original bias) named
+ * `<name>_v`); every other layer is rebuilt from its own config and weights.
  * Stock `tf.loadLayersModel` reads the result; no custom classes are
  * involved. Integer kernels of quantized factors are written one byte per
  * value through the manifest's own uint8 quantization entry.
@@ -41,19 +42,6 @@ function layerFromConfig(className: string, config: tf.serialization.ConfigDict)
 }
 
 /**
- * The stock layers for one factorized Dense layer: by the kind of `given`,
- * or the cached SVD factors at rank k when nothing is given. Float factors
- * (given or cached) need the plan's rank k.
- */
-function replacementLayers(site: FactorSite, given: ExportFactors | undefined, factors: FactorCache, k: number | null): FactorLayers {
-  if (given?.kind === 'quantized') return quantizedFactorLayers(site, given);
-  if (given?.kind === 'grouped') return groupedFactorLayers(site, given);
-  if (k === null) throw new Error(`${site.name}: float factors need a rank in the plan`);
-  const [a, b] = given ? [tf.tensor2d(given.a, [site.m, k]), tf.tensor2d(given.b, [k, site.n])] : factors.slice(site.name, k);
-  return floatFactorLayers(site, site.own(a), site.own(b));
-}
-
-/**
  * Builds the compressed Sequential model, serializes it, and disposes it.
  * `baseName` names the shard file; `factorOverrides` supplies another
  * method's factors (and bias) for some layers instead of the SVD slices:
@@ -81,25 +69,25 @@ export async function exportCompressedModel(
   const integerKernels = new Map<string, IntegerKernel>();
   try {
     for (const [name, given] of factorOverrides ?? []) {
-      if (given.kind && given.kind !== 'float' && !lab.layers.some((l) => l.name === name && l.className === 'Dense' && l.kernelShape)) {
-        throw new RangeError(`Cannot export ${given.kind} factors for "${name}": the model has no Dense layer of that name.`);
+      if (given.kind && given.kind !== 'float' && !lab.layers.some((l) => l.name === name && l.factorizable)) {
+        throw new RangeError(`Cannot export ${given.kind} factors for "${name}": the model has no factorizable layer of that name.`);
       }
     }
     for (const [i, layer] of lab.chain.entries()) {
       const info = lab.layers[i];
       const inputSpec: { batchInputShape?: Array<number | null> } = i === 0 ? { batchInputShape: [null, ...lab.inputShape] } : {};
-      const k = info.className === 'Dense' ? effectiveRank(info, plan) : null;
-      const given = info.className === 'Dense' ? factorOverrides?.get(info.name) : undefined;
+      const k = effectiveRank(info, plan);
+      const given = info.factorizable ? factorOverrides?.get(info.name) : undefined;
       // Quantized and grouped factors carry their own shapes, so they apply whatever the plan says.
       const sized = given?.kind === 'quantized' || given?.kind === 'grouped';
-      if (k === null && !sized) {
+      if (!info.factorizable || (k === null && !sized)) {
         const config = { ...layerConfig(layer), ...inputSpec } as tf.serialization.ConfigDict;
         const copy = layerFromConfig(layer.getClassName(), config);
         seq.add(copy);
         pending.push([copy, layer.getWeights()]);
         continue;
       }
-      const [m, n] = info.kernelShape!;
+      const [m, n] = info.kernelShape;
       const site: FactorSite = {
         name: info.name,
         m,
@@ -109,7 +97,7 @@ export async function exportCompressedModel(
         inputSpec,
         own,
       };
-      const built = replacementLayers(site, given, factors, k);
+      const built = LAYER_KINDS[info.kind].exportLayers(site, given, (rank) => factors.slice(info.name, rank), k);
       for (const [newLayer, weights] of built.layers) {
         seq.add(newLayer);
         pending.push([newLayer, weights]);

@@ -4,10 +4,10 @@ import { randomizedSvd } from '../core/randomizedSvd';
 import { truncatedFactors } from '../core/factors';
 import { asRank } from '../core/units';
 import { throwIfCancelled } from './errors';
-import type { LabModel } from './labModel';
+import type { FactorizableLayer, LabModel } from './labModel';
 
 /**
- * The SVD of every factorizable Dense kernel, computed once per model and kept
+ * The SVD of every factorizable kernel matrix, computed once per model and kept
  * on the backend as full-rank factors A = U sqrt(S) (m x r) and
  * B = sqrt(S) V^T (r x n). A rank change only slices the first k columns of A
  * and rows of B, so moving a slider never recomputes or re-uploads anything.
@@ -23,7 +23,7 @@ export type SvdFn = (data: Float32Array, shape: [number, number], signal?: Abort
 /** The float64 SVD inline (full Jacobi, or the randomized top-k): Node's engine, and the default where no worker is given. */
 export const inlineSvd: SvdFn = async (data, shape, _signal, topK) => (topK === undefined ? svdJacobi(data, shape) : randomizedSvd(data, shape, topK));
 
-/** Cached factors of one Dense kernel; the tensors are owned by the FactorCache. */
+/** Cached factors of one kernel matrix; the tensors are owned by the FactorCache. */
 export interface LayerFactors {
   m: number;
   n: number;
@@ -139,13 +139,13 @@ export async function decomposeModel(
   signal?: AbortSignal,
 ): Promise<FactorCache> {
   const cache = new FactorCache();
-  const targets = lab.layers.filter((l) => l.factorizable && l.kernelShape);
+  const targets = lab.layers.filter((l): l is FactorizableLayer => l.factorizable);
   try {
     for (const [i, info] of targets.entries()) {
       throwIfCancelled(signal);
       onProgress?.(i, targets.length, info.name);
-      const [m, n] = info.kernelShape!;
-      const data = lab.denseWeights.get(info.name)!.kernel;
+      const [m, n] = info.kernelShape;
+      const data = lab.kernelWeights.get(info.name)!.kernel;
       const topK = info.rankLimit < Math.min(m, n) ? info.rankLimit : undefined;
       const result = await svd(new Float32Array(data), [m, n], signal, topK);
       const { a, b } = truncatedFactors(result, asRank(result.r));

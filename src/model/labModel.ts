@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { largestShrinkingRank } from '../core/compression';
 import { LabInputError } from './errors';
+import { kindForClass, LAYER_KINDS, type LayerKindName } from './layers/registry';
 
 /**
  * A loaded, validated LayersModel plus the plain description of its layers
@@ -9,29 +10,46 @@ import { LabInputError } from './errors';
  * keeps whatever it had before.
  */
 
-/** Plain description of one layer, safe to hand to the store and the UI. */
-export interface LayerInfo {
+/** What every layer description carries. */
+interface LayerBase {
   /** Position among the model's computing layers (InputLayer excluded). */
   index: number;
   name: string;
   className: string;
-  /** Dense kernel shape [m inputs, n outputs]; null for layers without a 2-D kernel. */
-  kernelShape: [number, number] | null;
   /** Weights stored by the layer (kernel, bias and any others), in scalars. */
   params: number;
   hasBias: boolean;
-  /** Activation name for Dense layers, null otherwise. */
+  /** Activation name for layers with a kernel kind, null otherwise. */
   activation: string | null;
-  factorizable: boolean;
-  /** Why the layer is left as it is; null for factorizable layers. */
-  reason: string | null;
+}
+
+/** A layer whose kernel the lab factorizes, through the adapter of its `kind`. */
+export interface FactorizableLayer extends LayerBase {
+  factorizable: true;
+  kind: LayerKindName;
+  /** The kernel as a matrix, [m inputs, n outputs]. */
+  kernelShape: [number, number];
+  reason: null;
   /**
    * Largest rank the lab can set: min(m, n) when the full SVD is computed,
    * or the k of a top-k SVD for kernels too large for a full one (see
-   * DecompositionPolicy). 0 for layers that are not factorizable.
+   * DecompositionPolicy).
    */
   rankLimit: number;
 }
+
+/** A layer the lab keeps as it is; `kind` is set where it has a kernel kind the lab knows (a rank-1 Dense kernel). */
+export interface KeptLayer extends LayerBase {
+  factorizable: false;
+  kind: LayerKindName | null;
+  kernelShape: null;
+  /** Why the layer is left as it is. */
+  reason: string;
+  rankLimit: 0;
+}
+
+/** Plain description of one layer, safe to hand to the store and the UI. */
+export type LayerInfo = FactorizableLayer | KeptLayer;
 
 /**
  * When the lab computes a top-k SVD instead of a full one: kernels whose
@@ -59,13 +77,13 @@ export interface LabModel {
   inputShape: number[];
   name: string;
   /**
-   * Every Dense layer's kernel (row-major m x n) and bias as plain arrays,
-   * read once at load while the weights are still on the CPU: on WebGPU a
-   * later synchronous read goes through the GPU, which is slow and, in
-   * headless Chromium's software adapter, left the device unusable for
-   * buffer mapping afterwards.
+   * The kernel matrix (row-major m x n) and bias of every layer with a
+   * kernel kind, as plain arrays, read once at load while the weights are
+   * still on the CPU: on WebGPU a later synchronous read goes through the
+   * GPU, which is slow and, in headless Chromium's software adapter, left
+   * the device unusable for buffer mapping afterwards.
    */
-  denseWeights: Map<string, { kernel: Float32Array; bias: Float32Array | null }>;
+  kernelWeights: Map<string, { kernel: Float32Array; bias: Float32Array | null }>;
 }
 
 /**
@@ -107,16 +125,11 @@ function describeModel(model: tf.LayersModel, name: string, policy: Decompositio
   }
   const chain = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   assertLinearChain(chain);
-  // Every weight is read once, here: for the finiteness check and, for Dense layers, to keep as arrays.
+  // Every weight is read once, here: for the finiteness check and, for layers with a kernel kind, to keep as arrays.
   const values = chain.map((layer) => layer.getWeights().map((w) => w.dataSync() as Float32Array));
-  const layers = chain.map((layer, index) => describeLayer(layer, index, policy, values[index]));
-  const denseWeights = new Map<string, { kernel: Float32Array; bias: Float32Array | null }>();
-  for (const info of layers) {
-    if (info.className !== 'Dense' || !info.kernelShape) continue;
-    const [kernel, bias] = values[info.index];
-    denseWeights.set(info.name, { kernel: Float32Array.from(kernel), bias: info.hasBias && bias ? Float32Array.from(bias) : null });
-  }
-  return { model, chain, layers, inputShape, name, denseWeights };
+  const kernelWeights = new Map<string, { kernel: Float32Array; bias: Float32Array | null }>();
+  const layers = chain.map((layer, index) => describeLayer(layer, index, policy, values[index], kernelWeights));
+  return { model, chain, layers, inputShape, name, kernelWeights };
 }
 
 /** The evaluator walks layers in order, so every layer must feed exactly the next. */
@@ -134,10 +147,24 @@ function assertLinearChain(chain: tf.layers.Layer[]): void {
   });
 }
 
-/** The layer's LayerInfo; `values` are its weights' data, in getWeights() order. */
-function describeLayer(layer: tf.layers.Layer, index: number, policy: DecompositionPolicy, values: readonly Float32Array[]): LayerInfo {
+/** Why layers with weights but no kernel kind are kept, where there is more to say than "no 2-D kernel". */
+const KEPT_REASONS: Readonly<Record<string, string>> = {
+  Conv2D: 'Conv2D kernels are kept as they are; this lab factorizes Dense kernels',
+};
+
+/**
+ * The layer's LayerInfo; `values` are its weights' data, in getWeights()
+ * order. A layer whose class has a kernel kind has its kernel matrix and
+ * bias put in `kernels`.
+ */
+function describeLayer(
+  layer: tf.layers.Layer,
+  index: number,
+  policy: DecompositionPolicy,
+  values: readonly Float32Array[],
+  kernels: Map<string, { kernel: Float32Array; bias: Float32Array | null }>,
+): LayerInfo {
   const className = layer.getClassName();
-  const weights = layer.getWeights();
   let params = 0;
   for (const [wi, data] of values.entries()) {
     params += data.length;
@@ -148,29 +175,17 @@ function describeLayer(layer: tf.layers.Layer, index: number, policy: Decomposit
     }
   }
   const base = { index, name: layer.name, className, params };
-  if (className !== 'Dense') {
-    const reason = weights.length === 0
-      ? 'has no weights'
-      : className === 'Conv2D'
-        ? 'Conv2D kernels are kept as they are; this lab factorizes Dense kernels'
-        : `${className} has no 2-D kernel to factorize`;
-    return { ...base, kernelShape: null, hasBias: false, activation: null, factorizable: false, reason, rankLimit: 0 };
+  const kind = kindForClass(className);
+  if (kind === null || values.length === 0) {
+    const reason = values.length === 0 ? 'has no weights' : KEPT_REASONS[className] ?? `${className} has no 2-D kernel to factorize`;
+    return { ...base, kind: null, kernelShape: null, hasBias: false, activation: null, factorizable: false, reason, rankLimit: 0 };
   }
-  const config = layer.getConfig();
-  const kernel = weights[0];
-  const kernelShape: [number, number] = [kernel.shape[0] ?? 0, kernel.shape[1] ?? 0];
-  const activation = typeof config.activation === 'string' ? config.activation : 'linear';
-  const hasBias = config.useBias !== false && weights.length > 1;
-  const side = Math.min(kernelShape[0], kernelShape[1]);
-  const rankOne = side < 2;
-  const shrinking = largestShrinkingRank(kernelShape[0], kernelShape[1]) ?? 1;
-  return {
-    ...base,
-    kernelShape,
-    hasBias,
-    activation,
-    factorizable: !rankOne,
-    reason: rankOne ? 'kernel has rank 1 already; nothing to truncate' : null,
-    rankLimit: rankOne ? 0 : side > policy.fullSvdMaxSide ? Math.min(policy.topK, shrinking) : side,
-  };
+  const d = LAYER_KINDS[kind].describe(layer, values);
+  kernels.set(layer.name, { kernel: d.kernel, bias: d.bias });
+  const [m, n] = d.kernelShape;
+  const side = Math.min(m, n);
+  const described = { ...base, hasBias: d.hasBias, activation: d.activation };
+  if (side < 2) return { ...described, kind, kernelShape: null, factorizable: false, reason: 'kernel has rank 1 already; nothing to truncate', rankLimit: 0 };
+  const shrinking = largestShrinkingRank(m, n) ?? 1;
+  return { ...described, kind, kernelShape: d.kernelShape, factorizable: true, reason: null, rankLimit: side > policy.fullSvdMaxSide ? Math.min(policy.topK, shrinking) : side };
 }

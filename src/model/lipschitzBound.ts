@@ -1,5 +1,6 @@
 import { activationLipschitz, lipschitzErrorBound, type LipschitzLayer } from '../core/lipschitz';
 import type { LabModel } from './labModel';
+import { LAYER_KINDS } from './layers/registry';
 import type { EvalResult } from './evaluate';
 import { effectiveRank, type RankPlan } from './plan';
 
@@ -31,7 +32,7 @@ export function nnSvdBound(
   const layers: LipschitzLayer[] = [];
   const last = lab.layers.length - 1;
   for (const [i, info] of lab.layers.entries()) {
-    if (info.className !== 'Dense') {
+    if (info.kind === null) {
       const activation = info.className === 'Activation' ? String(lab.chain[i].getConfig().activation) : info.className === 'Softmax' ? 'softmax' : null;
       // A final softmax is not part of the logits; an Activation layer stretches by its activation's constant.
       const a = IDENTITY_LAYERS.has(info.className) || (i === last && activation === 'softmax') ? 1 : activation !== null ? activationLipschitz(activation) : undefined;
@@ -39,6 +40,8 @@ export function nnSvdBound(
       layers.push({ kernelNorm: 1, deltaNorm: 0, activationLipschitz: a, inputNorm: 0 });
       continue;
     }
+    // A kernel whose matrix norm is not the layer's Lipschitz constant (a convolution's flattened kernel) has no bound here.
+    if (!LAYER_KINDS[info.kind].kernelIsOperator) return null;
     // The logits are read before a final softmax, so the head's activation does not count there.
     const a = i === last && info.activation === 'softmax' ? 1 : activationLipschitz(info.activation ?? 'linear');
     if (a === undefined) return null;

@@ -1,6 +1,6 @@
 import { asCompressionRatio, asParamCount, asRank, type Bytes, type CompressionRatio, type ParamCount, type Rank } from '../core/units';
 import { compressionRatio, denseParams, float32Bytes, isKeptDense, summarizeModelSize, type LayerPlan } from '../core/compression';
-import type { LayerInfo } from './labModel';
+import type { FactorizableLayer, LayerInfo } from './labModel';
 
 /**
  * A rank plan says, per factorizable Dense layer, how many singular
@@ -20,7 +20,7 @@ export type GroupPlan = Readonly<Record<string, number>>;
 /** The channel groups a layer uses under `groups`: 1 unless a divisor of its input width is given. */
 export function layerGroups(info: LayerInfo, groups: GroupPlan = {}): number {
   const g = groups[info.name];
-  return g !== undefined && info.kernelShape && Number.isSafeInteger(g) && g >= 1 && info.kernelShape[0] % g === 0 ? g : 1;
+  return g !== undefined && info.factorizable && Number.isSafeInteger(g) && g >= 1 && info.kernelShape[0] % g === 0 ? g : 1;
 }
 
 /**
@@ -29,7 +29,7 @@ export function layerGroups(info: LayerInfo, groups: GroupPlan = {}): number {
  * min(m / g, n), is capped there.
  */
 export function effectiveRank(info: LayerInfo, plan: RankPlan, groups: GroupPlan = {}): Rank | null {
-  if (!info.factorizable || !info.kernelShape) return null;
+  if (!info.factorizable) return null;
   const k = plan[info.name];
   if (k === undefined) return null;
   const [m, n] = info.kernelShape;
@@ -71,15 +71,15 @@ export interface PlanSize {
  * weights of layers without a kernel are stored unchanged.
  */
 export function planSize(layers: readonly LayerInfo[], plan: RankPlan, groups: GroupPlan = {}): PlanSize {
-  const kernels = layers.filter((info) => info.kernelShape !== null);
+  const kernels = layers.filter((info): info is FactorizableLayer => info.factorizable);
   const summary = summarizeModelSize(kernels.map((info): LayerPlan => {
-    const [m, n] = info.kernelShape!;
+    const [m, n] = info.kernelShape;
     return { m, n, hasBias: info.hasBias, rank: effectiveRank(info, plan, groups), groups: layerGroups(info, groups), otherParams: info.params - denseParams(m, n, info.hasBias) };
   }));
   const sizes = layers.map((info): LayerSize => {
     const k = effectiveRank(info, plan, groups);
     const g = layerGroups(info, groups);
-    const entry = info.kernelShape ? summary.layers[kernels.indexOf(info)] : null;
+    const entry = info.factorizable ? summary.layers[kernels.indexOf(info)] : null;
     const params = entry ? entry.compressedParams : asParamCount(info.params);
     return {
       name: info.name,
@@ -88,11 +88,11 @@ export function planSize(layers: readonly LayerInfo[], plan: RankPlan, groups: G
       originalParams: entry ? entry.originalParams : params,
       params,
       bytes: float32Bytes(params),
-      ratio: k === null ? asCompressionRatio(1) : compressionRatio(info.kernelShape![0], info.kernelShape![1], k, g),
-      keptDense: k === null && info.kernelShape !== null && plan[info.name] !== undefined,
+      ratio: k === null || !info.factorizable ? asCompressionRatio(1) : compressionRatio(info.kernelShape[0], info.kernelShape[1], k, g),
+      keptDense: k === null && info.factorizable && plan[info.name] !== undefined,
     };
   });
-  const unchanged = layers.reduce((sum, info) => sum + (info.kernelShape ? 0 : info.params), 0);
+  const unchanged = layers.reduce((sum, info) => sum + (info.factorizable ? 0 : info.params), 0);
   const originalParams = asParamCount(summary.originalParams + unchanged);
   const params = asParamCount(summary.compressedParams + unchanged);
   return {

@@ -1,7 +1,7 @@
 import { asRank, type Rank } from '../core/units';
 import { maxRank } from '../core/compression';
 import { LabInputError } from './errors';
-import type { LayerInfo } from './labModel';
+import type { FactorizableLayer, LayerInfo } from './labModel';
 import type { GroupPlan, RankPlan } from './plan';
 
 /**
@@ -14,7 +14,7 @@ import type { GroupPlan, RankPlan } from './plan';
 /** Parses `spec` for `layers`; throws LabInputError('rank') naming the bad part. */
 export function parseRankSpec(spec: string, layers: readonly LayerInfo[]): RankPlan {
   const trimmed = spec.trim();
-  const factorizable = layers.filter((l) => l.factorizable && l.kernelShape);
+  const factorizable = layers.filter((l): l is FactorizableLayer => l.factorizable);
   const plan: Record<string, Rank> = {};
   if (/^\d+$/.test(trimmed)) {
     // A number above a layer's largest rank means "as much as it has"; 0 means nothing and is refused.
@@ -37,8 +37,8 @@ export function parseRankSpec(spec: string, layers: readonly LayerInfo[]): RankP
   return plan;
 }
 
-function clampCheck(layer: LayerInfo, k: number, clamp: boolean): Rank {
-  const [m, n] = layer.kernelShape!;
+function clampCheck(layer: FactorizableLayer, k: number, clamp: boolean): Rank {
+  const [m, n] = layer.kernelShape;
   const top = layer.rankLimit;
   if (clamp) return asRank(Math.min(k, top));
   if (k < 1 || k > top) {
@@ -62,10 +62,10 @@ export function parseGroupSpec(spec: string, layers: readonly LayerInfo[]): Grou
   const groups: Record<string, number> = {};
   for (const part of spec.trim().split(',').filter((p) => p.length > 0)) {
     const m = /^([^=\s]+)=(\d+)$/.exec(part.trim());
-    const layer = m ? layers.find((l) => l.name === m[1] && l.factorizable && l.kernelShape) : undefined;
+    const layer = m ? layers.find((l): l is FactorizableLayer => l.name === m[1] && l.factorizable) : undefined;
     if (!m || !layer) throw new LabInputError('rank', `"${part.slice(0, 40)}" is not of the form layer=groups for a factorizable layer (e.g. fc1=4).`);
     const k = Number(m[2]);
-    const inputs = layer.kernelShape![0];
+    const inputs = layer.kernelShape[0];
     if (k < 1 || inputs % k !== 0) throw new LabInputError('rank', `${k} channel groups do not divide the ${inputs} inputs of layer "${layer.name}".`);
     if (k > 1) groups[layer.name] = k;
   }

@@ -8,18 +8,10 @@ import { exportCompressedModel, type ExportFactors, type ExportedModel } from '.
 import type { RankPlan } from './plan';
 import type { KernelOverride } from './forward';
 import { throwIfCancelled } from './errors';
-import { UploadCache } from './uploads';
+import { UploadCache, type ReplacementWeights } from './uploads';
 
-/**
- * Replacement weights of one Dense layer as plain arrays: low-rank factors
- * A (m x rank) and B (rank x n), row-major, or a dense kernel (m x n) where
- * the method has no low-rank form; with a replacement bias (n) if any.
- */
-export interface ReplacementWeights {
-  kernel?: Float32Array;
-  factors?: { a: Float32Array; b: Float32Array; rank: number };
-  bias?: Float32Array;
-}
+export type { ReplacementWeights } from './uploads';
+
 import { nnSvdBound } from './lipschitzBound';
 
 /**
@@ -47,7 +39,7 @@ export class LabSession {
     readonly data: EvalData,
     private readonly evaluation: EvalOptions = {},
   ) {
-    this.uploads = new UploadCache(2 * lab.layers.filter((l) => l.className === 'Dense').length);
+    this.uploads = new UploadCache(2 * lab.layers.filter((l) => l.factorizable).length);
   }
 
   /** Replacement weights uploaded for factor methods other than plain SVD, kept between evaluations. */
@@ -105,12 +97,12 @@ export class LabSession {
   /** Scores `plan` on the whole test sample (see EvalData.evaluate), with the NN-SVD Lipschitz bound next to the measured error. */
   async evaluate(plan: RankPlan, signal?: AbortSignal): Promise<EvalResult> {
     const result = await this.data.evaluate(this.lab, this.factors, plan, signal);
-    const frobenius = (layer: string) => Math.sqrt(this.denseWeights(layer).kernel.reduce((s, v) => s + v * v, 0));
+    const frobenius = (layer: string) => Math.sqrt(this.kernelWeights(layer).kernel.reduce((s, v) => s + v * v, 0));
     return { ...result, lipschitzBound: nnSvdBound(this.lab, plan, result, (l) => this.singularValues(l) ?? null, frobenius) };
   }
 
   /**
-   * Scores the model with some Dense layers' weights replaced by plain
+   * Scores the model with some factorizable layers' weights replaced by plain
    * arrays (row-major m x n kernel, optional bias): how methods other than
    * plain SVD are compared. The tensors made here are freed before it returns.
    */
@@ -130,7 +122,7 @@ export class LabSession {
     try {
       for (const [name, k] of kernels) {
         const info = this.lab.layers.find((l) => l.name === name);
-        if (!info?.kernelShape) throw new Error(`no Dense layer ${name}`);
+        if (!info?.factorizable) throw new Error(`no factorizable layer ${name}`);
         overrides.set(name, this.uploads.acquire(k, info.kernelShape[0], info.kernelShape[1]));
       }
       return await score(overrides);
@@ -164,10 +156,10 @@ export class LabSession {
     };
   }
 
-  /** A Dense layer's kernel (row-major m x n) and bias as plain arrays. */
-  denseWeights(layer: string): { kernel: Float32Array; bias: Float32Array | null } {
-    const weights = this.lab.denseWeights.get(layer);
-    if (!weights) throw new Error(`no Dense layer ${layer}`);
+  /** A kernel layer's kernel matrix (row-major m x n) and bias as plain arrays. */
+  kernelWeights(layer: string): { kernel: Float32Array; bias: Float32Array | null } {
+    const weights = this.lab.kernelWeights.get(layer);
+    if (!weights) throw new Error(`no kernel layer ${layer}`);
     return weights;
   }
 

@@ -1,6 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelOverride } from './forward';
-import type { ReplacementWeights } from './session';
+
+/**
+ * Replacement weights of one factorizable layer as plain arrays: low-rank factors
+ * A (m x rank) and B (rank x n), row-major, or a dense kernel (m x n) where
+ * the method has no low-rank form; with a replacement bias (n) if any.
+ */
+export interface ReplacementWeights {
+  kernel?: Float32Array;
+  factors?: { a: Float32Array; b: Float32Array; rank: number };
+  bias?: Float32Array;
+}
 
 /**
  * Replacement weights uploaded to the backend, kept between evaluations so
@@ -8,7 +18,7 @@ import type { ReplacementWeights } from './session';
  * factor arrays are the same objects: the method context caches them).
  * Keyed by the source arrays' identity. An entry in use by an evaluation is
  * never freed; past `capacity` entries, the least recently used idle ones
- * are disposed first. The lab sizes capacity at two per Dense layer (the
+ * are disposed first. The lab sizes capacity at two per factorizable layer (the
  * slider's and a sweep's), so it holds at most that many layers' factors.
  */
 interface Upload {

@@ -113,7 +113,7 @@ export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice 
   history: [],
 
   setRank(layer, k) {
-    const info = get().layers.find((l) => l.name === layer && l.factorizable && l.kernelShape);
+    const info = get().layers.find((l) => l.name === layer && l.factorizable);
     if (!info || !Number.isFinite(k)) return;
     const rank = asRank(Math.max(1, Math.min(Math.round(k), info.rankLimit)));
     if (get().plan[layer] === rank) return;

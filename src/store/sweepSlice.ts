@@ -6,6 +6,7 @@ import { selectGroups, selectPlanKey } from './selectors';
 import { appendHistory, historyPoint } from './evalSlice';
 import { sweepRanks } from './sweepRanks';
 import type { Runtime } from './runtime';
+import type { FactorizableLayer } from '../model/labModel';
 import type { HistoryPoint, LabState, SweepSlice, SweepState } from './types';
 
 /**
@@ -30,14 +31,14 @@ export const createSweepSlice = (rt: Runtime) => (set: Set, get: Get): SweepSlic
 
   async startSweep(layerName) {
     const state = get();
-    const layer = state.layers.find((l) => l.name === (layerName ?? state.selectedLayer) && l.factorizable && l.kernelShape);
+    const layer = state.layers.find((l): l is FactorizableLayer => l.name === (layerName ?? state.selectedLayer) && l.factorizable);
     const session = rt.session;
     if (!layer || !session) return;
     rt.sweep?.abort();
     await rt.sweepRun?.catch(() => undefined);
     const controller = new AbortController();
     rt.sweep = controller;
-    const ranks = sweepRanks(layer.kernelShape![0], layer.kernelShape![1], layer.rankLimit);
+    const ranks = sweepRanks(layer.kernelShape[0], layer.kernelShape[1], layer.rankLimit);
     const basePlan = get().plan;
     const { method, groups } = get();
     let sweep: SweepState = {

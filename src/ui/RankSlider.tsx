@@ -1,4 +1,4 @@
-import type { LayerInfo } from '../model/labModel';
+import type { FactorizableLayer } from '../model/labModel';
 import type { LayerSize } from '../model/plan';
 import { formatBytes, formatCount, formatRatio } from './format';
 import { useLab } from './useLab';
@@ -10,8 +10,8 @@ import { useLab } from './useLab';
  * groups when the layer has them (the rank is then each group's). For a kernel decomposed
  * by a top-k SVD the slider ends at k; the layer is dense until moved.
  */
-export function RankSlider({ info, size }: { info: LayerInfo; size: LayerSize }) {
-  const [m, n] = info.kernelShape!;
+export function RankSlider({ info, size }: { info: FactorizableLayer; size: LayerSize }) {
+  const [m, n] = info.kernelShape;
   const full = Math.min(m, n);
   const top = info.rankLimit;
   const chosen = useLab((s) => s.plan[info.name]);

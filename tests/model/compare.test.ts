@@ -89,7 +89,7 @@ describe('method comparison on mlp-64', () => {
       }
       return Math.sqrt(d / r);
     };
-    const { kernel, bias } = session.denseWeights('fc1');
+    const { kernel, bias } = session.kernelWeights('fc1');
     // Data-aware: the engine takes the SVD of X W computed in float32 on the backend; the core reference does all of it in float64.
     for (const k of [4, 16, 40]) {
       const point = await factorPlan(ctx, 'data-aware', { fc1: asRank(k) });
@@ -122,7 +122,7 @@ describe('method comparison on mlp-64', () => {
     const ctx = await createMethodContext(session, await readSample('calib'), { svd: counting });
     expect(shapes).toEqual([]);
     for (const l of ctx.layers) {
-      const opened = svdJacobi(session.denseWeights(l.name).kernel, l.kernelShape!);
+      const opened = svdJacobi(session.kernelWeights(l.name).kernel, l.kernelShape!);
       expect(Array.from(ctx.svds.get(l.name)!.s)).toEqual(Array.from(opened.s));
     }
     // Data-aware then takes exactly one SVD per layer, of its calibration outputs (1,000 rows), never of a kernel.

@@ -99,7 +99,7 @@ async function expectLabNumerics(model: tf.LayersModel, layer: string, outputNam
   const x = images(PROBE);
   const at = session.layers.findIndex((l) => l.name === layer);
   const [m, n] = session.layers[at].kernelShape!;
-  const bias = session.denseWeights(layer).bias;
+  const bias = session.kernelWeights(layer).bias;
   // The layer's inputs: the images, or what the (unchanged) stock layer before it hands on.
   const inputs = at === 0 ? x : layerOutput(model, session.layers[at - 1].name, x);
   const layerErr = relativeError(layerOutput(model, outputName, x), denseReference(inputs, kernel, bias, m, n));
@@ -128,7 +128,7 @@ describe('quantized factors in the download', () => {
   for (const bits of [8, 4] as const) {
     it(`int${bits}: integer kernels stored as uint8, stock model computes deq(U) diag(s) deq(V^T)`, async () => {
       const [m, n] = [784, 64];
-      const q = quantizeFactors(truncatedFactors(svdJacobi(session.denseWeights('fc1').kernel, [m, n]), asRank(RANK)), bits);
+      const q = quantizeFactors(truncatedFactors(svdJacobi(session.kernelWeights('fc1').kernel, [m, n]), asRank(RANK)), bits);
       const overrides = new Map<string, ExportFactors>([['fc1', { kind: 'quantized', u: q.u, singularValues: q.singularValues, vt: q.vt }]]);
       const plan: RankPlan = { fc1: asRank(RANK) };
       const ex = await session.exportModel(plan, 'mlp-64-q', overrides);
@@ -160,7 +160,7 @@ describe('quantized factors in the download', () => {
 /** Per-group rank-`rank` SVD factors of a layer's kernel and the row-stacked kernel they stand for, as aldsPoint builds it. */
 function groupedFactors(layer: string, groups: number, rank: number): { factors: ExportFactors; kernel: Float32Array } {
   const [m, n] = session.layers.find((l) => l.name === layer)!.kernelShape!;
-  const w = session.denseWeights(layer).kernel;
+  const w = session.kernelWeights(layer).kernel;
   const rows = m / groups;
   const a: Float32Array[] = [];
   const b: Float32Array[] = [];
@@ -217,7 +217,7 @@ describe('channel-grouped (ALDS) factors in the download', () => {
 
 describe('tensor hygiene', () => {
   it('an export with quantized and grouped layers leaves the tensor count unchanged', async () => {
-    const q = quantizeFactors(truncatedFactors(svdJacobi(session.denseWeights('fc1').kernel, [784, 64]), asRank(8)), 8);
+    const q = quantizeFactors(truncatedFactors(svdJacobi(session.kernelWeights('fc1').kernel, [784, 64]), asRank(8)), 8);
     const overrides = new Map<string, ExportFactors>([
       ['fc1', { kind: 'quantized', u: q.u, singularValues: q.singularValues, vt: q.vt }],
       ['fc2', groupedFactors('fc2', 4, 4).factors],
@@ -232,10 +232,10 @@ describe('tensor hygiene', () => {
 
 describe('other backends', () => {
   it('the cpu backend reads and runs the same files (channelsFirst depthwise, exact BatchNormalization scales)', async () => {
-    const q = quantizeFactors(truncatedFactors(svdJacobi(session.denseWeights('fc1').kernel, [784, 64]), asRank(RANK)), 4);
+    const q = quantizeFactors(truncatedFactors(svdJacobi(session.kernelWeights('fc1').kernel, [784, 64]), asRank(RANK)), 4);
     const grouped = groupedFactors('fc1', 4, RANK);
     const x = images(PROBE);
-    const bias = session.denseWeights('fc1').bias;
+    const bias = session.kernelWeights('fc1').bias;
     const cases = [
       { ex: await session.exportModel({}, 'cpu-q', new Map([['fc1', { kind: 'quantized', u: q.u, singularValues: q.singularValues, vt: q.vt } as ExportFactors]])), output: 'fc1',
         reference: denseReference(x, Float32Array.from(reconstruct(q.a, q.b, 784, RANK, 64)), bias, 784, 64) },

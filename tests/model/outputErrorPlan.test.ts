@@ -29,7 +29,7 @@ afterAll(() => session?.dispose());
 /** ||X W_k - X W||_F / ||X W||_F with W_k = U_k S_k V_k^T, every product formed directly. */
 function directError(name: string, k: number): number {
   const { x, rows } = ctx.calibration.get(name)!;
-  const w = session.denseWeights(name).kernel;
+  const w = session.kernelWeights(name).kernel;
   const { m, n, r, u, s, v } = ctx.svds.get(name)!;
   let errSq = 0;
   let exactSq = 0;

@@ -8,7 +8,7 @@ import { collectLayerInputs, type LayerInputs } from '../calibration';
 import { SharedWork } from '../sharedWork';
 import type { ExportFactors } from '../exportModel';
 import type { LabSession, ReplacementWeights } from '../session';
-import type { LayerInfo } from '../labModel';
+import type { FactorizableLayer } from '../labModel';
 
 /**
  * What a factor method or a rank rule needs from one open model, gathered
@@ -20,7 +20,8 @@ export interface MethodContext {
   /** Unique in this page or process: names the context's weights for the ALDS job's spectra cache. */
   id: string;
   session: LabSession;
-  layers: LayerInfo[];
+  /** The factorizable layers, in the model's order. */
+  layers: FactorizableLayer[];
   svds: Map<string, Svd>;
   /** Each factorizable layer's inputs on the calibration images. */
   calibration: Map<string, LayerInputs>;
@@ -65,7 +66,7 @@ export interface FactorMethod {
    * plain SVD, which the session slices from its own SVD. Computed once per
    * (context, layer, rank, groups); CancelledError when `signal` aborts.
    */
-  readonly factors: ((ctx: MethodContext, layer: LayerInfo, rank: Rank, groups: number, signal: AbortSignal) => Promise<LayerFactors>) | null;
+  readonly factors: ((ctx: MethodContext, layer: FactorizableLayer, rank: Rank, groups: number, signal: AbortSignal) => Promise<LayerFactors>) | null;
 }
 
 /** The uniform ranks the comparison scores the rank-based methods at. */
@@ -85,7 +86,7 @@ export async function createMethodContext(
   options: { svd?: SvdFn; run?: FactorJobFn; signal?: AbortSignal } = {},
 ): Promise<MethodContext> {
   const { svd = inlineSvd, run = inlineFactorJob, signal } = options;
-  const layers = session.layers.filter((l) => l.factorizable && l.kernelShape);
+  const layers = session.layers.filter((l): l is FactorizableLayer => l.factorizable);
   const svds = new Map<string, Svd>();
   for (const l of layers) {
     throwIfCancelled(signal);

@@ -2,7 +2,7 @@ import type { Svd } from '../../core/svd';
 import { columnMeans, dataAwareFromSubspace } from '../../core/dataAware';
 import { rightSubspaceOf } from '../../core/subspaceFactors';
 import { calibrationOutputs } from '../calibration';
-import type { LayerInfo } from '../labModel';
+import type { FactorizableLayer } from '../labModel';
 import { COMPARE_RANKS, type FactorMethod, type MethodContext } from './context';
 
 /**
@@ -18,8 +18,8 @@ export const dataAwareMethod: FactorMethod = {
   grouped: false,
   compareRanks: COMPARE_RANKS,
   async factors(ctx, l, rank, _groups, signal) {
-    const [m, n] = l.kernelShape!;
-    const { kernel, bias } = ctx.session.denseWeights(l.name);
+    const [m, n] = l.kernelShape;
+    const { kernel, bias } = ctx.session.kernelWeights(l.name);
     const { svd, meanInput } = await outputsSvd(ctx, l, signal);
     const f = dataAwareFromSubspace(kernel, [m, n], bias, meanInput, rightSubspaceOf(svd, rank), rank);
     return { export: { kind: 'float', a: f.a, b: f.b, bias: f.bias }, scoring: { factors: { a: f.a, b: f.b, rank } }, bytes: 4 * rank * (m + n) };
@@ -27,11 +27,11 @@ export const dataAwareMethod: FactorMethod = {
 };
 
 /** The SVD of the layer's calibration outputs Y = X W (rank-independent) and the inputs' column means, once per layer (pinned). */
-function outputsSvd(ctx: MethodContext, l: LayerInfo, signal: AbortSignal): Promise<{ svd: Svd; meanInput: Float64Array }> {
+function outputsSvd(ctx: MethodContext, l: FactorizableLayer, signal: AbortSignal): Promise<{ svd: Svd; meanInput: Float64Array }> {
   return ctx.work.get(`outputs:${l.name}`, async (own) => {
-    const [m, n] = l.kernelShape!;
+    const [m, n] = l.kernelShape;
     const inputs = ctx.calibration.get(l.name)!;
-    const y = await calibrationOutputs(inputs, ctx.session.denseWeights(l.name).kernel, n);
+    const y = await calibrationOutputs(inputs, ctx.session.kernelWeights(l.name).kernel, n);
     // The same policy as the kernel's own SVD: a top-k where the lab only computes the top k.
     const topK = l.rankLimit < Math.min(inputs.rows, n) ? l.rankLimit : undefined;
     const svd = await ctx.svd(y, [inputs.rows, n], own, topK);

@@ -49,7 +49,7 @@ export async function factorPlan(ctx: MethodContext, method: FactorMethodName, p
   let bytes: number = size.bytes;
   for (const [i, l] of ctx.session.layers.entries()) {
     const rank = size.layers[i].rank;
-    if (rank === null || !l.kernelShape) continue;
+    if (rank === null || !l.factorizable) continue;
     const count = size.layers[i].groups;
     const layer: LayerFactors = await ctx.work.get(`${method}:${l.name}:${count}:${rank}`, (own) => compute(ctx, l, rank, count, own), { signal });
     kernels.set(l.name, { ...layer.scoring, bias: layer.export.bias });

@@ -1,7 +1,7 @@
 import type { Svd } from '../../core/svd';
 import { reconstruct, truncatedFactors } from '../../core/factors';
 import type { ReplacementWeights } from '../session';
-import type { LayerInfo } from '../labModel';
+import type { FactorizableLayer } from '../labModel';
 import type { FactorMethod, MethodContext } from './context';
 
 /**
@@ -15,7 +15,7 @@ export const groupedSvdMethod: FactorMethod = {
   storage: '; the download writes grouped layers as a depthwise convolution plus a Dense layer.',
   grouped: true,
   async factors(ctx, l, rank, groups, signal) {
-    const [m, n] = l.kernelShape!;
+    const [m, n] = l.kernelShape;
     const svds = groups === 1 ? [ctx.svds.get(l.name)!] : await groupSvds(ctx, l, groups, signal);
     const parts = svds.map((svd) => truncatedFactors(svd, rank));
     const bytes = 4 * rank * (m + groups * n);
@@ -49,10 +49,10 @@ function groupedScoring(parts: ReadonlyArray<{ a: Float32Array; b: Float32Array 
 }
 
 /** The SVDs of the layer's channel groups (contiguous chunks of m / groups input rows), once per (layer, groups), pinned. */
-function groupSvds(ctx: MethodContext, l: LayerInfo, groups: number, signal: AbortSignal): Promise<Svd[]> {
+function groupSvds(ctx: MethodContext, l: FactorizableLayer, groups: number, signal: AbortSignal): Promise<Svd[]> {
   return ctx.work.get(`groups:${l.name}:${groups}`, async (own) => {
-    const [m, n] = l.kernelShape!;
-    const kernel = ctx.session.denseWeights(l.name).kernel;
+    const [m, n] = l.kernelShape;
+    const kernel = ctx.session.kernelWeights(l.name).kernel;
     const rows = m / groups;
     const svds: Svd[] = [];
     for (let g = 0; g < groups; g++) svds.push(await ctx.svd(Float32Array.from(kernel.subarray(g * rows * n, (g + 1) * rows * n)), [rows, n], own));

@@ -16,8 +16,8 @@ export const lpMethod: FactorMethod = {
   grouped: false,
   compareRanks: [4, 8, 16, 32, 64],
   async factors(ctx, l, rank, _groups, signal) {
-    const [m, n] = l.kernelShape!;
-    const { kernel } = ctx.session.denseWeights(l.name);
+    const [m, n] = l.kernelShape;
+    const { kernel } = ctx.session.kernelWeights(l.name);
     const f = await ctx.run('lp', { kernel, shape: [m, n], rank, start: rightSubspaceOf(ctx.svds.get(l.name)!, rank).basis, ...LP }, signal);
     return { export: { kind: 'float', a: f.a, b: f.b }, scoring: { factors: { a: f.a, b: f.b, rank } }, bytes: 4 * rank * (m + n) };
   },

@@ -58,17 +58,17 @@ export interface AldsAllocationData {
 
 function aldsLayers(ctx: MethodContext) {
   // The session's own arrays: a worker receives a copy, the inline job only reads them.
-  return ctx.layers.map((l) => ({ name: l.name, w: ctx.session.denseWeights(l.name).kernel, m: l.kernelShape![0], n: l.kernelShape![1], hasBias: l.hasBias }));
+  return ctx.layers.map((l) => ({ name: l.name, w: ctx.session.kernelWeights(l.name).kernel, m: l.kernelShape[0], n: l.kernelShape[1], hasBias: l.hasBias }));
 }
 
 /** The factorizable layers' parameters (kernels and biases), ALDS's 100%. */
 function fullParams(ctx: MethodContext): number {
-  return ctx.layers.reduce((s, l) => s + l.kernelShape![0] * l.kernelShape![1] + (l.hasBias ? l.kernelShape![1] : 0), 0);
+  return ctx.layers.reduce((s, l) => s + l.kernelShape[0] * l.kernelShape[1] + (l.hasBias ? l.kernelShape[1] : 0), 0);
 }
 
 /** The smallest budget share ALDS can meet on this model: rank 1 and one group in every layer, biases kept, plus one parameter of slack for rounding. */
 export function smallestShare(ctx: MethodContext): number {
-  const smallest = ctx.layers.reduce((s, l) => s + l.kernelShape![0] + l.kernelShape![1] + (l.hasBias ? l.kernelShape![1] : 0), 0);
+  const smallest = ctx.layers.reduce((s, l) => s + l.kernelShape[0] + l.kernelShape[1] + (l.hasBias ? l.kernelShape[1] : 0), 0);
   return (smallest + 1) / fullParams(ctx);
 }
 

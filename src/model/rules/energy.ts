@@ -10,7 +10,7 @@ export const energyRule: RankRule = {
     return this.knob.search;
   },
   async outcome(ctx, tau) {
-    const plan = energyPlan(ctx.layers.map((l) => ({ name: l.name, s: ctx.svds.get(l.name)!.s, m: l.kernelShape![0], n: l.kernelShape![1] })), tau);
+    const plan = energyPlan(ctx.layers.map((l) => ({ name: l.name, s: ctx.svds.get(l.name)!.s, m: l.kernelShape[0], n: l.kernelShape[1] })), tau);
     return { plan, groups: {}, detail: `${this.knob.label} ${tau}` };
   },
 };

@@ -1,6 +1,6 @@
 import type { Rank } from '../../core/units';
 import { outputErrorCurveOf, outputErrorRule } from '../../core/rankRules';
-import type { LayerInfo } from '../labModel';
+import type { FactorizableLayer } from '../labModel';
 import type { MethodContext } from '../methods/context';
 import type { RankRule } from './types';
 
@@ -21,7 +21,7 @@ export const outputErrorRuleEntry: RankRule = {
     const plan: Record<string, Rank> = {};
     for (const l of ctx.layers) {
       const curve = await layerCurve(ctx, l, signal);
-      const d = outputErrorRule(l.kernelShape![0], l.kernelShape![1], curve, eps, { maxRank: ctx.svds.get(l.name)!.r });
+      const d = outputErrorRule(l.kernelShape[0], l.kernelShape[1], curve, eps, { maxRank: ctx.svds.get(l.name)!.r });
       if (!d.keptDense) plan[l.name] = d.rank;
     }
     return { plan, groups: {}, detail: `${this.knob.label} ${eps}` };
@@ -34,9 +34,9 @@ export const outputErrorRuleEntry: RankRule = {
  * O(N m n) (about a second for mlp-512's fc1), so it runs through ctx.run:
  * a worker in the browser, off the page's thread.
  */
-async function layerCurve(ctx: MethodContext, l: LayerInfo, signal?: AbortSignal): Promise<(k: Rank) => number> {
+async function layerCurve(ctx: MethodContext, l: FactorizableLayer, signal?: AbortSignal): Promise<(k: Rank) => number> {
   const svd = ctx.svds.get(l.name)!;
   const table = await ctx.work.get(`output-error:${l.name}`, (own) =>
-    ctx.run('output-error', { x: ctx.calibration.get(l.name)!.x, kernel: ctx.session.denseWeights(l.name).kernel, svd }, own), { pinned: true, signal });
+    ctx.run('output-error', { x: ctx.calibration.get(l.name)!.x, kernel: ctx.session.kernelWeights(l.name).kernel, svd }, own), { pinned: true, signal });
   return outputErrorCurveOf(table, `the ${svd.m}x${svd.n} kernel's SVD`);
 }

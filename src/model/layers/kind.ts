@@ -1,0 +1,50 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { ExportFactors, FactorLayers, FactorSite } from '../exportLayers';
+
+/**
+ * A kind of layer whose kernel the lab factorizes (Dense now; Conv2D next).
+ * Everything that depends on the layer's own arithmetic lives in its
+ * adapter, one file each, listed in layers/registry.ts: code elsewhere asks
+ * the layer's `kind` and never tests a class name.
+ */
+
+/** What an adapter reads off a layer it recognizes. */
+export interface KernelDescription {
+  /** The kernel as a matrix: m inputs (rows) by n outputs. */
+  kernelShape: [number, number];
+  hasBias: boolean;
+  activation: string;
+  /** The kernel matrix (row-major m x n) and bias, as plain arrays copied from the layer's weight values. */
+  kernel: Float32Array;
+  bias: Float32Array | null;
+}
+
+/** The weights a factorizable layer runs with: rank-k factors, a replacement kernel, or P_k = X A_k already projected. */
+export type LayerWeights =
+  | { kind: 'own' }
+  | { kind: 'factors'; a: tf.Tensor2D; b: tf.Tensor2D }
+  | { kind: 'kernel'; kernel: tf.Tensor2D }
+  | { kind: 'projected'; p: tf.Tensor2D; b: tf.Tensor2D };
+
+export interface LayerKind {
+  /** The Keras class names this adapter handles. */
+  readonly classNames: readonly string[];
+  /** Whether the kernel matrix's spectral norm is the layer's Lipschitz constant (true for Dense, not for a convolution's flattened kernel). */
+  readonly kernelIsOperator: boolean;
+  /** The layer's kernel as a matrix, from its weight values (getWeights() order). */
+  describe(layer: tf.layers.Layer, values: readonly Float32Array[]): KernelDescription;
+  /** The layer's input batch as rows of the kernel matrix's m (calibration inputs, projections). */
+  inputRows(h: tf.Tensor, m: number): tf.Tensor2D;
+  /**
+   * The layer applied to its input `h` with `weights` and `bias` (null: no
+   * bias), then its activation when `activate`. Allocates freely: call
+   * inside tf.tidy.
+   */
+  forward(layer: tf.layers.Layer, h: tf.Tensor, weights: LayerWeights, bias: tf.Tensor1D | null, activate: boolean): tf.Tensor;
+  /**
+   * The stock layers that replace it in a download: `given` factors, or the
+   * SVD factors at rank k that `svdFactors(k)` makes (new tensors, owned by
+   * the site).
+   */
+  exportLayers(site: FactorSite, given: ExportFactors | undefined, svdFactors: (k: number) => [tf.Tensor2D, tf.Tensor2D], k: number | null): FactorLayers;
+}
