@@ -29,6 +29,8 @@ interface Upload {
 
 export class UploadCache {
   private readonly entries = new Map<Float32Array, Upload>();
+  /** Entries replaced while an evaluation still used them: freed by their last release(). */
+  private readonly retired = new Set<Upload>();
   /** Uploads made so far (for tests: a rank change of one layer uploads only that layer). */
   uploads = 0;
 
@@ -41,6 +43,7 @@ export class UploadCache {
     let entry = this.entries.get(key);
     if (entry && !sameSource(entry.source, weights)) {
       if (entry.inUse === 0) free(entry.override);
+      else this.retired.add(entry);
       this.entries.delete(key);
       entry = undefined;
     }
@@ -62,6 +65,11 @@ export class UploadCache {
   /** Ends one use of `override`, then evicts idle entries past capacity. */
   release(override: KernelOverride): void {
     for (const e of this.entries.values()) if (e.override === override) e.inUse--;
+    for (const e of this.retired) {
+      if (e.override !== override || --e.inUse > 0) continue;
+      free(e.override);
+      this.retired.delete(e);
+    }
     let excess = this.entries.size - this.capacity;
     for (const [key, e] of this.entries) {
       if (excess <= 0) break;
@@ -75,13 +83,14 @@ export class UploadCache {
   /** Tensors held. */
   get tensors(): number {
     let n = 0;
-    for (const e of this.entries.values()) n += (e.override.factors ? 2 : 1) + (e.override.bias ? 1 : 0);
+    for (const e of [...this.entries.values(), ...this.retired]) n += (e.override.factors ? 2 : 1) + (e.override.bias ? 1 : 0);
     return n;
   }
 
   dispose(): void {
-    for (const e of this.entries.values()) free(e.override);
+    for (const e of [...this.entries.values(), ...this.retired]) free(e.override);
     this.entries.clear();
+    this.retired.clear();
   }
 }
 
