@@ -79,6 +79,7 @@ export class EvalData {
   readonly chunks: readonly Chunk[];
   readonly count: number;
   private refNormSq = 0;
+  private refAccuracy = 0;
   /** ||input||_F^2 of each kernel layer in the original network. */
   private refInputSq: Record<string, number> = {};
 
@@ -112,6 +113,11 @@ export class EvalData {
     this.cache = options.reuse === false ? null : new ActivationCache(chunks.length, options.budgetBytes);
   }
 
+  /** The original model's accuracy on these images, from the reference pass (0 before computeReference). */
+  get referenceAccuracy(): number {
+    return this.refAccuracy;
+  }
+
   /** Tensors the activation cache holds (outside them, an evaluation leaves nothing allocated). */
   get cachedTensors(): number {
     return this.cache?.tensors ?? 0;
@@ -136,9 +142,10 @@ export class EvalData {
     const run = await this.pass(lab, factors, {}, undefined, record, undefined, (z, chunk) => {
       chunk.refLogits = tf.keep(z as tf.Tensor2D);
       chunk.refPred = tf.keep(tf.cast(tf.argMax(z, -1), 'int32') as tf.Tensor1D);
-      return [tf.sum(tf.square(z))];
+      return [tf.sum(tf.square(z)), tf.sum(tf.cast(tf.equal(chunk.refPred, chunk.labels), 'float32'))];
     });
     this.refNormSq = run.sums[0];
+    this.refAccuracy = run.sums[1] / this.count;
     this.refInputSq = run.inputSq;
   }
 

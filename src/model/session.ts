@@ -141,7 +141,7 @@ export class LabSession {
    * that target an accuracy without looking at the test set). The caller
    * disposes it; it holds that sample's tensors and reference logits.
    */
-  async scorerOn(sample: MnistSample): Promise<{ accuracy(plan: RankPlan, kernels?: ReadonlyMap<string, ReplacementWeights>, signal?: AbortSignal): Promise<number>; dispose(): void }> {
+  async scorerOn(sample: MnistSample): Promise<{ original: number; accuracy(plan: RankPlan, kernels?: ReadonlyMap<string, ReplacementWeights>, signal?: AbortSignal): Promise<number>; dispose(): void }> {
     const data = new EvalData(sample, this.lab.inputShape, undefined, this.evaluation);
     try {
       await data.computeReference(this.lab, this.factors);
@@ -150,6 +150,8 @@ export class LabSession {
       throw err;
     }
     return {
+      // The original model's accuracy there, from the reference pass.
+      original: data.referenceAccuracy,
       // With `kernels` (a factor method's replacement kernels) the plan is ignored, as in evaluateKernels.
       accuracy: async (plan, kernels, signal) => (await this.evaluateOn(data, plan, kernels, signal)).accuracy,
       dispose: () => data.dispose(),

@@ -40,7 +40,7 @@ const LARGE_LOSS = 0.1;
  * with what they cost: the outcome's line ends with its accuracy on the
  * calibration images (factors of `method`, or the rule's own) next to the
  * original's, and says so when the rule lost more than 10 points there
- * (ALDS at a 10% budget of mlp-64 keeps 32%). Throws LabInputError for a
+ * (ALDS at a 10% budget of mlp-64 keeps 33%). Throws LabInputError for a
  * value the rule or the model cannot take; CancelledError when `signal`
  * aborts.
  */
@@ -51,10 +51,9 @@ export async function knobRuleOutcome(ctx: MethodContext, rule: KnobRule, value:
   const point = await factorPlan(ctx, outcome.method ?? method, outcome.plan, outcome.groups, signal);
   const scorer = await ctx.session.scorerOn(ctx.sample);
   let accuracy: number;
-  let original: number;
+  const original = scorer.original;
   try {
     accuracy = await scorer.accuracy(outcome.plan, point.kernels, signal);
-    original = await scorer.accuracy({}, undefined, signal);
   } finally {
     scorer.dispose();
   }
@@ -83,7 +82,7 @@ export async function targetOutcome(
 ): Promise<{ outcome: RuleOutcome; search: KnobSearchResult }> {
   checkKnob('target', target);
   const rule = KNOB_RULES[base];
-  const range = rule.searchRange(ctx);
+  const range = rule.searchRange?.(ctx) ?? rule.knob.search;
   const iterations = 8;
   const scorer = await ctx.session.scorerOn(ctx.sample);
   try {
