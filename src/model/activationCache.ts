@@ -18,9 +18,8 @@ import * as tf from '@tensorflow/tfjs';
 
 interface Entry {
   key: string;
+  /** The cache's own tensor (a clone): disposed with the entry. */
   x: tf.Tensor;
-  /** Whether the cache disposes x (the chunk's own images are not the cache's). */
-  owned: boolean;
   /** ||x||_F^2, for the Lipschitz bound's input norms. */
   normSq: number;
   /** Column blocks of the input's projection P = x A_r, computed as ranks ask for them. */
@@ -47,10 +46,10 @@ export class ActivationCache {
     return this.chunks.every((_, c) => this.lookup(c, index, key) !== undefined);
   }
 
-  /** Keeps `x` (already tf.keep'd, or the chunk's own images with owned false) as chunk's input to layer `index` under `key`, replacing what was there. */
-  store(chunk: number, index: number, key: string, x: tf.Tensor, normSq: number, owned = true): void {
+  /** Keeps `x` (already tf.keep'd; the cache disposes it) as chunk's input to layer `index` under `key`, replacing what was there. */
+  store(chunk: number, index: number, key: string, x: tf.Tensor, normSq: number): void {
     this.drop(chunk, index);
-    this.chunks[chunk].set(index, { key, x, owned, normSq, projected: [] });
+    this.chunks[chunk].set(index, { key, x, normSq, projected: [] });
   }
 
   /**
@@ -72,14 +71,14 @@ export class ActivationCache {
   /** Bytes of the tensors the cache owns. */
   get bytes(): number {
     let total = 0;
-    for (const e of this.entries()) total += (e.owned ? e.x.size : 0) * 4 + e.projected.reduce((s, p) => s + p.size * 4, 0);
+    for (const e of this.entries()) total += e.x.size * 4 + e.projected.reduce((s, p) => s + p.size * 4, 0);
     return total;
   }
 
   /** Tensors the cache owns (for leak checks: everything else an evaluation makes is freed). */
   get tensors(): number {
     let n = 0;
-    for (const e of this.entries()) n += (e.owned ? 1 : 0) + e.projected.length;
+    for (const e of this.entries()) n += 1 + e.projected.length;
     return n;
   }
 
@@ -110,7 +109,7 @@ export class ActivationCache {
   private drop(chunk: number, index: number): void {
     const e = this.chunks[chunk].get(index);
     if (!e) return;
-    if (e.owned) e.x.dispose();
+    e.x.dispose();
     e.projected.forEach((p) => p.dispose());
     this.chunks[chunk].delete(index);
   }

@@ -73,9 +73,9 @@ const INT8_DENSE: CompareCurve = {
 /** The comparison's curves, read from the method and rule registries. */
 export const COMPARE_CURVES: readonly CompareCurve[] = [
   ...FACTOR_METHOD_NAMES.flatMap((name): CompareCurve[] => {
-    const ranks = FACTOR_METHODS[name].compareRanks;
-    if (!ranks) return [];
-    return [{ name, knob: name === 'lp' ? 'rank k (all layers), p = 1' : 'rank k (all layers)', values: ranks, point: (ctx, k, signal) => factorPlan(ctx, name, uniformPlan(ctx.layers, k), {}, signal) }];
+    const curve = FACTOR_METHODS[name].compare;
+    if (!curve) return [];
+    return [{ name, knob: curve.knob, values: curve.ranks, point: (ctx, k, signal) => factorPlan(ctx, name, uniformPlan(ctx.layers, k), {}, signal) }];
   }),
   ...KNOB_RULE_NAMES.map((name): CompareCurve => {
     const rule = KNOB_RULES[name];

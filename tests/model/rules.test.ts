@@ -48,7 +48,7 @@ describe('rank rule registry', () => {
 
 describe('ALDS budget on mlp-64', () => {
   it('searches the target only over budgets this model can meet, and reaches the target', async () => {
-    const range = KNOB_RULES.alds.searchRange(ctx);
+    const range = KNOB_RULES.alds.searchRange!(ctx);
     // Rank 1 everywhere: (784 + 64 + 64) + (64 + 64 + 64) + (64 + 10 + 10) of 55,050 (kernels 50,176 + 4,096 + 640, biases 138), plus one for rounding.
     expect(range.lo).toBeCloseTo((912 + 192 + 84 + 1) / 55050, 10);
     expect(smallestShare(ctx)).toBe(range.lo);

@@ -47,7 +47,7 @@ describe('registries and their readers', () => {
 
   it('draws a comparison curve for every method with comparison ranks and every knob rule', () => {
     const names = COMPARE_CURVES.map((c) => c.name);
-    for (const m of FACTOR_METHOD_NAMES) if (FACTOR_METHODS[m].compareRanks) expect(names).toContain(m);
+    for (const m of FACTOR_METHOD_NAMES) if (FACTOR_METHODS[m].compare) expect(names).toContain(m);
     for (const r of KNOB_RULE_NAMES) expect(names).toContain(r);
     expect(new Set(names).size).toBe(names.length);
   });

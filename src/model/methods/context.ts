@@ -59,8 +59,8 @@ export interface FactorMethod {
   readonly storage: string;
   /** Whether the plan's channel groups apply (ALDS); other methods factor each layer whole. */
   readonly grouped: boolean;
-  /** The uniform ranks the comparison scores this method at; absent when the comparison reaches it through a rule. */
-  readonly compareRanks?: readonly number[];
+  /** The comparison's curve of this method: its knob label and the uniform ranks it scores; absent when the comparison reaches it through a rule. */
+  readonly compare?: { readonly knob: string; readonly ranks: readonly number[] };
   /**
    * The layer's factors at `rank` in `groups` channel groups, or null for
    * plain SVD, which the session slices from its own SVD. Computed once per
@@ -69,8 +69,8 @@ export interface FactorMethod {
   readonly factors: ((ctx: MethodContext, layer: FactorizableLayer, rank: Rank, groups: number, signal: AbortSignal) => Promise<LayerFactors>) | null;
 }
 
-/** The uniform ranks the comparison scores the rank-based methods at. */
-export const COMPARE_RANKS = [2, 4, 8, 16, 32, 64, 128] as const;
+/** The comparison's curve of a rank-based method: the same rank k in every layer. */
+export const UNIFORM_RANKS = { knob: 'rank k (all layers)', ranks: [2, 4, 8, 16, 32, 64, 128] } as const;
 
 let contexts = 0;
 

@@ -3,7 +3,7 @@ import { columnMeans, dataAwareFromSubspace } from '../../core/dataAware';
 import { rightSubspaceOf } from '../../core/subspaceFactors';
 import { calibrationOutputs } from '../calibration';
 import type { FactorizableLayer } from '../labModel';
-import { COMPARE_RANKS, type FactorMethod, type MethodContext } from './context';
+import { UNIFORM_RANKS, type FactorMethod, type MethodContext } from './context';
 
 /**
  * Data-aware low rank: the rank-k W' minimising ||X W - X W'||_F on the
@@ -16,7 +16,7 @@ export const dataAwareMethod: FactorMethod = {
   hint: 'best rank-k fit of the layer outputs on 1,000 calibration images',
   storage: '',
   grouped: false,
-  compareRanks: COMPARE_RANKS,
+  compare: UNIFORM_RANKS,
   async factors(ctx, l, rank, _groups, signal) {
     const [m, n] = l.kernelShape;
     const { kernel, bias } = ctx.session.kernelWeights(l.name);

@@ -14,7 +14,7 @@ export const lpMethod: FactorMethod = {
   hint: 'robust l_1 subspace of the kernel rows by IRLS, computed in a worker (a full SVD per step: seconds per layer on large kernels)',
   storage: '',
   grouped: false,
-  compareRanks: [4, 8, 16, 32, 64],
+  compare: { knob: 'rank k (all layers), p = 1', ranks: [4, 8, 16, 32, 64] },
   async factors(ctx, l, rank, _groups, signal) {
     const [m, n] = l.kernelShape;
     const { kernel } = ctx.session.kernelWeights(l.name);

@@ -1,6 +1,6 @@
 import { truncatedFactors } from '../../core/factors';
 import { quantizeFactors } from '../../core/quantizeFactors';
-import { COMPARE_RANKS, type FactorMethod } from './context';
+import { UNIFORM_RANKS, type FactorMethod } from './context';
 
 /**
  * Post-training SVD + quantization: the truncated SVD's U and V^T stored as
@@ -15,7 +15,7 @@ export function quantizedSvdMethod(bits: 8 | 4): FactorMethod {
       : ' (4-bit packed); the download stores one byte per int4 value, since TF.js has no 4-bit weights.',
     grouped: false,
     // The comparison draws int8, the paper's main setting; int4 is reached from the method select.
-    compareRanks: bits === 8 ? COMPARE_RANKS : undefined,
+    compare: bits === 8 ? UNIFORM_RANKS : undefined,
     async factors(ctx, l, rank) {
       const q = quantizeFactors(truncatedFactors(ctx.svds.get(l.name)!, rank), bits);
       return { export: { kind: 'quantized', u: q.u, singularValues: q.singularValues, vt: q.vt }, scoring: { factors: { a: q.a, b: q.b, rank } }, bytes: q.bytes };

@@ -1,4 +1,4 @@
-import { COMPARE_RANKS, type FactorMethod } from './context';
+import { UNIFORM_RANKS, type FactorMethod } from './context';
 
 /**
  * Plain truncated SVD (NN-SVD's factors U_k sqrt(S_k) and sqrt(S_k) V_k^T):
@@ -9,6 +9,6 @@ export const svdMethod: FactorMethod = {
   hint: 'truncated SVD: U sqrt(S) and sqrt(S) V^T',
   storage: '',
   grouped: false,
-  compareRanks: COMPARE_RANKS,
+  compare: UNIFORM_RANKS,
   factors: null,
 };

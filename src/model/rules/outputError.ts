@@ -14,9 +14,6 @@ export const outputErrorRuleEntry: RankRule = {
   hint: 'each layer takes the smallest rank whose relative output error on the calibration images is at most eps',
   knob: { label: 'relative output error eps', value: 0.2, min: 0.01, max: 2, step: 0.01, search: { lo: 0.01, hi: 0.9, increasing: false } },
   compareValues: [0.8, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05],
-  searchRange() {
-    return this.knob.search;
-  },
   async outcome(ctx, eps, signal) {
     const plan: Record<string, Rank> = {};
     for (const l of ctx.layers) {

@@ -37,11 +37,11 @@ export interface RankRule {
   /** The knob values the comparison scores the rule at (with plain SVD factors unless the rule implies a method). */
   readonly compareValues: readonly number[];
   /**
-   * The range the target rule searches on this model: the knob's search
-   * range, narrowed where the model makes part of it meaningless (an ALDS
-   * budget below the model's smallest configuration).
+   * The range the target rule searches on this model, where the model makes
+   * part of the knob's search range meaningless (an ALDS budget below the
+   * model's smallest configuration); absent: the knob's search range.
    */
-  searchRange(ctx: MethodContext): { lo: number; hi: number; increasing: boolean };
+  searchRange?(ctx: MethodContext): { lo: number; hi: number; increasing: boolean };
   /**
    * The ranks (and groups, method) at knob `value`, already checked against
    * the knob's bounds. Throws LabInputError where the model cannot take the
