@@ -53,19 +53,18 @@ export class ActivationCache {
   }
 
   /**
-   * P[:, :k] of the entry's input (N x k), from its column blocks of width
-   * `width`; `block(j)` computes a missing one (kept here). The result is
-   * a new tensor (call inside tf.tidy); only the last block is sliced, as a
-   * slice copies its whole input on the wasm backend.
+   * P_k B_k for the entry's input, as the sum over the column blocks P_j of
+   * P = x A_r that rank k reads of P_j times `rowsOfB(j)` (B's matching
+   * rows, those past k zeroed). `block(j)` computes a missing P_j (kept
+   * here). No block is sliced or concatenated: on the wasm backend both copy
+   * row by row in JavaScript, which cost more than the products. The result
+   * is a new tensor (call inside tf.tidy).
    */
-  projection(entry: Entry, k: number, width: number, block: (j: number) => tf.Tensor2D): tf.Tensor2D {
+  product(entry: Entry, k: number, width: number, block: (j: number) => tf.Tensor2D, rowsOfB: (j: number) => tf.Tensor2D): tf.Tensor2D {
     const count = Math.ceil(k / width);
     for (let j = entry.projected.length; j < count; j++) entry.projected.push(tf.keep(block(j)));
-    const parts = entry.projected.slice(0, count);
-    const last = parts[count - 1];
-    const lastCols = k - (count - 1) * width;
-    if (lastCols < last.shape[1]) parts[count - 1] = tf.slice(last, [0, 0], [last.shape[0], lastCols]);
-    return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
+    const terms = entry.projected.slice(0, count).map((p, j) => tf.matMul(p, rowsOfB(j)) as tf.Tensor2D);
+    return terms.length === 1 ? terms[0] : tf.addN(terms) as tf.Tensor2D;
   }
 
   /** Bytes of the tensors the cache owns. */

@@ -257,13 +257,14 @@ export class EvalData {
               kept.push({ index: i, x: tf.keep(tf.clone(h)) });
             }
           }
-          let projected: tf.Tensor2D | undefined;
+          let product: tf.Tensor2D | undefined;
           const rank = info.factorizable && !overrides?.has(info.name) ? effectiveRank(info, plan) : null;
           if (from && i === start && rank !== null) {
             const input = h;
-            projected = cache!.projection(from, Math.min(rank, factors.rankOf(info.name)), PROJECTION_BLOCK, (j) => projectInputBlock(lab, factors, i, input, j));
+            const k = Math.min(rank, factors.rankOf(info.name));
+            product = cache!.product(from, k, PROJECTION_BLOCK, (j) => projectInputBlock(lab, factors, i, input, j), (j) => factors.rowBlock(info.name, j, PROJECTION_BLOCK, k));
           }
-          h = applyChainLayer(lab, factors, i, h, plan, overrides, projected);
+          h = applyChainLayer(lab, factors, i, h, plan, overrides, product);
         }
         const extra = finish(h, chunk);
         scalars = extra.length;

@@ -97,6 +97,39 @@ export class FactorCache {
     return block;
   }
 
+  /**
+   * Rows [j w, (j + 1) w) of the layer's B_r (fewer in the last block) with
+   * the rows at index k and beyond zeroed: P_j times it is block j's share
+   * of P_k B_k, so a rank k never slices P's columns (a column slice on the
+   * wasm backend copies the whole input row by row in JavaScript). Kept:
+   * whole blocks once, partial ones for the last SLICES_KEPT ranks per layer.
+   */
+  rowBlock(layer: string, j: number, width: number, k: number): tf.Tensor2D {
+    const f = this.byLayer.get(layer);
+    if (!f) throw new Error(`no factors cached for layer ${layer}`);
+    const first = j * width;
+    const rows = Math.min(width, f.r - first);
+    const live = Math.max(0, Math.min(rows, k - first));
+    const key = `${layer}:${width}:${j}:${live === rows ? 'all' : live}`;
+    let block = this.rowBlocks.get(key);
+    if (block) {
+      // Most recently used last, so the partial blocks below evict the oldest.
+      this.rowBlocks.delete(key);
+    } else {
+      block = tf.tidy(() => {
+        const kept = tf.slice(f.b, [first, 0], [live, f.n]);
+        return tf.keep(live === rows ? kept : tf.concat([kept, tf.zeros([rows - live, f.n])], 0)) as tf.Tensor2D;
+      });
+      const partial = [...this.rowBlocks.keys()].filter((name) => name.startsWith(`${layer}:`) && !name.endsWith(':all'));
+      for (const old of partial.slice(0, Math.max(0, partial.length - SLICES_KEPT + 1))) {
+        this.rowBlocks.get(old)!.dispose();
+        this.rowBlocks.delete(old);
+      }
+    }
+    this.rowBlocks.set(key, block);
+    return block;
+  }
+
   /** The layer's SVD rank r (columns of A). */
   rankOf(layer: string): number {
     const f = this.byLayer.get(layer);
@@ -104,21 +137,23 @@ export class FactorCache {
     return f.r;
   }
 
-  /** Tensors kept for the evaluator (slices and column blocks). */
+  /** Tensors kept for the evaluator (slices, column blocks of A, row blocks of B). */
   get keptTensors(): number {
-    let n = this.blocks.size;
+    let n = this.blocks.size + this.rowBlocks.size;
     for (const m of this.kept.values()) n += 2 * m.size;
     return n;
   }
 
   private readonly kept = new Map<string, Map<number, [tf.Tensor2D, tf.Tensor2D]>>();
   private readonly blocks = new Map<string, tf.Tensor2D>();
+  private readonly rowBlocks = new Map<string, tf.Tensor2D>();
 
   dispose(): void {
     for (const m of this.kept.values()) for (const pair of m.values()) pair.forEach((t) => t.dispose());
     this.kept.clear();
-    for (const b of this.blocks.values()) b.dispose();
+    for (const b of [...this.blocks.values(), ...this.rowBlocks.values()]) b.dispose();
     this.blocks.clear();
+    this.rowBlocks.clear();
     for (const f of this.byLayer.values()) {
       f.a.dispose();
       f.b.dispose();

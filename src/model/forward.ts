@@ -45,10 +45,10 @@ export function layerSignature(lab: LabModel, i: number, plan: RankPlan, overrid
 /**
  * Chain layer `i` applied to its input `h` under `plan` (factor slices of a
  * plain-SVD rank, an override, or the layer as it is); the last layer stops
- * before a softmax. `projected`, when given for a plain-SVD-ranked layer,
- * is P_k = rows(h) A_k (N x k), taken from cached column blocks of
- * P = rows(h) A_r: rank k then costs P_k B_k, O(N k n), instead of
- * (h A_k) B_k, O(N m k). Allocates intermediates freely: call inside tf.tidy.
+ * before a softmax. `product`, when given for a plain-SVD-ranked layer,
+ * is P_k B_k (N x n) formed from cached column blocks of P = rows(h) A_r:
+ * rank k then costs O(N k n) instead of (h A_k) B_k's O(N m k). Allocates
+ * intermediates freely: call inside tf.tidy.
  */
 export function applyChainLayer(
   lab: LabModel,
@@ -57,7 +57,7 @@ export function applyChainLayer(
   h: tf.Tensor,
   plan: RankPlan,
   overrides?: ReadonlyMap<string, KernelOverride>,
-  projected?: tf.Tensor2D,
+  product?: tf.Tensor2D,
 ): tf.Tensor {
   const layer = lab.chain[i];
   const info = lab.layers[i];
@@ -72,7 +72,7 @@ export function applyChainLayer(
   } else {
     const k = effectiveRank(info, plan);
     if (k === null) weights = { kind: 'own' };
-    else if (projected) weights = { kind: 'projected', p: projected, b: factors.evalSlices(info.name, k)[1] };
+    else if (product) weights = { kind: 'projected', product };
     else {
       const [a, b] = factors.evalSlices(info.name, k);
       weights = { kind: 'factors', a, b };

@@ -1,19 +1,26 @@
-import { memo, useDeferredValue } from 'react';
+import { memo } from 'react';
 import { CartesianGrid, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import { sweepBaseKey } from '../store/sweepSlice';
 import { formatPercent } from './format';
+import { RankMarker } from './chartMarks';
 import { useLab } from './useLab';
+import { useThrottled } from './useThrottled';
+
+/** How often a running sweep's points and progress are redrawn. */
+const REDRAW_MS = 100;
 import type { LabState } from '../store/types';
 
 function selectRankChart(st: LabState) {
+  const layer = st.selectedLayer;
+  const sweep = st.sweep && st.sweep.layer === layer ? st.sweep : null;
   return {
-    layer: st.selectedLayer,
-    sweep: st.sweep,
+    layer,
+    sweep,
     original: st.original,
-    rank: st.selectedLayer ? st.plan[st.selectedLayer] : undefined,
-    top: st.layers.find((l) => l.name === st.selectedLayer)?.kernelShape,
-    baseKey: st.selectedLayer ? sweepBaseKey(st, st.selectedLayer) : '',
+    top: st.layers.find((l) => l.name === layer)?.kernelShape,
+    // Only whether the sweep is out of date, not the plan itself: a slider move must not redraw the chart.
+    stale: sweep !== null && layer !== null && sweep.baseKey !== sweepBaseKey(st, layer),
     ready: st.phase === 'ready',
   };
 }
@@ -26,22 +33,20 @@ type RankChartData = ReturnType<typeof selectRankChart>;
  * and the slider's rank a vertical marker. A sweep made under other ranks of
  * the other layers is marked out of date.
  *
- * The chart renders from a deferred copy of its data, at low priority, so a
- * slider move's evaluation and scores never wait for an SVG redraw (charts
- * took about 60% of a rank change in Chromium before).
+ * The chart redraws at most every 100 ms, at low priority (a sweep's points
+ * arrive faster), and a slider move redraws only the rank marker
+ * (chartMarks.tsx), not the chart.
  */
 export function RankChart() {
   const s = useLab(useShallow(selectRankChart));
-  return <RankChartView data={useDeferredValue(s)} />;
+  return <RankChartView data={useThrottled(s, REDRAW_MS)} />;
 }
 
 const RankChartView = memo(function RankChartView({ data: s }: { data: RankChartData }) {
   const startSweep = useLab((st) => st.startSweep);
   const cancelSweep = useLab((st) => st.cancelSweep);
   if (!s.layer || !s.top) return null;
-  const sweep = s.sweep && s.sweep.layer === s.layer ? s.sweep : null;
-  const stale = sweep !== null && sweep.baseKey !== s.baseKey;
-  const rank = s.rank ?? Math.min(s.top[0], s.top[1]);
+  const { sweep, stale } = s;
   const data = sweep?.points.map((p) => ({ rank: p.rank, accuracy: 100 * p.accuracy })) ?? [];
   return (
     <section className="chart" aria-label={`Rank versus accuracy for ${s.layer}`}>
@@ -67,7 +72,7 @@ const RankChartView = memo(function RankChartView({ data: s }: { data: RankChart
           <YAxis domain={['auto', 100]} unit="%" width={56} />
           <Tooltip formatter={(v) => `${Number(v).toFixed(2)}%`} labelFormatter={(k) => `rank ${k}`} />
           {s.original && <ReferenceLine y={100 * s.original.accuracy} stroke="#888" strokeDasharray="4 4" label={`original ${formatPercent(s.original.accuracy)}`} />}
-          <ReferenceLine x={rank} stroke="#d33" />
+          <RankMarker layer={s.layer} fallback={Math.min(s.top[0], s.top[1])} />
           <Line type="monotone" dataKey="accuracy" stroke="#2266cc" dot={false} isAnimationActive={false} />
         </LineChart>
       </div>

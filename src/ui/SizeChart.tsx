@@ -1,33 +1,36 @@
-import { memo, useDeferredValue } from 'react';
+import { memo } from 'react';
 import { CartesianGrid, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
-import { selectPlanKey } from '../store/selectors';
 import { formatBytes } from './format';
+import { CurrentPoint } from './chartMarks';
 import { useLab } from './useLab';
+import { useThrottled } from './useThrottled';
 import type { LabState } from '../store/types';
 
 function selectSizeChart(st: LabState) {
-  return { history: st.history, key: selectPlanKey(st), originalBytes: st.size?.originalBytes ?? 0 };
+  return { history: st.history, originalBytes: st.size?.originalBytes ?? 0 };
 }
 
 type SizeChartData = ReturnType<typeof selectSizeChart>;
 
+/** How often the points are redrawn while results arrive (a slider drag, a sweep). */
+const REDRAW_MS = 250;
+
 /**
  * Model size vs accuracy for every configuration evaluated so far (slider
- * moves and sweeps); the configuration on screen is drawn highlighted.
+ * moves and sweeps), with the configuration on screen as a red dot.
  *
- * The chart renders from a deferred copy of its data, at low priority, so a
- * slider move's evaluation and scores never wait for an SVG redraw (charts
- * took about 60% of a rank change in Chromium before).
+ * The points redraw at most every 250 ms, at low priority; the dot follows
+ * the sliders by itself (chartMarks.tsx). A full recharts redraw per slider
+ * move cost more than scoring the move in Chromium.
  */
 export function SizeChart() {
   const s = useLab(useShallow(selectSizeChart));
-  return <SizeChartView data={useDeferredValue(s)} />;
+  return <SizeChartView data={useThrottled(s, REDRAW_MS)} />;
 }
 
 const SizeChartView = memo(function SizeChartView({ data: s }: { data: SizeChartData }) {
-  const rest = s.history.filter((h) => h.key !== s.key).map((h) => ({ ...h, accuracy: 100 * h.accuracy }));
-  const current = s.history.filter((h) => h.key === s.key).map((h) => ({ ...h, accuracy: 100 * h.accuracy }));
+  const points = s.history.map((h) => ({ ...h, accuracy: 100 * h.accuracy }));
   return (
     <section className="chart" aria-label="Model size versus accuracy">
       <header><h2>Size vs accuracy ({s.history.length} configurations)</h2></header>
@@ -37,8 +40,8 @@ const SizeChartView = memo(function SizeChartView({ data: s }: { data: SizeChart
           <XAxis dataKey="bytes" type="number" name="size" tickFormatter={formatBytes} domain={[0, Math.max(1, s.originalBytes)]} label={{ value: 'model size (float32)', position: 'insideBottom', offset: -10 }} />
           <YAxis dataKey="accuracy" type="number" name="accuracy" unit="%" domain={['auto', 100]} width={56} />
           <Tooltip formatter={(v, name) => (name === 'size' ? formatBytes(Number(v)) : `${Number(v).toFixed(2)}%`)} />
-          <Scatter name="evaluated" data={rest} fill="#8aa9d6" isAnimationActive={false} />
-          <Scatter name="current" data={current} fill="#d33" isAnimationActive={false} />
+          <Scatter name="evaluated" data={points} fill="#8aa9d6" isAnimationActive={false} />
+          <CurrentPoint />
         </ScatterChart>
       </div>
     </section>

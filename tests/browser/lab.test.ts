@@ -110,6 +110,9 @@ describe('the lab in Chromium', () => {
     for (let i = 0; i < 7; i++) await page.keyboard.press('ArrowRight'); // rank 8
     await expect.poll(() => page.getByTestId('rank-fc1').textContent()).toBe('8');
     const shown = await waitForAccuracy(page);
+    // The spectrum's rank mark follows the slider (the rank chart has no axes before a sweep), and the red dot is the configuration on screen.
+    await expect.poll(() => page.locator('section[aria-label="Singular values of fc1"] .rank-marker').getAttribute('data-rank')).toBe('8');
+    await expect.poll(() => page.getByTestId('current-point').count()).toBe(1);
 
     const dir = downloadDir();
     const downloads: string[] = [];
@@ -149,6 +152,8 @@ describe('the lab in Chromium', () => {
     await page.getByLabel(/Rank of fc1/).focus();
     await page.keyboard.press('Home');
     for (let i = 0; i < 15; i++) await page.keyboard.press('ArrowRight'); // fc1 = 16
+    // The swept rank chart marks the slider's rank without being redrawn.
+    await expect.poll(() => page.locator('section[aria-label="Rank versus accuracy for fc1"] .rank-marker').getAttribute('data-rank')).toBe('16');
     const methods = await page.getByTestId('method-select').locator('option').allTextContents();
     expect(methods).toEqual(['svd', 'data-aware', 'svd+int8', 'svd+int4', 'lp', 'alds']);
     const accuracyBy: Record<string, string> = { svd: await waitForAccuracy(page) };

@@ -71,6 +71,12 @@ describe('evaluation from cached layer inputs', () => {
       [{ out: k(2) }, ids.fc1], // one entry per layer: out's input was last kept for fc1 = 8, fc2 = 5
       [{}, ids.out],
       [{ fc1: k(64), fc2: k(1) }, ids.fc2], // rank 64 does not shrink fc1, so it stays dense: fc1 is unchanged
+      // Ranks across projection blocks of 16: three blocks with a partial last one, a whole-block edge, back down.
+      [{ fc1: k(40), fc2: k(1) }, ids.fc1],
+      [{ fc1: k(48), fc2: k(1) }, ids.fc1],
+      [{ fc1: k(33), fc2: k(1) }, ids.fc1],
+      [{ fc1: k(17), fc2: k(1) }, ids.fc1],
+      [{ fc1: k(40), fc2: k(1) }, ids.fc1],
     ];
     for (const [plan, start] of steps) {
       const what = JSON.stringify(plan);
@@ -107,10 +113,11 @@ describe('evaluation from cached layer inputs', () => {
 
   it('keeps a bounded number of tensors, and frees all of them on dispose', async () => {
     // One input per Dense layer per chunk (2 chunks) with up to 64 / 16 projection blocks, two uploads per
-    // layer, and per layer 4 ranks' slices plus A's column blocks (64, 64 and 10 columns: 4 + 4 + 1).
+    // layer, and per layer 4 ranks' slices, A's column blocks and B's whole row blocks (64, 64 and 10: 4 + 4 + 1
+    // each), and 4 ranks' partial row blocks.
     expect(cached.data.cachedTensors).toBeLessThanOrEqual(2 * 3 * (1 + 4));
     expect(cached.uploads.tensors).toBeLessThanOrEqual(2 * 3 * 3);
-    expect(cached.factors.keptTensors).toBeLessThanOrEqual(3 * 4 * 2 + 9);
+    expect(cached.factors.keptTensors).toBeLessThanOrEqual(3 * 4 * 2 + 9 + 9 + 3 * 4);
     const before = tf.memory().numTensors;
     const held = cached.cachedTensors;
     for (let i = 0; i < 20; i++) await cached.evaluate({ fc1: k(1 + i), fc2: k(20 - i) });

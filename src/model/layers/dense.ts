@@ -39,7 +39,7 @@ export const denseKind: LayerKind = {
       case 'own': z = tf.matMul(x2, layer.getWeights()[0] as tf.Tensor2D); break;
       case 'factors': z = tf.matMul(tf.matMul(x2, weights.a), weights.b); break;
       case 'kernel': z = tf.matMul(x2, weights.kernel); break;
-      case 'projected': z = tf.matMul(weights.p, weights.b); break;
+      case 'projected': z = weights.product; break;
     }
     if (bias) z = tf.add(z, bias);
     if (h.rank !== 2) z = tf.reshape(z, [...h.shape.slice(0, -1), z.shape[1] as number]);

@@ -19,12 +19,16 @@ export interface KernelDescription {
   bias: Float32Array | null;
 }
 
-/** The weights a factorizable layer runs with: rank-k factors, a replacement kernel, or P_k = X A_k already projected. */
+/**
+ * The weights a factorizable layer runs with: rank-k factors, a replacement
+ * kernel, or the product (rows of X) A_k B_k already formed from a cached
+ * projection (its pre-bias output as rows, N x n).
+ */
 export type LayerWeights =
   | { kind: 'own' }
   | { kind: 'factors'; a: tf.Tensor2D; b: tf.Tensor2D }
   | { kind: 'kernel'; kernel: tf.Tensor2D }
-  | { kind: 'projected'; p: tf.Tensor2D; b: tf.Tensor2D };
+  | { kind: 'projected'; product: tf.Tensor2D };
 
 export interface LayerKind {
   /** The Keras class names this adapter handles. */
