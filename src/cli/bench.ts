@@ -6,10 +6,10 @@ import { LabSession } from '../model/session';
 import { thinMatrixWithSpectrum } from './thinSpectrum';
 import { BENCH_SHAPES, type BenchShape, type GpuBenchRow } from './gpuBench/run';
 import { benchSpectrum, svdAccuracy } from './gpuBench/accuracy';
-import { build } from 'vite';
-import { startDevHarness, startHarness } from './chromium';
+import { startDevHarness } from './chromium';
+import { browserInteractionTables } from './benchBrowser';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from './nodeEnv';
-import { median, quantile, table, timeSession, type SessionTiming } from './benchTable';
+import { median, table, timeSession, type SessionTiming } from './benchTable';
 import { lpSolverTable, methodsTable } from './benchMethods';
 import { evaluationTable } from './benchEvaluation';
 
@@ -20,7 +20,8 @@ import { evaluationTable } from './benchEvaluation';
  * lab's WGSL SVD in headless Chromium - with accuracy against each matrix's
  * known spectrum. (2) The interaction figures on mlp-64: a rank change ->
  * scores over all 10,000 test images (p50/p95) and a sweep of fc1, in Node
- * (wasm) and in Chromium (wasm, WebGPU). Flags: --quick (fewer runs),
+ * (wasm) and in Chromium (wasm before issue 8 and now, WebGPU, a CNN behind
+ * a conv prefix: benchBrowser.ts). Flags: --quick (fewer runs),
  * --no-browser, --all-gpu-shapes (run the big GPU shapes even on a software
  * adapter), --ml-matrix-max N (largest m*n for ml-matrix, default 200704).
  */
@@ -88,8 +89,8 @@ function gpuRowsTable(rows: GpuBenchRow[]): string {
     rows.map((r) => [r.shape, r.medianMs.toFixed(1), String(r.runs), String(r.sweeps), fmt(r.reconstruction), fmt(r.orthogonality), fmt(r.singularValues)]));
 }
 
-/** One place's interaction figures; the longest main-thread tasks (ms) only where a browser reports them. */
-type Interaction = SessionTiming & { where: string; openLongest?: number; workLongest?: number };
+/** Node's interaction figures. */
+type Interaction = SessionTiming & { where: string };
 
 async function nodeInteraction(): Promise<Interaction> {
   await useNodeBackend('wasm');
@@ -103,9 +104,8 @@ async function nodeInteraction(): Promise<Interaction> {
 }
 
 type BrowserBench = { bench(shapes: readonly BenchShape[], reps: number): Promise<{ adapter: string; rows: GpuBenchRow[] }> };
-type LabWindow = { __lab: { getState(): { setRank(l: string, k: number): void; whenIdle(): Promise<void>; startSweep(l: string): Promise<void>; phase: string; current: unknown } } };
 
-async function browserParts(): Promise<{ gpu: string; interactions: Interaction[] }> {
+async function browserParts(): Promise<{ gpu: string; interactions: string }> {
   const h = await startDevHarness();
   try {
     const page = await h.open('/src/cli/gpuBench/index.html');
@@ -120,44 +120,7 @@ async function browserParts(): Promise<{ gpu: string; interactions: Interaction[
     const gpu = `\nLab GPU SVD (WGSL block Jacobi / randomized top-k, float32) in headless Chromium on: ${adapter}${probe.fallback ? ' [software fallback]' : ''}\n${gpuRowsTable(rows)}${note}`;
     await page.close();
 
-    const interactions: Interaction[] = [];
-    // The interaction figures come from the production build, as a user gets it.
-    await build({ logLevel: 'warn' });
-    const app = await startHarness();
-    try {
-      for (const backend of ['wasm', 'webgpu']) {
-        const lab = await app.browser.newPage();
-        // Main-thread tasks over 50 ms (the Long Tasks API), from the first script on.
-        await lab.addInitScript(() => {
-          const w = window as unknown as { __longTasks: number[] };
-          w.__longTasks = [];
-          new PerformanceObserver((list) => { for (const e of list.getEntries()) w.__longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });
-        });
-        await lab.goto(`${app.url}?backend=${backend}`);
-        await lab.waitForFunction(() => (window as unknown as Partial<LabWindow>).__lab?.getState().phase === 'ready', null, { timeout: 300_000 });
-        const result = await lab.evaluate(async (count) => {
-          const store = (window as unknown as LabWindow).__lab;
-          await store.getState().whenIdle();
-          const long = (window as unknown as { __longTasks: number[] }).__longTasks;
-          const openLongest = Math.max(0, ...long.splice(0));
-          const times: number[] = [];
-          for (let i = 0; i < count; i++) {
-            const t = performance.now();
-            store.getState().setRank('fc1', 1 + ((i * 17) % 59));
-            await store.getState().whenIdle();
-            times.push(performance.now() - t);
-          }
-          const t = performance.now();
-          await store.getState().startSweep('fc2');
-          return { times, sweepMs: performance.now() - t, openLongest, workLongest: Math.max(0, ...long) };
-        }, backend === 'webgpu' ? 8 : 30);
-        interactions.push({ where: `Chromium (built app), TF.js ${backend}`, p50: quantile(result.times, 0.5), p95: quantile(result.times, 0.95), sweepMs: result.sweepMs, openLongest: result.openLongest, workLongest: result.workLongest });
-        await lab.close();
-      }
-    } finally {
-      await app.close();
-    }
-    return { gpu, interactions };
+    return { gpu, interactions: await browserInteractionTables(quick) };
   } finally {
     await h.close();
   }
@@ -167,18 +130,18 @@ console.log(`npm run bench: ${new Date().toISOString()}, Node ${process.version}
 console.log('Matrices have a known spectrum (quarter-circle for full SVDs, geometric 0.9^i for top-k); errors are relative to ||A||_F or s1.');
 console.log('\nCPU SVDs in Node (one thread)');
 console.log(cpuTable());
-const interactions = [await nodeInteraction()];
-if (!args.includes('--no-browser')) {
-  const browser = await browserParts();
-  console.log(browser.gpu);
-  interactions.push(...browser.interactions);
-}
+const node = await nodeInteraction();
+const browser = args.includes('--no-browser') ? null : await browserParts();
+if (browser) console.log(browser.gpu);
 console.log('\nEvaluation before and after the activation cache, Node (TF.js wasm), same run: p50 / p95 of rank changes of the first and last factorized layer (all layers at rank 8 otherwise)');
 console.log(await evaluationTable());
 console.log('\nFactor methods in Node (TF.js wasm): a rank change of fc1 = its factors at the new rank + scores over 10,000 test images');
 console.log(await methodsTable(quick ? 5 : 9));
 console.log('\nl_p IRLS on a random 784x512 kernel, p = 1, k = 16, 10 steps, both solvers started from its SVD (one run each)');
 console.log(lpSolverTable());
-console.log('\nmlp-64 interaction: rank change -> scores over 10,000 test images, and a sweep of one layer over its 64 ranks');
-console.log(table(['where', 'rank change p50 ms', 'p95 ms', 'sweep (64 ranks) ms', 'longest task: open ms', 'longest task: moves + sweep ms'],
-  interactions.map((i) => [i.where, i.p50.toFixed(1), i.p95.toFixed(1), i.sweepMs.toFixed(0), i.openLongest?.toFixed(0) ?? 'n/a', i.workLongest?.toFixed(0) ?? 'n/a'])));
+console.log('\nmlp-64 interaction in Node: rank change -> scores over 10,000 test images, and a sweep of one layer over its 64 ranks');
+console.log(table(['where', 'rank change p50 ms', 'p95 ms', 'sweep (64 ranks) ms'], [[node.where, node.p50.toFixed(1), node.p95.toFixed(1), node.sweepMs.toFixed(0)]]));
+if (browser) {
+  console.log('\nThe lab in headless Chromium (built app, 10,000 test images): a rank change = setRank until its scores are in the store; long tasks = main-thread tasks over 50 ms (Long Tasks API), 0 when none');
+  console.log(browser.interactions);
+}

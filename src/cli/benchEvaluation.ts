@@ -17,7 +17,7 @@ import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample } from './nodeEnv';
  */
 
 /** The CNN shape of issue 8 (3x3x32 -> 3x3x64 -> pool -> 9216 -> 128 -> 10), seeded random weights: its Dense layers sit behind a conv prefix. */
-function cnnFixture(): tf.Sequential {
+export function cnnFixture(): tf.Sequential {
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
   const model = tf.sequential({ name: 'cnn_fixture' });
   model.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: init(1), name: 'conv1' }));
@@ -29,7 +29,7 @@ function cnnFixture(): tf.Sequential {
   return model;
 }
 
-async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+export async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let saved: tf.io.ModelArtifacts | null = null;
   await model.save(tf.io.withSaveHandler(async (a) => {
     saved = a;

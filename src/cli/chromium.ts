@@ -60,9 +60,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Serves dist/ (build it first) and starts Chromium; close() stops both. */
-export async function startHarness(): Promise<Harness> {
-  const server: PreviewServer = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+/** Serves dist/ (build it first), or another build folder, and starts Chromium; close() stops both. */
+export async function startHarness(outDir?: string): Promise<Harness> {
+  const server: PreviewServer = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn', ...(outDir ? { build: { outDir } } : {}) });
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('vite preview did not report a URL');
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });

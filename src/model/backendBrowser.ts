@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -58,9 +57,19 @@ async function probeWebGpu(): Promise<{ hardware: boolean; label: string } | nul
   }
 }
 
+/**
+ * Registers the WebGPU backend's code, loaded only when the page may use it
+ * (a hardware adapter, or ?backend=webgpu): elsewhere its ~0.5 MB never
+ * reaches the parser while the page starts.
+ */
+async function loadWebGpuBackend(): Promise<void> {
+  await import('@tensorflow/tfjs-backend-webgpu');
+}
+
 /** Starts the best (or the forced) backend; throws LabInputError if a forced one cannot start. */
 export async function chooseBackend(forced: BackendName | null): Promise<BackendChoice> {
   const probe = await probeWebGpu();
+  if (forced === 'webgpu' || (!forced && probe?.hardware)) await loadWebGpuBackend();
   const adapter = probe?.label ?? null;
   if (forced) {
     if (!(await tf.setBackend(forced))) {

@@ -39,6 +39,23 @@ export interface LayerFactors {
   b: tf.Tensor2D;
 }
 
+/**
+ * Columns [start, end) of block j of a projection P = X A_r, before
+ * clipping to r: widths 16, 16, 32, 64, ... (doubling), so a rank k reads
+ * O(log k) blocks and at most about twice its k columns. Equal blocks of 16
+ * cost a product per block, which dominated on large ranks in small chunks.
+ */
+export function projectionBlock(j: number): [number, number] {
+  return j === 0 ? [0, 16] : [16 * 2 ** (j - 1), 16 * 2 ** j];
+}
+
+/** How many projection blocks rank k reads. */
+export function projectionBlockCount(k: number): number {
+  let j = 0;
+  while (projectionBlock(j)[1] < k) j++;
+  return j + 1;
+}
+
 /** How many ranks per layer keep their evaluator slices: the slider's, a sweep's and one either side. */
 const SLICES_KEPT = 4;
 
@@ -80,44 +97,42 @@ export class FactorCache {
   }
 
   /**
-   * Columns [j w, (j + 1) w) of the layer's A_r (fewer in the last block),
+   * Columns of projection block j (see projectionBlock) of the layer's A_r,
    * kept: the evaluator projects a layer's input onto A block by block.
    */
-  columnBlock(layer: string, j: number, width: number): tf.Tensor2D {
-    const key = `${layer}:${width}:${j}`;
+  columnBlock(layer: string, j: number): tf.Tensor2D {
+    const key = `${layer}:${j}`;
     let block = this.blocks.get(key);
     if (!block) {
-      const f = this.byLayer.get(layer);
-      if (!f) throw new Error(`no factors cached for layer ${layer}`);
-      const cols = Math.min(width, f.r - j * width);
+      const f = this.factorsOf(layer);
+      const [start, end] = projectionBlock(j);
       // Kept: it may be made inside an evaluation's tf.tidy, and outlives it.
-      block = tf.keep(tf.slice(f.a, [0, j * width], [f.m, cols]));
+      block = tf.keep(tf.slice(f.a, [0, start], [f.m, Math.min(end, f.r) - start]));
       this.blocks.set(key, block);
     }
     return block;
   }
 
   /**
-   * Rows [j w, (j + 1) w) of the layer's B_r (fewer in the last block) with
-   * the rows at index k and beyond zeroed: P_j times it is block j's share
-   * of P_k B_k, so a rank k never slices P's columns (a column slice on the
+   * The rows of the layer's B_r matching projection block j, with the rows
+   * at index k and beyond zeroed: P_j times it is block j's share of
+   * P_k B_k, so a rank k never slices P's columns (a column slice on the
    * wasm backend copies the whole input row by row in JavaScript). Kept:
    * whole blocks once, partial ones for the last SLICES_KEPT ranks per layer.
    */
-  rowBlock(layer: string, j: number, width: number, k: number): tf.Tensor2D {
-    const f = this.byLayer.get(layer);
-    if (!f) throw new Error(`no factors cached for layer ${layer}`);
-    const first = j * width;
-    const rows = Math.min(width, f.r - first);
-    const live = Math.max(0, Math.min(rows, k - first));
-    const key = `${layer}:${width}:${j}:${live === rows ? 'all' : live}`;
+  rowBlock(layer: string, j: number, k: number): tf.Tensor2D {
+    const f = this.factorsOf(layer);
+    const [start, end] = projectionBlock(j);
+    const rows = Math.min(end, f.r) - start;
+    const live = Math.max(0, Math.min(rows, k - start));
+    const key = `${layer}:${j}:${live === rows ? 'all' : live}`;
     let block = this.rowBlocks.get(key);
     if (block) {
       // Most recently used last, so the partial blocks below evict the oldest.
       this.rowBlocks.delete(key);
     } else {
       block = tf.tidy(() => {
-        const kept = tf.slice(f.b, [first, 0], [live, f.n]);
+        const kept = tf.slice(f.b, [start, 0], [live, f.n]);
         return tf.keep(live === rows ? kept : tf.concat([kept, tf.zeros([rows - live, f.n])], 0)) as tf.Tensor2D;
       });
       const partial = [...this.rowBlocks.keys()].filter((name) => name.startsWith(`${layer}:`) && !name.endsWith(':all'));
@@ -128,6 +143,12 @@ export class FactorCache {
     }
     this.rowBlocks.set(key, block);
     return block;
+  }
+
+  private factorsOf(layer: string): LayerFactors {
+    const f = this.byLayer.get(layer);
+    if (!f) throw new Error(`no factors cached for layer ${layer}`);
+    return f;
   }
 
   /** The layer's SVD rank r (columns of A). */

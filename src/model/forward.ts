@@ -81,14 +81,11 @@ export function applyChainLayer(
   return LAYER_KINDS[info.kind].forward(layer, h, weights, override?.bias ?? ownBias, activate);
 }
 
-/** Width of the column blocks of P = rows(h) A_r the evaluator caches: a rank k reads ceil(k / 16) of them. */
-export const PROJECTION_BLOCK = 16;
-
-/** Block j of P = rows(h) A_r for a plain-SVD layer's input h: its rows times columns [16 j, 16 j + 16) of A_r. Call inside tf.tidy or keep it. */
+/** Block j (see projectionBlock) of P = rows(h) A_r for a plain-SVD layer's input h. Call inside tf.tidy or keep it. */
 export function projectInputBlock(lab: LabModel, factors: FactorCache, i: number, h: tf.Tensor, j: number): tf.Tensor2D {
   const info = lab.layers[i];
   if (!info.factorizable) throw new Error(`layer ${info.name} has no kernel to project onto`);
-  return tf.matMul(LAYER_KINDS[info.kind].inputRows(h, info.kernelShape[0]), factors.columnBlock(info.name, j, PROJECTION_BLOCK));
+  return tf.matMul(LAYER_KINDS[info.kind].inputRows(h, info.kernelShape[0]), factors.columnBlock(info.name, j));
 }
 
 /**

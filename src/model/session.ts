@@ -82,8 +82,8 @@ export class LabSession {
       factors = await decomposeModel(lab, svd, (done, total, layer) =>
         onProgress?.({ stage: 'decompose', done, total, detail: layer }), signal);
       onProgress?.({ stage: 'reference', done: 0, total: 1, detail: 'original model on the test set' });
-      data = new EvalData(sample, lab.inputShape, undefined, evaluation);
-      await data.computeReference(lab, factors);
+      data = await EvalData.create(sample, lab, evaluation, signal);
+      await data.computeReference(lab, factors, signal);
       throwIfCancelled(signal);
       return new LabSession(lab, factors, data, evaluation);
     } catch (err) {
@@ -142,7 +142,7 @@ export class LabSession {
    * disposes it; it holds that sample's tensors and reference logits.
    */
   async scorerOn(sample: MnistSample): Promise<{ original: number; accuracy(plan: RankPlan, kernels?: ReadonlyMap<string, ReplacementWeights>, signal?: AbortSignal): Promise<number>; dispose(): void }> {
-    const data = new EvalData(sample, this.lab.inputShape, undefined, this.evaluation);
+    const data = await EvalData.create(sample, this.lab, this.evaluation);
     try {
       await data.computeReference(this.lab, this.factors);
     } catch (err) {

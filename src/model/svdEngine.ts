@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { gpuSvdJacobi } from '../gpu/blockJacobi';
-import { gpuRandomizedSvd } from '../gpu/randomizedSvd';
 import { LabInputError, asCancelled } from './errors';
 import type { SvdFn } from './factors';
 
@@ -57,7 +55,13 @@ export const webgpuSvd: SvdFn = async (data, shape, signal, topK) => {
   const device = tfjsWebGpuDevice();
   if (!device) throw new Error('The WebGPU backend is no longer active; reload the lab.');
   try {
-    return await (topK === undefined ? gpuSvdJacobi(device, data, shape, { signal }) : gpuRandomizedSvd(device, data, shape, topK, { signal }));
+    // Loaded on first use: pages on the CPU engine never parse the WGSL programs.
+    if (topK === undefined) {
+      const { gpuSvdJacobi } = await import('../gpu/blockJacobi');
+      return await gpuSvdJacobi(device, data, shape, { signal });
+    }
+    const { gpuRandomizedSvd } = await import('../gpu/randomizedSvd');
+    return await gpuRandomizedSvd(device, data, shape, topK, { signal });
   } catch (err) {
     throw asCancelled(err);
   }

@@ -11,6 +11,7 @@ import { RankChart } from './RankChart';
 import { SizeChart } from './SizeChart';
 import { SpectrumChart } from './SpectrumChart';
 import { CompareChart } from './CompareChart';
+import { Staged } from './Staged';
 import { LAB_ACTIONS, actionForKey } from './actions';
 import { LabStoreContext, useLab } from './useLab';
 
@@ -52,10 +53,10 @@ export function App() {
             <MetricsPanel />
           </div>
           <div className="right">
-            <RankChart />
-            <SizeChart />
-            <SpectrumChart />
-            <CompareChart />
+            <Staged order={1} height={300}><RankChart /></Staged>
+            <Staged order={2} height={300}><SizeChart /></Staged>
+            <Staged order={3} height={240}><SpectrumChart /></Staged>
+            <Staged order={4} height={300}><CompareChart /></Staged>
           </div>
         </main>
       )}

@@ -53,6 +53,17 @@ async function pointsIn(page: Page, testId: string): Promise<number> {
   return Number(await page.getByTestId(testId).getAttribute('data-points'));
 }
 
+/** Once the lab is idle: the number of configurations evaluated, after the size chart (which redraws a little later) shows them all. */
+async function settledSizePoints(page: Page): Promise<number> {
+  const count = await page.evaluate(async () => {
+    const store = (window as unknown as { __lab: { getState(): { whenIdle(): Promise<void>; history: unknown[] } } }).__lab;
+    await store.getState().whenIdle();
+    return store.getState().history.length;
+  });
+  await expect.poll(() => pointsIn(page, 'size-chart')).toBe(count);
+  return count;
+}
+
 /** Stock TF.js accuracy of a downloaded model, loaded over http as a user would. */
 async function stockAccuracyOf(dir: string, jsonName: string): Promise<number> {
   const { url, server } = await serveDir(dir);
@@ -94,8 +105,9 @@ describe('the lab in Chromium', () => {
     }
     const before = await waitForAccuracy(page);
     expect(before).toBe(await page.getByTestId('original-accuracy').textContent());
-    const points = await pointsIn(page, 'size-chart');
-    expect(points).toBe(1); // the original model, scored at load
+    // The original model, scored at load (the chart redraws its points a little after results arrive).
+    await expect.poll(() => pointsIn(page, 'size-chart')).toBe(1);
+    const points = 1;
 
     const slider = page.getByLabel(/Rank of fc1/);
     await slider.focus();
@@ -163,7 +175,7 @@ describe('the lab in Chromium', () => {
     expect(measured).toBeGreaterThan(0);
     expect(bound).toBeGreaterThanOrEqual(measured);
     for (const method of methods.slice(1)) {
-      const before = await pointsIn(page, 'size-chart');
+      const before = await settledSizePoints(page);
       await page.getByTestId('method-select').selectOption(method);
       await expect.poll(() => page.getByTestId('method-bytes').textContent(), { timeout: 60_000 }).toContain(`${method} stores`);
       accuracyBy[method] = await waitForAccuracy(page);
@@ -194,10 +206,8 @@ describe('the lab in Chromium', () => {
 
     // ALDS picks channel groups and ranks under the budget (in a worker), switches to its grouped SVD, shows (k, j), and is scored.
     // Count the chart's points only once the output-error plan's own point has arrived.
-    await page.evaluate(() => (window as unknown as { __lab: { getState(): { whenIdle(): Promise<void> } } }).__lab.getState().whenIdle());
     await waitForAccuracy(page);
-    const beforeAlds = await page.evaluate(() => (window as unknown as { __lab: { getState(): { history: unknown[] } } }).__lab.getState().history.length);
-    await expect.poll(() => pointsIn(page, 'size-chart')).toBe(beforeAlds);
+    const beforeAlds = await settledSizePoints(page);
     await page.getByTestId('rule-select').selectOption('alds');
     await page.getByTestId('rule-value').fill('0.1');
     await page.getByTestId('apply-rule').click();

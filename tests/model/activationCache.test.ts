@@ -2,10 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { LabSession, type ReplacementWeights } from '../../src/model/session';
-import type { EvalResult } from '../../src/model/evaluate';
+import { chunkRowsFor, type EvalResult } from '../../src/model/evaluate';
+import { projectionBlock, projectionBlockCount } from '../../src/model/factors';
 import type { RankPlan } from '../../src/model/plan';
 import { asRank } from '../../src/core/units';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from '../../src/cli/nodeEnv';
+import { artifactsOf } from '../helpers/fixtures';
 
 /**
  * Scoring from cached layer inputs (and, for a plain-SVD layer, from its
@@ -71,9 +73,9 @@ describe('evaluation from cached layer inputs', () => {
       [{ out: k(2) }, ids.fc1], // one entry per layer: out's input was last kept for fc1 = 8, fc2 = 5
       [{}, ids.out],
       [{ fc1: k(64), fc2: k(1) }, ids.fc2], // rank 64 does not shrink fc1, so it stays dense: fc1 is unchanged
-      // Ranks across projection blocks of 16: three blocks with a partial last one, a whole-block edge, back down.
+      // Ranks across projection blocks (16, 16, 32 columns): a partial third block, a whole-block edge, back down.
       [{ fc1: k(40), fc2: k(1) }, ids.fc1],
-      [{ fc1: k(48), fc2: k(1) }, ids.fc1],
+      [{ fc1: k(32), fc2: k(1) }, ids.fc1],
       [{ fc1: k(33), fc2: k(1) }, ids.fc1],
       [{ fc1: k(17), fc2: k(1) }, ids.fc1],
       [{ fc1: k(40), fc2: k(1) }, ids.fc1],
@@ -112,12 +114,14 @@ describe('evaluation from cached layer inputs', () => {
   }, 120_000);
 
   it('keeps a bounded number of tensors, and frees all of them on dispose', async () => {
-    // One input per Dense layer per chunk (2 chunks) with up to 64 / 16 projection blocks, two uploads per
-    // layer, and per layer 4 ranks' slices, A's column blocks and B's whole row blocks (64, 64 and 10: 4 + 4 + 1
-    // each), and 4 ranks' partial row blocks.
-    expect(cached.data.cachedTensors).toBeLessThanOrEqual(2 * 3 * (1 + 4));
+    // One input per Dense layer per chunk with up to 3 projection blocks (16, 16 and 32 columns of 64), two uploads
+    // per layer, and per layer 4 ranks' slices, A's column blocks and B's whole row blocks (3 + 3 + 1 each), and
+    // 4 ranks' partial row blocks.
+    const chunks = cached.data.chunks.length;
+    expect(chunks).toBe(1 + Math.ceil((10_000 - Math.ceil(chunkRowsFor(cached.lab) / 8)) / chunkRowsFor(cached.lab)));
+    expect(cached.data.cachedTensors).toBeLessThanOrEqual(chunks * 3 * (1 + 3));
     expect(cached.uploads.tensors).toBeLessThanOrEqual(2 * 3 * 3);
-    expect(cached.factors.keptTensors).toBeLessThanOrEqual(3 * 4 * 2 + 9 + 9 + 3 * 4);
+    expect(cached.factors.keptTensors).toBeLessThanOrEqual(3 * 4 * 2 + 7 + 7 + 3 * 4);
     const before = tf.memory().numTensors;
     const held = cached.cachedTensors;
     for (let i = 0; i < 20; i++) await cached.evaluate({ fc1: k(1 + i), fc2: k(20 - i) });
@@ -125,5 +129,74 @@ describe('evaluation from cached layer inputs', () => {
     for (const s of [plain, cached, tight]) s.dispose();
     disposed = true;
     expect(tf.memory().numTensors).toBe(baseline);
+  }, 120_000);
+});
+
+describe('projection blocks', () => {
+  it('tile the columns without gaps, and rank k reads the fewest blocks that hold it, at most about 2k columns', () => {
+    let end = 0;
+    for (let j = 0; j < 20; j++) {
+      const [a, b] = projectionBlock(j);
+      expect(a).toBe(end);
+      expect(b).toBeGreaterThan(a);
+      end = b;
+    }
+    for (let k = 1; k <= 5000; k++) {
+      const count = projectionBlockCount(k);
+      const read = projectionBlock(count - 1)[1];
+      expect(read, `k=${k}`).toBeGreaterThanOrEqual(k);
+      if (count > 1) expect(projectionBlock(count - 2)[1], `k=${k}`).toBeLessThan(k);
+      expect(read, `k=${k}`).toBeLessThanOrEqual(Math.max(16, 2 * k - 2));
+    }
+  });
+});
+
+describe('a pass through a conv prefix, in pieces of rows', () => {
+  /** A small CNN whose convolutions cost ~10x its Dense layers: a pass from the images splits each chunk. */
+  function smallCnn(): tf.Sequential {
+    const init = (seed: number) => tf.initializers.glorotUniform({ seed });
+    const model = tf.sequential({ name: 'small_cnn' });
+    model.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: init(1), name: 'conv1' }));
+    model.add(tf.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', kernelInitializer: init(2), name: 'conv2' }));
+    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    model.add(tf.layers.flatten());
+    model.add(tf.layers.dense({ units: 32, activation: 'relu', kernelInitializer: init(3), name: 'fc1' }));
+    model.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(4), name: 'out' }));
+    return model;
+  }
+
+  it('scores the original as predict() does, and rank changes as scoring from the images does', async () => {
+    await useNodeBackend('wasm');
+    const full = await readSample('test');
+    const count = 1200;
+    const sample = { ...full, count, pixels: full.pixels.subarray(0, count * 784), labels: full.labels.subarray(0, count) };
+    const before = tf.memory().numTensors;
+    const model = smallCnn();
+    const artifacts = await artifactsOf(model);
+    const sessions = await Promise.all([{}, { reuse: false }].map((evaluation) =>
+      LabSession.open(artifacts, 'small-cnn', sample, nodeSvd, undefined, undefined, undefined, evaluation)));
+    const [cached, plain] = sessions;
+    try {
+      // Chunks are sized for the cheap Dense layers (~1,000 images); the reference pass from the images ran in pieces.
+      expect(cached.data.chunks.length).toBeLessThanOrEqual(3);
+      expect(cached.data.lastPieces).toBeGreaterThan(3 * cached.data.chunks.length);
+      // Oracle for the pieces: stock predict() over all images at once.
+      const want = tf.tidy(() => {
+        const x = tf.reshape(tf.div(tf.tensor2d(sample.pixels, [count, 784], 'float32'), 255), [count, 28, 28, 1]);
+        const pred = tf.argMax(model.predict(x) as tf.Tensor, -1);
+        return tf.sum(tf.cast(tf.equal(pred, tf.tensor1d(sample.labels, 'int32')), 'int32')).dataSync()[0] / count;
+      });
+      expect(cached.data.referenceAccuracy).toBe(want);
+      for (const [plan, start] of [[{ fc1: k(5) }, 'fc1'], [{ fc1: k(9) }, 'fc1'], [{ fc1: k(9), out: k(3) }, 'out'], [{ fc1: k(4), out: k(3) }, 'fc1']] as const) {
+        const got = await cached.evaluate(plan);
+        expect(cached.data.lastStart, JSON.stringify(plan)).toBe(cached.layers.findIndex((l) => l.name === start));
+        expect(cached.data.lastPieces, JSON.stringify(plan)).toBe(cached.data.chunks.length);
+        expectSame(got, await plain.evaluate(plan), JSON.stringify(plan));
+      }
+    } finally {
+      sessions.forEach((s) => s.dispose());
+      model.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 });
