@@ -54,17 +54,27 @@ export class ActivationCache {
     this.chunks[chunk].set(index, { key, x, normSq, projected: [] });
   }
 
+  /** How many column blocks of the entry's projection P = x A_r are held (blocks 0..n-1). */
+  blockCount(entry: Entry): number {
+    return entry.projected.length;
+  }
+
+  /** Appends the entry's next projection block (the cache owns it from now on). */
+  addBlock(entry: Entry, block: tf.Tensor2D): void {
+    entry.projected.push(block);
+  }
+
   /**
-   * P_k B_k for the entry's input, as the sum over the `count` column blocks
-   * P_j of P = x A_r that rank k reads of P_j times `rowsOfB(j)` (B's
-   * matching rows, those past k zeroed). `block(j)` computes a missing P_j
-   * (kept here). No block is sliced or concatenated: on the wasm backend
-   * both copy row by row in JavaScript, which cost more than the products.
-   * The result is a new tensor (call inside tf.tidy).
+   * P_k B_k over rows `part` of the entry's input: the sum over the first
+   * `count` blocks P_j (all held; see addBlock) of part(P_j) times
+   * `rowsOfB(j)` (B's matching rows, those past k zeroed). No block is
+   * sliced along its columns or concatenated: on the wasm backend both copy
+   * row by row in JavaScript, which cost more than the products. The result
+   * is a new tensor (call inside tf.tidy).
    */
-  product(entry: Entry, count: number, block: (j: number) => tf.Tensor2D, rowsOfB: (j: number) => tf.Tensor2D): tf.Tensor2D {
-    for (let j = entry.projected.length; j < count; j++) entry.projected.push(tf.keep(block(j)));
-    const terms = entry.projected.slice(0, count).map((p, j) => tf.matMul(p, rowsOfB(j)) as tf.Tensor2D);
+  product(entry: Entry, count: number, rowsOfB: (j: number) => tf.Tensor2D, part: (p: tf.Tensor2D) => tf.Tensor2D = (p) => p): tf.Tensor2D {
+    if (count > entry.projected.length) throw new Error(`projection block ${entry.projected.length} is missing`);
+    const terms = entry.projected.slice(0, count).map((p, j) => tf.matMul(part(p), rowsOfB(j)) as tf.Tensor2D);
     return terms.length === 1 ? terms[0] : tf.addN(terms) as tf.Tensor2D;
   }
 

@@ -3,7 +3,7 @@ import type { MnistSample } from '../core/mnist';
 import { throwIfCancelled } from './errors';
 import type { LabModel } from './labModel';
 import { applyChainLayer, layerSignature, projectInputBlock, type KernelOverride } from './forward';
-import { projectionBlockCount, type FactorCache } from './factors';
+import { projectionBlock, projectionBlockCount, type FactorCache } from './factors';
 import { ActivationCache } from './activationCache';
 import { effectiveRank, type RankPlan } from './plan';
 
@@ -59,6 +59,8 @@ export interface EvalResult {
 export interface EvalOptions {
   reuse?: boolean;
   budgetBytes?: number;
+  /** Multiply-adds one task may cost (default PIECE_MACS); tests lower it to take the split paths on small models. */
+  taskMacs?: number;
 }
 
 /** Rows of a chunk a pass scores at once: its labels and the original model's outputs there. */
@@ -77,43 +79,78 @@ interface Chunk {
 }
 
 /**
- * Multiply-adds one task of a pass may cost (a chunk, or a piece of one):
+ * Multiply-adds one task of a pass may cost (a piece of rows of a chunk):
  * under ~15 ms on one wasm thread of this 2-core machine, so that no
  * main-thread task of a pass (the reference pass at open included) comes
  * near 50 ms.
  */
-export const CHUNK_MACS = 75e6;
+export const PIECE_MACS = 75e6;
 
 /**
- * Multiply-adds per example of a layer, estimated from its weights and
- * output shape: each kernel (a weight of rank 2 or more) applied at every
- * output position (Dense over its leading axes, a convolution over its
- * feature map), plus one per output value. Exact for Dense and Conv2D.
+ * Rows [first, first + count) of `t` (axis 0). On wasm a slice copies all of
+ * `t` before it takes the rows, and a gather copies only the rows but ~60x
+ * slower a value: a gather for a sixteenth of the rows or fewer.
+ */
+function rowsOf<T extends tf.Tensor>(t: T, first: number, count: number): T {
+  if (16 * count > t.shape[0]) return tf.slice(t, first, count) as T;
+  return tf.gather(t, tf.range(first, first + count, 1, 'int32')) as T;
+}
+
+/** `parts` joined along axis 0 (one copy each), which are disposed. */
+function joinRows<T extends tf.Tensor>(parts: T[]): T {
+  const whole = tf.concat(parts, 0) as T;
+  parts.forEach((t) => t.dispose());
+  return whole;
+}
+
+/** Rows per piece for work of `macsPerRow` per row in a chunk of `rows`, `taskMacs` a task. */
+function pieceRowsFor(macsPerRow: number, rows: number, taskMacs: number): number {
+  return Math.max(1, Math.min(rows, Math.floor(taskMacs / Math.max(1, macsPerRow))));
+}
+
+/**
+ * What a convolution's multiply-add costs against a matrix product's on the
+ * wasm backend here: issue 8's CNN ran its 3x3 convolutions about 4x slower
+ * per multiply-add than its Dense layers (pieces sized without it took
+ * 100-200 ms).
+ */
+const CONV_WEIGHT = 4;
+
+/**
+ * Multiply-adds per example of a layer (in Dense-product units), estimated
+ * from its weights and output shape: each kernel (a weight of rank 2 or
+ * more) applied at every output position (Dense over its leading axes, a
+ * convolution over its feature map, weighted by CONV_WEIGHT), plus one per
+ * output value.
  */
 export function macsPerExample(layer: tf.layers.Layer): number {
   const shape = layer.outputShape;
   const out = (Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
   const product = (dims: (number | null)[]) => dims.reduce<number>((p, d) => p * (d ?? 1), 1);
-  const kernels = layer.weights.filter((w) => w.shape.length >= 2).reduce((sum, w) => sum + product(w.shape), 0);
+  const kernels = layer.weights.filter((w) => w.shape.length >= 2).reduce((sum, w) => sum + product(w.shape) * (w.shape.length > 2 ? CONV_WEIGHT : 1), 0);
   return kernels * product(out.slice(1, -1)) + product(out.slice(1));
 }
 
-/** Multiply-adds per image of the layers from chain index `start` on (at least 1). */
+/** Multiply-adds per image of the layers from chain index `start` on. */
 function macsFrom(lab: LabModel, start: number): number {
   let sum = 0;
   for (let i = start; i < lab.chain.length; i++) sum += macsPerExample(lab.chain[i]);
-  return Math.max(1, sum);
+  return sum;
 }
 
 /**
- * Images per chunk for `lab`: as many as CHUNK_MACS allows for the layers
- * from the first factorizable one on (what a rank change recomputes at
- * most), between 64 and 5,000. A pass from the images through a costly
- * prefix splits chunks further (see pass).
+ * Images per chunk, the unit the activation cache keeps: as many as keep
+ * the layers from the first factorizable one on within PIECE_MACS (what a
+ * rank change recomputes at most; measured, chunks larger than that made
+ * 60-170 ms tasks on mlp-64 from the per-value work around the products),
+ * but at most 16 chunks (per-chunk overhead: a Dense layer behind a conv
+ * prefix would otherwise get 157 chunks of 64 images) and at most 5,000
+ * images. Heavier passes split a chunk into pieces of rows (see pass).
  */
-export function chunkRowsFor(lab: LabModel): number {
-  const first = lab.layers.findIndex((l) => l.factorizable);
-  return Math.max(64, Math.min(5000, Math.floor(CHUNK_MACS / macsFrom(lab, Math.max(0, first)))));
+export function chunkRowsFor(lab: LabModel, count: number, taskMacs = PIECE_MACS): number {
+  const first = Math.max(0, lab.layers.findIndex((l) => l.factorizable));
+  const byCost = Math.floor(taskMacs / Math.max(1, macsFrom(lab, first)));
+  return Math.max(64, Math.min(5000, Math.max(Math.ceil(count / 16), byCost)));
 }
 
 /** Pixels scaled per task while the images are uploaded. */
@@ -131,8 +168,7 @@ const SLICE_MS = 8;
  * The test images shaped for one model, their labels and the original
  * model's logits, held on the backend as fixed chunks. Chunks are cut once,
  * because slicing images out of one tensor on every evaluation cost ~12 ms
- * per chunk on wasm, a third of a slider move; their size follows the
- * model's cost per image (chunkRowsFor).
+ * per chunk on wasm, a third of a slider move.
  */
 export class EvalData {
   readonly chunks: readonly Chunk[];
@@ -148,9 +184,13 @@ export class EvalData {
   private readonly overrideIds = new WeakMap<KernelOverride, number>();
   private nextOverrideId = 0;
 
+  /** Multiply-adds one task of a pass may cost. */
+  private readonly taskMacs: number;
+
   private constructor(count: number, chunks: Chunk[], options: EvalOptions) {
     this.count = count;
     this.chunks = chunks;
+    this.taskMacs = options.taskMacs ?? PIECE_MACS;
     this.cache = options.reuse === false ? null : new ActivationCache(chunks.length, options.budgetBytes);
   }
 
@@ -163,7 +203,7 @@ export class EvalData {
    * benchmark's before/after table).
    */
   static async create(sample: MnistSample, lab: LabModel, options: EvalOptions = {}, signal?: AbortSignal): Promise<EvalData> {
-    const rows = chunkRowsFor(lab);
+    const rows = chunkRowsFor(lab, sample.count, options.taskMacs);
     const pixelsPerImage = sample.rows * sample.cols;
     const chunks: Chunk[] = [];
     try {
@@ -217,12 +257,19 @@ export class EvalData {
 
   private lastStartIndex = 0;
 
-  /** How many pieces of rows the last pass ran (one per chunk unless a chunk's work exceeded CHUNK_MACS), for tests and the bench. */
+  /** How many pieces of rows the last pass ran (one per chunk unless a chunk's work exceeded a task's share), for tests. */
   get lastPieces(): number {
     return this.lastPieceCount;
   }
 
   private lastPieceCount = 0;
+
+  /** Projection blocks built when a rank first asked for them (rather than with the pass that kept the input), for tests. */
+  get blocksBuiltLate(): number {
+    return this.lateBlocks;
+  }
+
+  private lateBlocks = 0;
 
   /** Bytes the activation cache holds. */
   get cachedBytes(): number {
@@ -283,7 +330,7 @@ export class EvalData {
    * the deepest cached layer input this plan shares with an earlier one,
    * keeps the new inputs of later factorizable layers, and sums `finish`'s scalars
    * and the squared input norms of the `record` layers over all chunks.
-   * A chunk whose work from that layer on exceeds CHUNK_MACS (a pass from
+   * A chunk whose work from that layer on exceeds PIECE_MACS (a pass from
    * the images through a conv prefix) runs as several pieces of rows, one
    * read-back each, with the page served between them; `keepLogits`, when
    * given, receives each chunk's logits (a tensor it owns).
@@ -322,8 +369,10 @@ export class EvalData {
       }
     }
     this.lastStartIndex = start;
-    const startRank = lab.layers[start].factorizable && !overrides?.has(lab.layers[start].name) ? effectiveRank(lab.layers[start], plan) : null;
-    const costPerRow = macsFrom(lab, start);
+    const startInfo = lab.layers[start];
+    const startRank = startInfo.factorizable && !overrides?.has(startInfo.name) ? effectiveRank(startInfo, plan) : null;
+    const startMacs = macsPerExample(lab.chain[start]);
+    const restMacs = macsFrom(lab, start + 1);
     const sums: number[] = [];
     const inputSq: Record<string, number> = {};
     const add = (name: string, v: number) => { inputSq[name] = (inputSq[name] ?? 0) + v; };
@@ -345,23 +394,50 @@ export class EvalData {
         }
       }
       const rows = chunk.labels.shape[0];
-      // A projected start layer costs O(k n) a row, not O(m n): chunks are sized for that (chunkRowsFor).
-      const pieceRows = from && startRank !== null ? rows : Math.max(1, Math.min(rows, Math.floor(CHUNK_MACS / costPerRow)));
-      const pieces = Math.ceil(rows / pieceRows);
-      this.lastPieceCount += pieces;
+      // A plain-SVD rank of the start layer reads its cached input's projection P = X A_r, block by block.
+      let blocks = 0;
+      let startCost = startMacs;
+      if (from && startRank !== null && startInfo.factorizable) {
+        const k = Math.min(startRank, factors.rankOf(startInfo.name));
+        const r = factors.rankOf(startInfo.name);
+        const n = startInfo.kernelShape[1];
+        blocks = projectionBlockCount(k);
+        // A missing block costs (m w) a row: made in pieces too, then kept whole.
+        for (let j = cache!.blockCount(from); j < blocks; j++) {
+          this.lateBlocks++;
+          const [first, end] = projectionBlock(j);
+          const width = Math.min(end, r) - first;
+          const step = pieceRowsFor((startMacs * width) / n, rows, this.taskMacs);
+          const parts: tf.Tensor2D[] = [];
+          try {
+            for (let q = 0; q * step < rows; q++) {
+              if (q > 0) await serve();
+              const count = Math.min(step, rows - q * step);
+              parts.push(tf.tidy(() => projectInputBlock(lab, factors, start, rows === count ? from.x : rowsOf(from.x, q * step, count), j)));
+            }
+          } catch (err) {
+            parts.forEach((t) => t.dispose());
+            throw err;
+          }
+          cache!.addBlock(from, parts.length === 1 ? parts[0] : joinRows(parts));
+        }
+        // P_k B_k costs (k n) a row where the layer costs (m n).
+        startCost = (startMacs * Math.min(projectionBlock(blocks - 1)[1], r)) / startInfo.kernelShape[0];
+      }
+      const pieceRows = pieceRowsFor(startCost + restMacs, rows, this.taskMacs);
+      const split = pieceRows < rows;
       const keptParts = new Map<number, tf.Tensor[]>();
       const keptNormSq = new Map<number, number>();
       const logitParts: tf.Tensor2D[] = [];
-      const release = () => {
-        for (const parts of keptParts.values()) parts.forEach((t) => t.dispose());
-        logitParts.forEach((t) => t.dispose());
-      };
+      // Projection blocks made with the pieces, per kept layer: see `eager` below.
+      const blockParts = new Map<number, tf.Tensor2D[][]>();
       try {
-        for (let q = 0; q < pieces; q++) {
-          if (q > 0) await serve();
-          const first = q * pieceRows;
-          const count = Math.min(pieceRows, rows - first);
-          const part = <T extends tf.Tensor>(t: T): T => (pieces === 1 ? t : tf.slice(t, first, count) as T);
+        for (let first = 0, count = 0; first < rows; first += count) {
+          if (first > 0) await serve();
+          count = Math.min(pieceRows, rows - first);
+          this.lastPieceCount++;
+          const whole = count === rows;
+          const part = <T extends tf.Tensor>(t: T): T => (whole ? t : rowsOf(t, first, count));
           const normNames: string[] = [];
           const keptIndices: number[] = [];
           const keptHere: tf.Tensor[] = [];
@@ -385,13 +461,22 @@ export class EvalData {
                   keptNorms.push(normSq);
                   keptIndices.push(i);
                   keptHere.push(tf.keep(tf.clone(h)));
+                  // A kept input whose whole projection would not fit one task later (a wide Dense layer
+                  // behind a conv prefix) gets it now, while the input is in pieces: its rank changes
+                  // then never build a block over the whole chunk.
+                  const eager = split && info.factorizable && (rows * macsPerExample(lab.chain[i]) * info.rankLimit) / info.kernelShape[1] > this.taskMacs;
+                  if (eager) {
+                    const made = blockParts.get(i) ?? [];
+                    const input = h;
+                    for (let j = 0; j < projectionBlockCount(info.rankLimit); j++) (made[j] ??= []).push(tf.keep(projectInputBlock(lab, factors, i, input, j)));
+                    blockParts.set(i, made);
+                  }
                 }
               }
               let product: tf.Tensor2D | undefined;
-              if (from && i === start && startRank !== null) {
-                const input = h;
-                const k = Math.min(startRank, factors.rankOf(info.name));
-                product = cache!.product(from, projectionBlockCount(k), (j) => projectInputBlock(lab, factors, i, input, j), (j) => factors.rowBlock(info.name, j, k));
+              if (i === start && blocks > 0) {
+                const k = Math.min(startRank!, factors.rankOf(info.name));
+                product = cache!.product(from!, blocks, (j) => factors.rowBlock(info.name, j, k), part);
               }
               h = applyChainLayer(lab, factors, i, h, plan, overrides, product);
             }
@@ -416,18 +501,18 @@ export class EvalData {
           keptIndices.forEach((index, n) => keptNormSq.set(index, (keptNormSq.get(index) ?? 0) + v[scalars + normNames.length + n]));
         }
       } catch (err) {
-        release();
+        for (const parts of keptParts.values()) parts.forEach((t) => t.dispose());
+        for (const made of blockParts.values()) made.flat().forEach((t) => t.dispose());
+        logitParts.forEach((t) => t.dispose());
         throw err;
       }
-      // Pieces join along the rows (one copy each); the cache and the chunk own the results.
-      const joined = <T extends tf.Tensor>(parts: T[]): T => {
-        if (parts.length === 1) return parts[0];
-        const whole = tf.concat(parts, 0) as T;
-        parts.forEach((t) => t.dispose());
-        return whole;
-      };
-      for (const [index, parts] of keptParts) cache!.store(c, index, keys[index], joined(parts), keptNormSq.get(index)!);
-      if (keepLogits) keepLogits(chunk, joined(logitParts));
+      // The cache and the chunk own what the pieces kept, joined along the rows.
+      for (const [index, parts] of keptParts) {
+        cache!.store(c, index, keys[index], parts.length === 1 ? parts[0] : joinRows(parts), keptNormSq.get(index)!);
+        const entry = cache!.lookup(c, index, keys[index])!;
+        for (const made of blockParts.get(index) ?? []) cache!.addBlock(entry, made.length === 1 ? made[0] : joinRows(made));
+      }
+      if (keepLogits) keepLogits(chunk, logitParts.length === 1 ? logitParts[0] : joinRows(logitParts));
     }
     cache?.enforceBudget();
     return { sums, inputSq };

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { LabSession, type ReplacementWeights } from '../../src/model/session';
-import { chunkRowsFor, type EvalResult } from '../../src/model/evaluate';
+import { chunkRowsFor, macsPerExample, type EvalResult } from '../../src/model/evaluate';
 import { projectionBlock, projectionBlockCount } from '../../src/model/factors';
 import type { RankPlan } from '../../src/model/plan';
 import { asRank } from '../../src/core/units';
@@ -49,13 +49,15 @@ function expectSame(got: EvalResult, want: EvalResult, what: string): void {
   // Counts of images may differ only where rounding moves an argmax tie: allow one image in 10,000.
   expect(Math.abs(got.accuracy - want.accuracy), what).toBeLessThanOrEqual(1e-4);
   expect(Math.abs(got.agreement - want.agreement), what).toBeLessThanOrEqual(1e-4);
-  // Measured differences: up to 3e-7 relative (float32 sums in another order).
-  expect(Math.abs(got.relativeLogitError - want.relativeLogitError), what).toBeLessThanOrEqual(2e-6 * Math.max(1, want.relativeLogitError));
+  // Float32 sums in another order: the two paths split chunks into different pieces of rows. Measured up to
+  // 3.2e-6 for the relative logit error and 1.6e-5 relative for an input norm (a float32 sum of 320,000
+  // squares, whose typical rounding is sqrt(N) u = 3.4e-5).
+  expect(Math.abs(got.relativeLogitError - want.relativeLogitError), what).toBeLessThanOrEqual(1e-5 * Math.max(1, want.relativeLogitError));
   const relative = (a: number, b: number) => (a === b ? 0 : Math.abs(a - b) / Math.abs(b));
   expect(Object.keys(got.inputNorms).sort(), what).toEqual(Object.keys(want.inputNorms).sort());
-  for (const [name, norm] of Object.entries(want.inputNorms)) expect(relative(got.inputNorms[name], norm), `${what} ${name}`).toBeLessThan(2e-6);
+  for (const [name, norm] of Object.entries(want.inputNorms)) expect(relative(got.inputNorms[name], norm), `${what} ${name}`).toBeLessThan(5e-5);
   expect(typeof got.lipschitzBound, what).toBe(typeof want.lipschitzBound);
-  if (typeof want.lipschitzBound === 'number') expect(relative(got.lipschitzBound!, want.lipschitzBound), what).toBeLessThan(2e-6);
+  if (typeof want.lipschitzBound === 'number') expect(relative(got.lipschitzBound!, want.lipschitzBound), what).toBeLessThan(5e-5);
 }
 
 const k = asRank;
@@ -118,7 +120,8 @@ describe('evaluation from cached layer inputs', () => {
     // per layer, and per layer 4 ranks' slices, A's column blocks and B's whole row blocks (3 + 3 + 1 each), and
     // 4 ranks' partial row blocks.
     const chunks = cached.data.chunks.length;
-    expect(chunks).toBe(1 + Math.ceil((10_000 - Math.ceil(chunkRowsFor(cached.lab) / 8)) / chunkRowsFor(cached.lab)));
+    const rows = chunkRowsFor(cached.lab, 10_000);
+    expect(chunks).toBe(1 + Math.ceil((10_000 - Math.ceil(rows / 8)) / rows));
     expect(cached.data.cachedTensors).toBeLessThanOrEqual(chunks * 3 * (1 + 3));
     expect(cached.uploads.tensors).toBeLessThanOrEqual(2 * 3 * 3);
     expect(cached.factors.keptTensors).toBeLessThanOrEqual(3 * 4 * 2 + 7 + 7 + 3 * 4);
@@ -152,12 +155,14 @@ describe('projection blocks', () => {
 });
 
 describe('a pass through a conv prefix, in pieces of rows', () => {
-  /** A small CNN whose convolutions cost ~10x its Dense layers: a pass from the images splits each chunk. */
+  /**
+   * A small CNN whose convolutions cost ~10x its Dense layers, so a pass from the images splits each chunk.
+   */
   function smallCnn(): tf.Sequential {
     const init = (seed: number) => tf.initializers.glorotUniform({ seed });
     const model = tf.sequential({ name: 'small_cnn' });
     model.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: init(1), name: 'conv1' }));
-    model.add(tf.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', kernelInitializer: init(2), name: 'conv2' }));
+    model.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: init(2), name: 'conv2' }));
     model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
     model.add(tf.layers.flatten());
     model.add(tf.layers.dense({ units: 32, activation: 'relu', kernelInitializer: init(3), name: 'fc1' }));
@@ -173,13 +178,16 @@ describe('a pass through a conv prefix, in pieces of rows', () => {
     const before = tf.memory().numTensors;
     const model = smallCnn();
     const artifacts = await artifactsOf(model);
-    const sessions = await Promise.all([{}, { reuse: false }].map((evaluation) =>
+    // A task share of 4 M multiply-adds (the lab's is 75 M) makes this small model take every split path:
+    // chunks of count / 16 images, pieces, and fc1's projection made with the pieces.
+    const taskMacs = 4e6;
+    const sessions = await Promise.all([{ taskMacs }, { reuse: false, taskMacs }].map((evaluation) =>
       LabSession.open(artifacts, 'small-cnn', sample, nodeSvd, undefined, undefined, undefined, evaluation)));
     const [cached, plain] = sessions;
     try {
-      // Chunks are sized for the cheap Dense layers (~1,000 images); the reference pass from the images ran in pieces.
-      expect(cached.data.chunks.length).toBeLessThanOrEqual(3);
-      expect(cached.data.lastPieces).toBeGreaterThan(3 * cached.data.chunks.length);
+      // The reference pass from the images ran in pieces of rows; rank changes of the Dense layers, one piece a chunk.
+      expect(cached.data.chunks.length).toBe(1 + Math.ceil((count - Math.ceil(count / 16 / 8)) / Math.ceil(count / 16)));
+      expect(cached.data.lastPieces).toBeGreaterThan(cached.data.chunks.length);
       // Oracle for the pieces: stock predict() over all images at once.
       const want = tf.tidy(() => {
         const x = tf.reshape(tf.div(tf.tensor2d(sample.pixels, [count, 784], 'float32'), 255), [count, 28, 28, 1]);
@@ -187,11 +195,17 @@ describe('a pass through a conv prefix, in pieces of rows', () => {
         return tf.sum(tf.cast(tf.equal(pred, tf.tensor1d(sample.labels, 'int32')), 'int32')).dataSync()[0] / count;
       });
       expect(cached.data.referenceAccuracy).toBe(want);
+      const fc1Macs = macsPerExample(cached.lab.chain[cached.layers.findIndex((l) => l.name === 'fc1')]);
+      const fc1Late = cached.data.chunks.filter((c) => c.labels.shape[0] * fc1Macs <= taskMacs).length;
+      expect(fc1Late).toBeLessThan(cached.data.chunks.length);
       for (const [plan, start] of [[{ fc1: k(5) }, 'fc1'], [{ fc1: k(9) }, 'fc1'], [{ fc1: k(9), out: k(3) }, 'out'], [{ fc1: k(4), out: k(3) }, 'fc1']] as const) {
         const got = await cached.evaluate(plan);
         expect(cached.data.lastStart, JSON.stringify(plan)).toBe(cached.layers.findIndex((l) => l.name === start));
         expect(cached.data.lastPieces, JSON.stringify(plan)).toBe(cached.data.chunks.length);
         expectSame(got, await plain.evaluate(plan), JSON.stringify(plan));
+        // fc1's projection came with the reference pass wherever building it over a whole chunk would exceed a
+        // task (every chunk but the small first one); out's, cheap, is built when out first moves.
+        expect(cached.data.blocksBuiltLate, JSON.stringify(plan)).toBe(fc1Late + ('out' in plan ? cached.data.chunks.length : 0));
       }
     } finally {
       sessions.forEach((s) => s.dispose());
