@@ -20,8 +20,12 @@ import * as tf from '@tensorflow/tfjs';
 
 interface Entry {
   key: string;
-  /** The cache's own tensor (a clone): disposed with the entry. */
-  x: tf.Tensor;
+  /**
+   * The input, as consecutive groups of rows (one tensor unless a pass made
+   * it in pieces: joining a wide input whole took ~100 ms on wasm). The
+   * cache's own tensors, disposed with the entry.
+   */
+  parts: tf.Tensor[];
   /** ||x||_F^2, for the Lipschitz bound's input norms. */
   normSq: number;
   /** Column blocks of the input's projection P = x A_r, computed as ranks ask for them. */
@@ -48,10 +52,10 @@ export class ActivationCache {
     return this.chunks.every((_, c) => this.lookup(c, index, key) !== undefined);
   }
 
-  /** Keeps `x` (already tf.keep'd; the cache disposes it) as chunk's input to layer `index` under `key`, replacing what was there. */
-  store(chunk: number, index: number, key: string, x: tf.Tensor, normSq: number): void {
+  /** Keeps `parts` (already tf.keep'd; the cache disposes them) as chunk's input to layer `index` under `key`, replacing what was there. */
+  store(chunk: number, index: number, key: string, parts: tf.Tensor[], normSq: number): void {
     this.drop(chunk, index);
-    this.chunks[chunk].set(index, { key, x, normSq, projected: [] });
+    this.chunks[chunk].set(index, { key, parts, normSq, projected: [] });
   }
 
   /** How many column blocks of the entry's projection P = x A_r are held (blocks 0..n-1). */
@@ -81,14 +85,14 @@ export class ActivationCache {
   /** Bytes of the tensors the cache owns. */
   get bytes(): number {
     let total = 0;
-    for (const e of this.entries()) total += e.x.size * 4 + e.projected.reduce((s, p) => s + p.size * 4, 0);
+    for (const e of this.entries()) total += [...e.parts, ...e.projected].reduce((s, t) => s + t.size * 4, 0);
     return total;
   }
 
   /** Tensors the cache owns (for leak checks: everything else an evaluation makes is freed). */
   get tensors(): number {
     let n = 0;
-    for (const e of this.entries()) n += 1 + e.projected.length;
+    for (const e of this.entries()) n += e.parts.length + e.projected.length;
     return n;
   }
 
@@ -119,7 +123,7 @@ export class ActivationCache {
   private drop(chunk: number, index: number): void {
     const e = this.chunks[chunk].get(index);
     if (!e) return;
-    e.x.dispose();
+    e.parts.forEach((t) => t.dispose());
     e.projected.forEach((p) => p.dispose());
     this.chunks[chunk].delete(index);
   }

@@ -121,6 +121,15 @@ class RowParts<T extends tf.Tensor> {
     }
   }
 
+  /** The rows as groups of up to 16 pieces each, in order (the caller owns them). */
+  groups(): T[] {
+    if (this.pending.length > 0) this.joined.push(this.pending.length === 1 ? this.pending[0] : joinRows(this.pending));
+    const all = this.joined;
+    this.joined = [];
+    this.pending = [];
+    return all;
+  }
+
   /** The rows joined (the parts are disposed). */
   finish(): T {
     const all = [...this.joined, ...this.pending];
@@ -443,10 +452,13 @@ export class EvalData {
           const step = pieceRowsFor((startMacs * width) / n, rows, this.taskMacs);
           const parts: tf.Tensor2D[] = [];
           try {
-            for (let q = 0; q * step < rows; q++) {
-              if (q > 0) await serve();
-              const count = Math.min(step, rows - q * step);
-              parts.push(tf.tidy(() => projectInputBlock(lab, factors, start, rows === count ? from.x : rowsOf(from.x, q * step, count), j)));
+            for (const x of from.parts) {
+              const n = x.shape[0];
+              for (let q = 0; q * step < n; q++) {
+                if (parts.length > 0) await serve();
+                const count = Math.min(step, n - q * step);
+                parts.push(tf.tidy(() => projectInputBlock(lab, factors, start, n === count ? x : rowsOf(x, q * step, count), j)));
+              }
             }
           } catch (err) {
             parts.forEach((t) => t.dispose());
@@ -459,6 +471,18 @@ export class EvalData {
       }
       const pieceRows = pieceRowsFor(startCost + restMacs, rows, this.taskMacs);
       const split = pieceRows < rows;
+      // The pieces: the cached input's own groups of rows when it has several and is read whole (they came
+      // from a heavier pass's pieces), else runs of pieceRows rows.
+      const pieceList: Array<{ first: number; count: number; input?: tf.Tensor }> = [];
+      if (from && blocks === 0 && from.parts.length > 1) {
+        let first = 0;
+        for (const x of from.parts) {
+          pieceList.push({ first, count: x.shape[0], input: x });
+          first += x.shape[0];
+        }
+      } else {
+        for (let first = 0; first < rows; first += pieceRows) pieceList.push({ first, count: Math.min(pieceRows, rows - first) });
+      }
       const keptParts = new Map<number, RowParts<tf.Tensor>>();
       const keptNormSq = new Map<number, number>();
       const logitParts = new RowParts<tf.Tensor2D>();
@@ -466,9 +490,8 @@ export class EvalData {
       const blockParts = new Map<number, Array<RowParts<tf.Tensor2D>>>();
       const allParts = () => [...keptParts.values(), ...[...blockParts.values()].flat(), logitParts];
       try {
-        for (let first = 0, count = 0; first < rows; first += count) {
+        for (const { first, count, input } of pieceList) {
           if (first > 0) await serve();
-          count = Math.min(pieceRows, rows - first);
           this.lastPieceCount++;
           const whole = count === rows;
           const part = <T extends tf.Tensor>(t: T): T => (whole ? t : rowsOf(t, first, count));
@@ -479,7 +502,8 @@ export class EvalData {
           let logitsHere: tf.Tensor2D | null = null;
           let scalars = 0;
           const stats = tf.tidy(() => {
-            let h: tf.Tensor = part(from ? from.x : chunk.x);
+            // A projected start layer reads only its input's shape (the rows come from P).
+            let h: tf.Tensor = input ?? (!from ? part(chunk.x) : blocks > 0 ? from.parts[0] : part(from.parts[0]));
             const norms: tf.Scalar[] = [];
             const keptNorms: tf.Scalar[] = [];
             for (let i = start; i < lab.layers.length; i++) {
@@ -544,7 +568,7 @@ export class EvalData {
       }
       // The cache and the chunk own what the pieces kept, joined along the rows.
       for (const [index, parts] of keptParts) {
-        cache!.store(c, index, keys[index], parts.finish(), keptNormSq.get(index)!);
+        cache!.store(c, index, keys[index], parts.groups(), keptNormSq.get(index)!);
         const entry = cache!.lookup(c, index, keys[index])!;
         for (const made of blockParts.get(index) ?? []) cache!.addBlock(entry, made.finish());
       }

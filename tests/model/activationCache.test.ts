@@ -207,6 +207,14 @@ describe('a pass through a conv prefix, in pieces of rows', () => {
         // task (every chunk but the small first one); out's, cheap, is built when out first moves.
         expect(cached.data.blocksBuiltLate, JSON.stringify(plan)).toBe(fc1Late + ('out' in plan ? cached.data.chunks.length : 0));
       }
+      // Replacement weights read fc1's cached input itself, kept as the groups of rows the pieces made.
+      const [a, b] = cached.factors.slice('fc1', 6);
+      const kernels = new Map([['fc1', { factors: { a: a.dataSync() as Float32Array, b: b.dataSync() as Float32Array, rank: 6 } }]]);
+      tf.dispose([a, b]);
+      const replaced = await cached.evaluateKernels(kernels);
+      expect(cached.data.lastStart).toBe(cached.layers.findIndex((l) => l.name === 'fc1'));
+      expect(cached.data.lastPieces).toBeGreaterThan(cached.data.chunks.length);
+      expectSame(replaced, await plain.evaluateKernels(kernels), 'fc1 replaced');
     } finally {
       sessions.forEach((s) => s.dispose());
       model.dispose();

@@ -32,17 +32,17 @@ export const denseKind: LayerKind = {
     return (h.rank === 2 ? h : tf.reshape(h, [-1, m])) as tf.Tensor2D;
   },
   forward(layer, h, weights, bias, activate) {
-    const lastDim = h.shape[h.shape.length - 1];
-    const x2 = this.inputRows(h, lastDim);
+    const rows = () => this.inputRows(h, h.shape[h.shape.length - 1]);
     let z: tf.Tensor;
     switch (weights.kind) {
-      case 'own': z = tf.matMul(x2, layer.getWeights()[0] as tf.Tensor2D); break;
-      case 'factors': z = tf.matMul(tf.matMul(x2, weights.a), weights.b); break;
-      case 'kernel': z = tf.matMul(x2, weights.kernel); break;
+      case 'own': z = tf.matMul(rows(), layer.getWeights()[0] as tf.Tensor2D); break;
+      case 'factors': z = tf.matMul(tf.matMul(rows(), weights.a), weights.b); break;
+      case 'kernel': z = tf.matMul(rows(), weights.kernel); break;
+      // Projected: the rows are the product's; `h` gives only the shape of an example.
       case 'projected': z = weights.product; break;
     }
     if (bias) z = tf.add(z, bias);
-    if (h.rank !== 2) z = tf.reshape(z, [...h.shape.slice(0, -1), z.shape[1] as number]);
+    if (h.rank !== 2) z = tf.reshape(z, [-1, ...h.shape.slice(1, -1), z.shape[1] as number]);
     return activate ? (layer as unknown as DenseInternals).activation.apply(z) : z;
   },
   exportLayers(site, given, svdFactors, k) {
