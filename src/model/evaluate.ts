@@ -414,7 +414,14 @@ export class EvalData {
     const startInfo = lab.layers[start];
     const startRank = startInfo.factorizable && !overrides?.has(startInfo.name) ? effectiveRank(startInfo, plan) : null;
     const startMacs = macsPerExample(lab.chain[start]);
-    const restMacs = macsFrom(lab, start + 1);
+    // The layers after the start as this plan runs them: a rank-k SVD layer costs k (m + n) of its m n.
+    let restMacs = 0;
+    for (let i = start + 1; i < lab.layers.length; i++) {
+      const info = lab.layers[i];
+      const k = info.factorizable && !overrides?.has(info.name) ? effectiveRank(info, plan) : null;
+      const macs = macsPerExample(lab.chain[i]);
+      restMacs += info.factorizable && k !== null ? (macs * k * (info.kernelShape[0] + info.kernelShape[1])) / (info.kernelShape[0] * info.kernelShape[1]) : macs;
+    }
     const sums: number[] = [];
     const inputSq: Record<string, number> = {};
     const add = (name: string, v: number) => { inputSq[name] = (inputSq[name] ?? 0) + v; };
