@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { build } from 'vite';
 import type { Page } from 'playwright-core';
 import { startHarness, type Harness } from './chromium';
-import { artifactsOf, cnnFixture } from './benchEvaluation';
+import { artifactsOf, cnnFixture, filesOf } from './fixtureModels';
 import { quantile, table } from './benchTable';
 import { REPO_ROOT } from './nodeEnv';
 
@@ -153,12 +153,9 @@ async function buildBefore(): Promise<{ dir: string; cleanup(): void } | { reaso
 /** The CNN fixture opened as dropped files (model.json and its shard), on wasm. */
 async function cnnFigures(app: Harness, moves: number): Promise<string[][]> {
   const artifacts = await artifactsOf(cnnFixture());
-  const json = JSON.stringify({
-    format: 'layers-model',
-    modelTopology: artifacts.modelTopology,
-    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-  });
-  const shard = Buffer.from(artifacts.weightData as ArrayBuffer).toString('base64');
+  const files = filesOf(artifacts);
+  const json = JSON.stringify(files.json);
+  const shard = Buffer.from(files.shard).toString('base64');
   const page = await app.browser.newPage();
   try {
     await watchLongTasks(page);

@@ -6,6 +6,7 @@ import { LabSession } from '../model/session';
 import type { RankPlan } from '../model/plan';
 import { quantile, table } from './benchTable';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample } from './nodeEnv';
+import { artifactsOf, cnnFixture } from './fixtureModels';
 
 /**
  * Evaluation before and after the activation cache, in one run (Node, TF.js
@@ -15,28 +16,6 @@ import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample } from './nodeEnv';
  * time, p50/p95 of rank changes of the first and of the last factorized
  * layer, and a sweep of the first layer. Prints a table; asserts nothing.
  */
-
-/** The CNN shape of issue 8 (3x3x32 -> 3x3x64 -> pool -> 9216 -> 128 -> 10), seeded random weights: its Dense layers sit behind a conv prefix. */
-export function cnnFixture(): tf.Sequential {
-  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
-  const model = tf.sequential({ name: 'cnn_fixture' });
-  model.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: init(1), name: 'conv1' }));
-  model.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', kernelInitializer: init(2), name: 'conv2' }));
-  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tf.layers.flatten());
-  model.add(tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init(3), name: 'fc1' }));
-  model.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(4), name: 'out' }));
-  return model;
-}
-
-export async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | null = null;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    saved = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return saved!;
-}
 
 /** The first `count` images of a sample. */
 function firstImages(sample: MnistSample, count: number): MnistSample {

@@ -132,9 +132,7 @@ class RowParts<T extends tf.Tensor> {
 
   /** The rows joined (the parts are disposed). */
   finish(): T {
-    const all = [...this.joined, ...this.pending];
-    this.joined = [];
-    this.pending = [];
+    const all = this.groups();
     return all.length === 1 ? all[0] : joinRows(all);
   }
 
@@ -173,10 +171,19 @@ export function macsPerExample(layer: tf.layers.Layer): number {
   return kernels * product(out.slice(1, -1)) + product(out.slice(1));
 }
 
-/** Multiply-adds per image of the layers from chain index `start` on. */
-function macsFrom(lab: LabModel, start: number): number {
+/**
+ * Multiply-adds per image of the layers from chain index `start` on, as
+ * `plan` runs them: a rank-k SVD layer costs k (m + n) of its m n (an
+ * override's layer is priced as it is).
+ */
+function macsFrom(lab: LabModel, start: number, plan: RankPlan = {}, overrides?: ReadonlyMap<string, KernelOverride>): number {
   let sum = 0;
-  for (let i = start; i < lab.chain.length; i++) sum += macsPerExample(lab.chain[i]);
+  for (let i = start; i < lab.chain.length; i++) {
+    const info = lab.layers[i];
+    const macs = macsPerExample(lab.chain[i]);
+    const k = info.factorizable && !overrides?.has(info.name) ? effectiveRank(info, plan) : null;
+    sum += info.factorizable && k !== null ? (macs * k * (info.kernelShape[0] + info.kernelShape[1])) / (info.kernelShape[0] * info.kernelShape[1]) : macs;
+  }
   return sum;
 }
 
@@ -414,14 +421,7 @@ export class EvalData {
     const startInfo = lab.layers[start];
     const startRank = startInfo.factorizable && !overrides?.has(startInfo.name) ? effectiveRank(startInfo, plan) : null;
     const startMacs = macsPerExample(lab.chain[start]);
-    // The layers after the start as this plan runs them: a rank-k SVD layer costs k (m + n) of its m n.
-    let restMacs = 0;
-    for (let i = start + 1; i < lab.layers.length; i++) {
-      const info = lab.layers[i];
-      const k = info.factorizable && !overrides?.has(info.name) ? effectiveRank(info, plan) : null;
-      const macs = macsPerExample(lab.chain[i]);
-      restMacs += info.factorizable && k !== null ? (macs * k * (info.kernelShape[0] + info.kernelShape[1])) / (info.kernelShape[0] * info.kernelShape[1]) : macs;
-    }
+    const restMacs = macsFrom(lab, start + 1, plan, overrides);
     const sums: number[] = [];
     const inputSq: Record<string, number> = {};
     const add = (name: string, v: number) => { inputSq[name] = (inputSq[name] ?? 0) + v; };
@@ -460,11 +460,11 @@ export class EvalData {
           const parts: tf.Tensor2D[] = [];
           try {
             for (const x of from.parts) {
-              const n = x.shape[0];
-              for (let q = 0; q * step < n; q++) {
+              const partRows = x.shape[0];
+              for (let q = 0; q * step < partRows; q++) {
                 if (parts.length > 0) await serve();
-                const count = Math.min(step, n - q * step);
-                parts.push(tf.tidy(() => projectInputBlock(lab, factors, start, n === count ? x : rowsOf(x, q * step, count), j)));
+                const count = Math.min(step, partRows - q * step);
+                parts.push(tf.tidy(() => projectInputBlock(lab, factors, start, partRows === count ? x : rowsOf(x, q * step, count), j)));
               }
             }
           } catch (err) {
@@ -508,47 +508,55 @@ export class EvalData {
           const blocksHere: Array<{ index: number; j: number; block: tf.Tensor2D }> = [];
           let logitsHere: tf.Tensor2D | null = null;
           let scalars = 0;
-          const stats = tf.tidy(() => {
-            // A projected start layer reads only its input's shape (the rows come from P).
-            let h: tf.Tensor = input ?? (!from ? part(chunk.x) : blocks > 0 ? from.parts[0] : part(from.parts[0]));
-            const norms: tf.Scalar[] = [];
-            const keptNorms: tf.Scalar[] = [];
-            for (let i = start; i < lab.layers.length; i++) {
-              const info = lab.layers[i];
-              const isNew = !(i === start && from);
-              const keep = isNew && cache !== null && info.factorizable;
-              if (keep || (isNew && record.has(info.name))) {
-                // One reduction serves both: the recorded norm and the kept entry's.
-                const normSq = tf.sum(tf.square(h)) as tf.Scalar;
-                if (record.has(info.name)) {
-                  norms.push(normSq);
-                  normNames.push(info.name);
-                }
-                if (keep) {
-                  keptNorms.push(normSq);
-                  keptIndices.push(i);
-                  keptHere.push(tf.keep(tf.clone(h)));
-                  // A kept input whose whole projection would not fit one task later (a wide Dense layer
-                  // behind a conv prefix) gets it now, while the input is in pieces: its rank changes
-                  // then never build a block over the whole chunk.
-                  const eager = split && info.factorizable && (rows * macsPerExample(lab.chain[i]) * info.rankLimit) / info.kernelShape[1] > this.taskMacs;
-                  if (eager) {
-                    for (let j = 0; j < projectionBlockCount(info.rankLimit); j++) blocksHere.push({ index: i, j, block: tf.keep(projectInputBlock(lab, factors, i, h, j)) });
+          // Tensors kept inside the tidy below belong to nobody until it returns: freed here if it throws.
+          const dropHere = () => tf.dispose([...keptHere, ...blocksHere.map((b) => b.block), ...(logitsHere ? [logitsHere] : [])]);
+          let stats: tf.Tensor;
+          try {
+            stats = tf.tidy(() => {
+              // A projected start layer reads only its input's shape (the rows come from P).
+              let h: tf.Tensor = input ?? (!from ? part(chunk.x) : blocks > 0 ? from.parts[0] : part(from.parts[0]));
+              const norms: tf.Scalar[] = [];
+              const keptNorms: tf.Scalar[] = [];
+              for (let i = start; i < lab.layers.length; i++) {
+                const info = lab.layers[i];
+                const isNew = !(i === start && from);
+                const keep = isNew && cache !== null && info.factorizable;
+                if (keep || (isNew && record.has(info.name))) {
+                  // One reduction serves both: the recorded norm and the kept entry's.
+                  const normSq = tf.sum(tf.square(h)) as tf.Scalar;
+                  if (record.has(info.name)) {
+                    norms.push(normSq);
+                    normNames.push(info.name);
+                  }
+                  if (keep) {
+                    keptNorms.push(normSq);
+                    keptIndices.push(i);
+                    keptHere.push(tf.keep(tf.clone(h)));
+                    // A kept input whose whole projection would not fit one task later (a wide Dense layer
+                    // behind a conv prefix) gets it now, while the input is in pieces: its rank changes
+                    // then never build a block over the whole chunk.
+                    const eager = split && info.factorizable && (rows * macsPerExample(lab.chain[i]) * info.rankLimit) / info.kernelShape[1] > this.taskMacs;
+                    if (eager) {
+                      for (let j = 0; j < projectionBlockCount(info.rankLimit); j++) blocksHere.push({ index: i, j, block: tf.keep(projectInputBlock(lab, factors, i, h, j)) });
+                    }
                   }
                 }
+                let product: tf.Tensor2D | undefined;
+                if (i === start && blocks > 0) {
+                  const k = Math.min(startRank!, factors.rankOf(info.name));
+                  product = cache!.product(from!, blocks, (j) => factors.rowBlock(info.name, j, k), part);
+                }
+                h = applyChainLayer(lab, factors, i, h, plan, overrides, product);
               }
-              let product: tf.Tensor2D | undefined;
-              if (i === start && blocks > 0) {
-                const k = Math.min(startRank!, factors.rankOf(info.name));
-                product = cache!.product(from!, blocks, (j) => factors.rowBlock(info.name, j, k), part);
-              }
-              h = applyChainLayer(lab, factors, i, h, plan, overrides, product);
-            }
-            if (keepLogits) logitsHere = tf.keep(tf.clone(h)) as tf.Tensor2D;
-            const extra = finish(h, { labels: part(chunk.labels), refLogits: chunk.refLogits && part(chunk.refLogits), refPred: chunk.refPred && part(chunk.refPred) });
-            scalars = extra.length;
-            return tf.stack([...extra, ...norms, ...keptNorms]);
-          });
+              if (keepLogits) logitsHere = tf.keep(tf.clone(h)) as tf.Tensor2D;
+              const extra = finish(h, { labels: part(chunk.labels), refLogits: chunk.refLogits && part(chunk.refLogits), refPred: chunk.refPred && part(chunk.refPred) });
+              scalars = extra.length;
+              return tf.stack([...extra, ...norms, ...keptNorms]);
+            });
+          } catch (err) {
+            dropHere();
+            throw err;
+          }
           keptIndices.forEach((index, n) => {
             if (!keptParts.has(index)) keptParts.set(index, new RowParts());
             keptParts.get(index)!.push(keptHere[n]);

@@ -65,8 +65,7 @@ export class FactorCache {
 
   /** Rank-k factor slices (new tensors, caller disposes; safe inside tf.tidy). */
   slice(layer: string, k: number): [tf.Tensor2D, tf.Tensor2D] {
-    const f = this.byLayer.get(layer);
-    if (!f) throw new Error(`no factors cached for layer ${layer}`);
+    const f = this.factorsOf(layer);
     const kk = Math.min(k, f.r);
     return [tf.slice(f.a, [0, 0], [f.m, kk]), tf.slice(f.b, [0, 0], [kk, f.n])];
   }
@@ -153,9 +152,7 @@ export class FactorCache {
 
   /** The layer's SVD rank r (columns of A). */
   rankOf(layer: string): number {
-    const f = this.byLayer.get(layer);
-    if (!f) throw new Error(`no factors cached for layer ${layer}`);
-    return f.r;
+    return this.factorsOf(layer).r;
   }
 
   /** Tensors kept for the evaluator (slices, column blocks of A, row blocks of B). */

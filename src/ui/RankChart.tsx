@@ -6,10 +6,10 @@ import { formatPercent } from './format';
 import { RankMarker } from './chartMarks';
 import { useLab } from './useLab';
 import { useThrottled } from './useThrottled';
+import type { LabState } from '../store/types';
 
 /** How often a running sweep's points and progress are redrawn. */
 const REDRAW_MS = 100;
-import type { LabState } from '../store/types';
 
 function selectRankChart(st: LabState) {
   const layer = st.selectedLayer;

@@ -5,27 +5,7 @@ import * as tf from '@tensorflow/tfjs';
  * so loader tests can corrupt one thing at a time.
  */
 
-/** Serializes `model` to artifacts (and disposes nothing; the caller owns the model). */
-export async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let out: tf.io.ModelArtifacts | null = null;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    out = { ...a, weightData: tf.io.CompositeArrayBuffer.join(a.weightData!) };
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return out!;
-}
-
-/** The model.json text and shard a converter would write for `artifacts`. */
-export function filesOf(artifacts: tf.io.ModelArtifacts, shard = 'weights.bin'): { json: Record<string, unknown>; shard: ArrayBuffer } {
-  return {
-    json: {
-      format: 'layers-model',
-      modelTopology: artifacts.modelTopology,
-      weightsManifest: [{ paths: [shard], weights: artifacts.weightSpecs }],
-    },
-    shard: artifacts.weightData as ArrayBuffer,
-  };
-}
+export { artifactsOf, filesOf } from '../../src/cli/fixtureModels';
 
 /** A 784-h-10 MLP with seeded weights; `inputShape` lets tests make one that does not fit MNIST. */
 export function tinyMlp(hidden = 12, inputShape: number[] = [784]): tf.Sequential {

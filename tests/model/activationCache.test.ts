@@ -7,7 +7,7 @@ import { projectionBlock, projectionBlockCount } from '../../src/model/factors';
 import type { RankPlan } from '../../src/model/plan';
 import { asRank } from '../../src/core/units';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from '../../src/cli/nodeEnv';
-import { artifactsOf } from '../helpers/fixtures';
+import { artifactsOf, cnnFixture } from '../../src/cli/fixtureModels';
 
 /**
  * Scoring from cached layer inputs (and, for a plain-SVD layer, from its
@@ -155,28 +155,15 @@ describe('projection blocks', () => {
 });
 
 describe('a pass through a conv prefix, in pieces of rows', () => {
-  /**
-   * A small CNN whose convolutions cost ~10x its Dense layers, so a pass from the images splits each chunk.
-   */
-  function smallCnn(): tf.Sequential {
-    const init = (seed: number) => tf.initializers.glorotUniform({ seed });
-    const model = tf.sequential({ name: 'small_cnn' });
-    model.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: init(1), name: 'conv1' }));
-    model.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: init(2), name: 'conv2' }));
-    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-    model.add(tf.layers.flatten());
-    model.add(tf.layers.dense({ units: 32, activation: 'relu', kernelInitializer: init(3), name: 'fc1' }));
-    model.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(4), name: 'out' }));
-    return model;
-  }
-
   it('scores the original as predict() does, and rank changes as scoring from the images does', async () => {
     await useNodeBackend('wasm');
     const full = await readSample('test');
     const count = 1200;
     const sample = { ...full, count, pixels: full.pixels.subarray(0, count * 784), labels: full.labels.subarray(0, count) };
     const before = tf.memory().numTensors;
-    const model = smallCnn();
+    // Issue 8's CNN shape, smaller (8 and 32 filters, 32 units): its convolutions cost ~10x its Dense layers,
+    // so a pass from the images splits each chunk.
+    const model = cnnFixture({ conv1: 8, conv2: 32, units: 32 });
     const artifacts = await artifactsOf(model);
     // A task share of 4 M multiply-adds (the lab's is 75 M) makes this small model take every split path:
     // chunks of count / 16 images, pieces, and fc1's projection made with the pieces.

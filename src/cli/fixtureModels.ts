@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Models built in code for the bench and the tests: issue 8's CNN shape, and
+ * any model serialized to artifacts exactly as TF.js writes them.
+ */
+
+/** Filters and units of a CNN fixture (issue 8's shape by default). */
+export interface CnnShape {
+  conv1: number;
+  conv2: number;
+  units: number;
+}
+
+/**
+ * A CNN of issue 8's shape (3x3 conv -> 3x3 conv -> pool -> Dense -> Dense 10; by default
+ * 32, 64 filters and 128 units, a 9216-wide Dense input), seeded random weights: its Dense
+ * layers sit behind a conv prefix. Tests use smaller ones.
+ */
+export function cnnFixture({ conv1, conv2, units }: CnnShape = { conv1: 32, conv2: 64, units: 128 }): tf.Sequential {
+  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
+  const model = tf.sequential({ name: 'cnn_fixture' });
+  model.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: conv1, kernelSize: 3, activation: 'relu', kernelInitializer: init(1), name: 'conv1' }));
+  model.add(tf.layers.conv2d({ filters: conv2, kernelSize: 3, activation: 'relu', kernelInitializer: init(2), name: 'conv2' }));
+  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tf.layers.flatten());
+  model.add(tf.layers.dense({ units, activation: 'relu', kernelInitializer: init(3), name: 'fc1' }));
+  model.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(4), name: 'out' }));
+  return model;
+}
+
+/** Serializes `model` to artifacts with its weights in one buffer (and disposes nothing; the caller owns the model). */
+export async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let out: tf.io.ModelArtifacts | null = null;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    out = { ...a, weightData: tf.io.CompositeArrayBuffer.join(a.weightData!) };
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return out!;
+}
+
+/** The model.json text and shard a converter would write for `artifacts`. */
+export function filesOf(artifacts: tf.io.ModelArtifacts, shard = 'weights.bin'): { json: Record<string, unknown>; shard: ArrayBuffer } {
+  return {
+    json: {
+      format: 'layers-model',
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: [shard], weights: artifacts.weightSpecs }],
+    },
+    shard: artifacts.weightData as ArrayBuffer,
+  };
+}
