@@ -86,7 +86,7 @@ async function timeMoves(page: Page, layer: string, maxRank: number, count: numb
 }
 
 /** mlp-64 on `backend` in the app served by `app`. */
-async function mlpFigures(app: Harness, where: string, backend: string, moves: number): Promise<LabFigures> {
+export async function mlpFigures(app: Harness, where: string, backend: string, moves: number): Promise<LabFigures> {
   const page = await app.browser.newPage();
   try {
     await watchLongTasks(page);
@@ -151,7 +151,7 @@ async function buildBefore(): Promise<{ dir: string; cleanup(): void } | { reaso
 }
 
 /** The CNN fixture opened as dropped files (model.json and its shard), on wasm. */
-async function cnnFigures(app: Harness, moves: number): Promise<string[][]> {
+export async function cnnFigures(app: Harness, moves: number): Promise<string[][]> {
   const artifacts = await artifactsOf(cnnFixture());
   const files = filesOf(artifacts);
   const json = JSON.stringify(files.json);

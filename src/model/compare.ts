@@ -1,7 +1,7 @@
 import type { MnistSample } from '../core/mnist';
 import { dequantize, quantizeSymmetric, quantizedBytes } from '../core/quantize';
 import { throwIfCancelled } from './errors';
-import { yieldToEventLoop } from './evaluate';
+import { yieldToEventLoop } from './slices';
 import type { SvdFn } from './factors';
 import type { FactorJobFn } from './factorJobs';
 import { createMethodContext, type MethodContext } from './methods/context';

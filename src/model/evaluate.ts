@@ -6,6 +6,7 @@ import { applyChainLayer, layerSignature, projectInputBlock, type KernelOverride
 import { projectionBlock, projectionBlockCount, type FactorCache } from './factors';
 import { ActivationCache } from './activationCache';
 import { effectiveRank, type RankPlan } from './plan';
+import { serveSlice } from './slices';
 
 /**
  * Scores a rank plan on the whole test sample, on whichever backend runs:
@@ -14,26 +15,6 @@ import { effectiveRank, type RankPlan } from './plan';
  * and the original model's logits stay resident on the backend; each chunk
  * reads back four numbers, and a cancelled evaluation stops between chunks.
  */
-
-/**
- * Lets timers, input and rendering run. On the cpu and wasm backends data()
- * resolves as a microtask, so without this a sweep would hold the main thread
- * until it ended and a Cancel click could never arrive.
- */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    if (typeof MessageChannel === 'undefined') {
-      setTimeout(resolve, 0);
-      return;
-    }
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
-}
 
 /** Scores of one plan over `count` images; fractions in [0, 1]. */
 export interface EvalResult {
@@ -188,17 +169,21 @@ function macsFrom(lab: LabModel, start: number, plan: RankPlan = {}, overrides?:
 }
 
 /**
- * Images per chunk, the unit the activation cache keeps: as many as keep
- * the layers from the first factorizable one on within PIECE_MACS (what a
- * rank change recomputes at most; measured, chunks larger than that made
- * 60-170 ms tasks on mlp-64 from the per-value work around the products),
- * but at most 16 chunks (per-chunk overhead: a Dense layer behind a conv
- * prefix would otherwise get 157 chunks of 64 images) and at most 5,000
- * images. Heavier passes split a chunk into pieces of rows (see pass).
+ * Images per chunk, the unit the activation cache keeps: as many as keep a
+ * rank change of the first factorizable layer within PIECE_MACS (read from
+ * its cached projection at full rank, r n a row, then the layers after it
+ * at full size), but at most 16 chunks and at most 5,000 images. Per-chunk
+ * work is mostly fixed cost (~25 kernel launches and a read-back): on
+ * mlp-64, 9 chunks of ~1,100 images made a fc1 move 10-12 ms in Node, 2
+ * chunks 7.5 ms. Heavier passes (from the images, a replaced kernel, a conv
+ * prefix) split a chunk into pieces of rows (see pass), so a big chunk
+ * never makes a long task.
  */
 export function chunkRowsFor(lab: LabModel, count: number, taskMacs = PIECE_MACS): number {
   const first = Math.max(0, lab.layers.findIndex((l) => l.factorizable));
-  const byCost = Math.floor(taskMacs / Math.max(1, macsFrom(lab, first)));
+  const info = lab.layers[first];
+  const projected = info?.factorizable ? (macsPerExample(lab.chain[first]) * info.rankLimit) / info.kernelShape[0] : 0;
+  const byCost = Math.floor(taskMacs / Math.max(1, projected + macsFrom(lab, first + 1)));
   return Math.max(64, Math.min(5000, Math.max(Math.ceil(count / 16), byCost)));
 }
 
@@ -209,9 +194,6 @@ const SCALE_SLICE = 1 << 20;
 function scalePixels(src: Uint8Array, offset: number, dst: Float32Array, from: number, to: number): void {
   for (let i = from; i < to; i++) dst[i] = src[offset + i] / 255;
 }
-
-/** How long a pass runs between yields to the page (ms): well under a frame's worth of input delay. */
-const SLICE_MS = 8;
 
 /**
  * The test images shaped for one model, their labels and the original
@@ -257,7 +239,7 @@ export class EvalData {
     const chunks: Chunk[] = [];
     try {
       for (let start = 0, size = 0; start < sample.count; start += size) {
-        await yieldToEventLoop();
+        await serveSlice();
         throwIfCancelled(signal);
         // The first chunk is an eighth: the backend's one-time set-up on first use (kernels, buffers) then
         // lands in a short pass instead of a long one.
@@ -267,7 +249,7 @@ export class EvalData {
         const scaled = new Float32Array(size * pixelsPerImage);
         const offset = start * pixelsPerImage;
         for (let from = 0; from < scaled.length; from += SCALE_SLICE) {
-          if (from > 0) await yieldToEventLoop();
+          if (from > 0) await serveSlice();
           const to = Math.min(scaled.length, from + SCALE_SLICE);
           scalePixels(sample.pixels, offset, scaled, from, to);
         }
@@ -425,13 +407,9 @@ export class EvalData {
     const sums: number[] = [];
     const inputSq: Record<string, number> = {};
     const add = (name: string, v: number) => { inputSq[name] = (inputSq[name] ?? 0) + v; };
-    let lastYield = -Infinity;
     this.lastPieceCount = 0;
     const serve = async () => {
-      if (performance.now() - lastYield >= SLICE_MS) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
-      }
+      await serveSlice();
       throwIfCancelled(signal);
     };
     for (const [c, chunk] of this.chunks.entries()) {
@@ -476,7 +454,10 @@ export class EvalData {
         // P_k B_k costs (k n) a row where the layer costs (m n).
         startCost = (startMacs * Math.min(projectionBlock(blocks - 1)[1], r)) / startInfo.kernelShape[0];
       }
-      const pieceRows = pieceRowsFor(startCost + restMacs, rows, this.taskMacs);
+      // The reference pass also projects every kept input (see `eager`): r of its m n a row.
+      const eagerMacs = keepLogits === undefined ? 0 : lab.layers.reduce((sum, info, i) =>
+        sum + (i >= start && info.factorizable ? (macsPerExample(lab.chain[i]) * info.rankLimit) / info.kernelShape[1] : 0), 0);
+      const pieceRows = pieceRowsFor(startCost + restMacs + eagerMacs, rows, this.taskMacs);
       const split = pieceRows < rows;
       // The pieces: the cached input's own groups of rows when it has several and is read whole (they came
       // from a heavier pass's pieces), else runs of pieceRows rows.
@@ -532,10 +513,12 @@ export class EvalData {
                     keptNorms.push(normSq);
                     keptIndices.push(i);
                     keptHere.push(tf.keep(tf.clone(h)));
-                    // A kept input whose whole projection would not fit one task later (a wide Dense layer
-                    // behind a conv prefix) gets it now, while the input is in pieces: its rank changes
-                    // then never build a block over the whole chunk.
-                    const eager = split && info.factorizable && (rows * macsPerExample(lab.chain[i]) * info.rankLimit) / info.kernelShape[1] > this.taskMacs;
+                    // A kept input gets its projection now, while the input is in pieces, when its whole
+                    // projection would not fit one task later (a wide Dense layer behind a conv prefix), and
+                    // always in the reference pass: a rank first asked for later would otherwise build its
+                    // block during a slider move (m w a row: on mlp-64 a first move past rank 32 took 30 ms
+                    // instead of 13).
+                    const eager = info.factorizable && (keepLogits !== undefined || (split && (rows * macsPerExample(lab.chain[i]) * info.rankLimit) / info.kernelShape[1] > this.taskMacs));
                     if (eager) {
                       for (let j = 0; j < projectionBlockCount(info.rankLimit); j++) blocksHere.push({ index: i, j, block: tf.keep(projectInputBlock(lab, factors, i, h, j)) });
                     }

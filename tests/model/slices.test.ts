@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { SLICE_MS, serveSlice, yieldToEventLoop } from '../../src/model/slices';
+
+/** A flag that a task queued now sets when it runs: whether the event loop turned since. */
+function queuedTask(): { ran: boolean } {
+  const flag = { ran: false };
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => {
+    channel.port1.close();
+    flag.ran = true;
+  };
+  channel.port2.postMessage(null);
+  return flag;
+}
+
+/** Runs the CPU for `ms` (no timer: the time has passed when it returns). */
+function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* spin */ }
+}
+
+describe('serveSlice', () => {
+  it('starts a slice in a new task without yielding, and yields once the task has run SLICE_MS', async () => {
+    await yieldToEventLoop();
+    await yieldToEventLoop();
+    const waiting = queuedTask();
+    await serveSlice();
+    expect(waiting.ran).toBe(false);
+    busy(SLICE_MS / 4);
+    await serveSlice();
+    expect(waiting.ran).toBe(false);
+    busy(SLICE_MS);
+    await serveSlice();
+    expect(waiting.ran).toBe(true);
+    // After the yield, a new slice: short work goes on without yielding again.
+    const next = queuedTask();
+    await serveSlice();
+    expect(next.ran).toBe(false);
+  });
+
+  it('counts a run of short calls as one slice, so work made of many short passes still yields', async () => {
+    await yieldToEventLoop();
+    const waiting = queuedTask();
+    let calls = 0;
+    while (!waiting.ran) {
+      await serveSlice();
+      busy(0.5);
+      calls++;
+      expect(calls).toBeLessThan(4 * SLICE_MS);
+    }
+    expect(calls).toBeGreaterThanOrEqual(SLICE_MS / 0.5 - 1);
+  });
+});
