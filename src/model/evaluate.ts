@@ -226,8 +226,8 @@ export class EvalData {
   }
 
   /**
-   * Uploads `sample` for `lab` in chunks of chunkRowsFor(lab) images (the
-   * first one an eighth of that), a few tasks per chunk. `options.reuse`
+   * Uploads `sample` for `lab` in chunks of chunkRowsFor(lab) images, a few
+   * tasks per chunk. `options.reuse`
    * (default true) keeps layer inputs between evaluations in an
    * {@link ActivationCache} of `options.budgetBytes`; false scores every
    * plan from the images (the path before the cache, kept for the
@@ -241,9 +241,9 @@ export class EvalData {
       for (let start = 0, size = 0; start < sample.count; start += size) {
         await serveSlice();
         throwIfCancelled(signal);
-        // The first chunk is an eighth: the backend's one-time set-up on first use (kernels, buffers) then
-        // lands in a short pass instead of a long one.
-        size = Math.min(start === 0 ? Math.max(1, Math.ceil(rows / 8)) : rows, sample.count - start);
+        // The backend's one-time set-up on first use (kernels, buffers) lands in the reference pass's first
+        // piece of rows (see pass), which is sized by cost, not in a whole chunk.
+        size = Math.min(rows, sample.count - start);
         // Scaled to [0, 1] here rather than by tensor ops (cast and divide of a whole chunk took ~100 ms on
         // wasm), a slice of rows per task.
         const scaled = new Float32Array(size * pixelsPerImage);

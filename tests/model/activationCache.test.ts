@@ -121,7 +121,7 @@ describe('evaluation from cached layer inputs', () => {
     // 4 ranks' partial row blocks.
     const chunks = cached.data.chunks.length;
     const rows = chunkRowsFor(cached.lab, 10_000);
-    expect(chunks).toBe(1 + Math.ceil((10_000 - Math.ceil(rows / 8)) / rows));
+    expect(chunks).toBe(Math.ceil(10_000 / rows));
     expect(cached.data.cachedTensors).toBeLessThanOrEqual(chunks * 3 * (1 + 3));
     expect(cached.uploads.tensors).toBeLessThanOrEqual(2 * 3 * 3);
     expect(cached.factors.keptTensors).toBeLessThanOrEqual(3 * 4 * 2 + 7 + 7 + 3 * 4);
@@ -174,7 +174,7 @@ describe('a pass through a conv prefix, in pieces of rows', () => {
     try {
       // The reference pass from the images ran in pieces of rows; rank changes of the Dense layers, one piece a chunk.
       const rows = chunkRowsFor(cached.lab, count, taskMacs);
-      expect(cached.data.chunks.length).toBe(1 + Math.ceil((count - Math.ceil(rows / 8)) / rows));
+      expect(cached.data.chunks.length).toBe(Math.ceil(count / rows));
       expect(cached.data.lastPieces).toBeGreaterThan(cached.data.chunks.length);
       // Oracle for the pieces: stock predict() over all images at once.
       const want = tf.tidy(() => {
