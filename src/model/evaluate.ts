@@ -53,7 +53,8 @@ interface ChunkRows {
 
 /** One resident slice of the test set and, once computed, the original model's outputs on it. */
 interface Chunk {
-  x: tf.Tensor;
+  /** The images as groups of rows, each a piece of a pass from the images (see imageGroupRows). */
+  x: tf.Tensor[];
   labels: tf.Tensor1D;
   refLogits: tf.Tensor2D | null;
   refPred: tf.Tensor1D | null;
@@ -77,6 +78,15 @@ function rowsOf<T extends tf.Tensor>(t: T, first: number, count: number): T {
   return tf.gather(t, tf.range(first, first + count, 1, 'int32')) as T;
 }
 
+/**
+ * A second handle on `t`'s values (the backend counts references, so each is
+ * disposed on its own). tf.clone copies on wasm, and a chunk's images kept
+ * as the first layer's input were copied whole at open (~95 ms on mlp-64).
+ */
+function alias<T extends tf.Tensor>(t: T): T {
+  return tf.reshape(t, t.shape) as T;
+}
+
 /** `parts` joined along axis 0 (one copy each), which are disposed. */
 function joinRows<T extends tf.Tensor>(parts: T[]): T {
   const whole = tf.concat(parts, 0) as T;
@@ -85,29 +95,38 @@ function joinRows<T extends tf.Tensor>(parts: T[]): T {
 }
 
 /**
- * Pieces of one tensor's rows, joined into one at the end. tf.concat on wasm
- * costs about 0.3 ms per input besides the copy (625 one-image pieces of a
- * 9216-wide input took 178 ms), so every 16 pieces are joined as they
- * arrive and the end joins those. Call outside tf.tidy.
+ * Pieces of one tensor's rows, joined into groups of at most `groupRows`
+ * rows (or 16 pieces) as they arrive, or into one at the end. tf.concat on
+ * wasm costs about 0.3 ms per input besides the copy (625 one-image pieces
+ * of a 9216-wide input took 178 ms), so small pieces are joined; pieces of a
+ * kept input that are each a task's work are not (joining mlp-64's images,
+ * 5,000 x 784 a chunk, took 29 ms a chunk at open). Call outside tf.tidy.
  */
 class RowParts<T extends tf.Tensor> {
   private pending: T[] = [];
+  private pendingRows = 0;
   private joined: T[] = [];
 
+  constructor(private readonly groupRows = Infinity) {}
+
   push(t: T): void {
+    if (this.pending.length > 0 && this.pendingRows + t.shape[0] > this.groupRows) this.flush();
     this.pending.push(t);
-    if (this.pending.length === 16) {
-      this.joined.push(joinRows(this.pending));
-      this.pending = [];
-    }
+    this.pendingRows += t.shape[0];
+    if (this.pending.length === 16) this.flush();
   }
 
-  /** The rows as groups of up to 16 pieces each, in order (the caller owns them). */
-  groups(): T[] {
+  private flush(): void {
     if (this.pending.length > 0) this.joined.push(this.pending.length === 1 ? this.pending[0] : joinRows(this.pending));
+    this.pending = [];
+    this.pendingRows = 0;
+  }
+
+  /** The rows as groups, in order (the caller owns them). */
+  groups(): T[] {
+    this.flush();
     const all = this.joined;
     this.joined = [];
-    this.pending = [];
     return all;
   }
 
@@ -121,6 +140,7 @@ class RowParts<T extends tf.Tensor> {
     [...this.joined, ...this.pending].forEach((t) => t.dispose());
     this.joined = [];
     this.pending = [];
+    this.pendingRows = 0;
   }
 }
 
@@ -166,6 +186,23 @@ function macsFrom(lab: LabModel, start: number, plan: RankPlan = {}, overrides?:
     sum += info.factorizable && k !== null ? (macs * k * (info.kernelShape[0] + info.kernelShape[1])) / (info.kernelShape[0] * info.kernelShape[1]) : macs;
   }
   return sum;
+}
+
+/** Multiply-adds per image of projecting every factorizable layer's input from chain index `start` on (r of its m n). */
+function projectionMacs(lab: LabModel, start: number): number {
+  return lab.layers.reduce((sum, info, i) =>
+    sum + (i >= start && info.factorizable ? (macsPerExample(lab.chain[i]) * info.rankLimit) / info.kernelShape[1] : 0), 0);
+}
+
+/**
+ * Rows per group of a chunk's images: a piece of the reference pass (the
+ * whole model plus every projection) within a task. The images are uploaded
+ * in these groups because cutting rows out of a chunk on wasm is a slice,
+ * which copies the whole chunk first (5,000 images of mlp-64 cut in 7
+ * pieces: 250 ms of copies at open).
+ */
+function imageGroupRows(lab: LabModel, rows: number, taskMacs: number): number {
+  return pieceRowsFor(macsFrom(lab, 0) + projectionMacs(lab, 0), rows, taskMacs);
 }
 
 /**
@@ -234,9 +271,12 @@ export class EvalData {
    * benchmark's before/after table).
    */
   static async create(sample: MnistSample, lab: LabModel, options: EvalOptions = {}, signal?: AbortSignal): Promise<EvalData> {
-    const rows = chunkRowsFor(lab, sample.count, options.taskMacs);
+    const taskMacs = options.taskMacs ?? PIECE_MACS;
+    const rows = chunkRowsFor(lab, sample.count, taskMacs);
     const pixelsPerImage = sample.rows * sample.cols;
     const chunks: Chunk[] = [];
+    // The image groups of the chunk being uploaded.
+    let x: tf.Tensor[] = [];
     try {
       for (let start = 0, size = 0; start < sample.count; start += size) {
         await serveSlice();
@@ -254,16 +294,26 @@ export class EvalData {
           scalePixels(sample.pixels, offset, scaled, from, to);
         }
         throwIfCancelled(signal);
+        const group = imageGroupRows(lab, size, taskMacs);
+        x = [];
+        for (let first = 0; first < size; first += group) {
+          // A conv model's groups are a few images each: thousands of uploads, served in slices.
+          if (first > 0) await serveSlice();
+          const count = Math.min(group, size - first);
+          x.push(tf.tensor(scaled.subarray(first * pixelsPerImage, (first + count) * pixelsPerImage), [count, ...lab.inputShape]));
+        }
         chunks.push({
-          x: tf.tensor(scaled, [size, ...lab.inputShape]),
+          x,
           labels: tf.tensor1d(sample.labels.subarray(start, start + size), 'int32'),
           refLogits: null,
           refPred: null,
         });
+        x = [];
       }
     } catch (err) {
+      tf.dispose(x);
       for (const c of chunks) {
-        c.x.dispose();
+        tf.dispose(c.x);
         c.labels.dispose();
       }
       throw err;
@@ -455,16 +505,16 @@ export class EvalData {
         startCost = (startMacs * Math.min(projectionBlock(blocks - 1)[1], r)) / startInfo.kernelShape[0];
       }
       // The reference pass also projects every kept input (see `eager`): r of its m n a row.
-      const eagerMacs = keepLogits === undefined ? 0 : lab.layers.reduce((sum, info, i) =>
-        sum + (i >= start && info.factorizable ? (macsPerExample(lab.chain[i]) * info.rankLimit) / info.kernelShape[1] : 0), 0);
+      const eagerMacs = keepLogits === undefined ? 0 : projectionMacs(lab, start);
       const pieceRows = pieceRowsFor(startCost + restMacs + eagerMacs, rows, this.taskMacs);
       const split = pieceRows < rows;
-      // The pieces: the cached input's own groups of rows when it has several and is read whole (they came
-      // from a heavier pass's pieces), else runs of pieceRows rows.
+      // The pieces: the input's own groups of rows when it has several and is read whole (the images' groups,
+      // or a cached input's from a heavier pass's pieces), else runs of pieceRows rows.
+      const source = from ? from.parts : chunk.x;
       const pieceList: Array<{ first: number; count: number; input?: tf.Tensor }> = [];
-      if (from && blocks === 0 && from.parts.length > 1) {
+      if (blocks === 0 && source.length > 1) {
         let first = 0;
-        for (const x of from.parts) {
+        for (const x of source) {
           pieceList.push({ first, count: x.shape[0], input: x });
           first += x.shape[0];
         }
@@ -495,7 +545,7 @@ export class EvalData {
           try {
             stats = tf.tidy(() => {
               // A projected start layer reads only its input's shape (the rows come from P).
-              let h: tf.Tensor = input ?? (!from ? part(chunk.x) : blocks > 0 ? from.parts[0] : part(from.parts[0]));
+              let h: tf.Tensor = input ?? (blocks > 0 ? source[0] : part(source[0]));
               const norms: tf.Scalar[] = [];
               const keptNorms: tf.Scalar[] = [];
               for (let i = start; i < lab.layers.length; i++) {
@@ -512,7 +562,7 @@ export class EvalData {
                   if (keep) {
                     keptNorms.push(normSq);
                     keptIndices.push(i);
-                    keptHere.push(tf.keep(tf.clone(h)));
+                    keptHere.push(tf.keep(alias(h)));
                     // A kept input gets its projection now, while the input is in pieces, when its whole
                     // projection would not fit one task later (a wide Dense layer behind a conv prefix), and
                     // always in the reference pass: a rank first asked for later would otherwise build its
@@ -531,7 +581,7 @@ export class EvalData {
                 }
                 h = applyChainLayer(lab, factors, i, h, plan, overrides, product);
               }
-              if (keepLogits) logitsHere = tf.keep(tf.clone(h)) as tf.Tensor2D;
+              if (keepLogits) logitsHere = tf.keep(alias(h)) as tf.Tensor2D;
               const extra = finish(h, { labels: part(chunk.labels), refLogits: chunk.refLogits && part(chunk.refLogits), refPred: chunk.refPred && part(chunk.refPred) });
               scalars = extra.length;
               return tf.stack([...extra, ...norms, ...keptNorms]);
@@ -541,7 +591,8 @@ export class EvalData {
             throw err;
           }
           keptIndices.forEach((index, n) => {
-            if (!keptParts.has(index)) keptParts.set(index, new RowParts());
+            // Grouped as a later pass from this input would cut it (its layer and the rest at full size).
+            if (!keptParts.has(index)) keptParts.set(index, new RowParts(pieceRowsFor(macsPerExample(lab.chain[index]) + macsFrom(lab, index + 1), rows, this.taskMacs)));
             keptParts.get(index)!.push(keptHere[n]);
           });
           for (const { index, j, block } of blocksHere) {
@@ -579,7 +630,7 @@ export class EvalData {
   dispose(): void {
     this.cache?.dispose();
     for (const c of this.chunks) {
-      c.x.dispose();
+      tf.dispose(c.x);
       c.labels.dispose();
       c.refLogits?.dispose();
       c.refPred?.dispose();

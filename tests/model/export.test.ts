@@ -69,7 +69,7 @@ describe('export round trip', () => {
     });
     expect(stockAcc).toBeCloseTo(labResult.accuracy, 6);
     // Image by image, the lab's forward pass (the one its accuracy comes from) predicts the same classes.
-    const labPred = tf.tidy(() => tf.concat(session.data.chunks.map((c) => tf.argMax(forwardLogits(session.lab, session.factors, plan, c.x), -1))).dataSync());
+    const labPred = tf.tidy(() => tf.concat(session.data.chunks.flatMap((c) => c.x.map((x) => tf.argMax(forwardLogits(session.lab, session.factors, plan, x), -1)))).dataSync());
     const differing = Array.from(stockPred).filter((p, i) => p !== labPred[i]).length;
     expect(differing).toBe(0);
     model.dispose();
