@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { build } from 'vite';
 import type { Page } from 'playwright-core';
 import { startHarness, type Harness } from './chromium';
+import { useNodeBackend } from './nodeEnv';
 import { artifactsOf, cnnFixture, filesOf } from './fixtureModels';
 import { quantile, table } from './benchTable';
 import { REPO_ROOT } from './nodeEnv';
@@ -195,6 +196,7 @@ async function cnnFigures(app: Harness, moves: number): Promise<string[][]> {
 
 /** The interaction tables: mlp-64 before and after (wasm), after on WebGPU, and the CNN fixture. */
 export async function browserInteractionTables(quick: boolean): Promise<string> {
+  await useNodeBackend('wasm'); // the CNN fixture is built here, in Node
   const moves = quick ? 20 : 40;
   const figures: LabFigures[] = [];
   let note = '';

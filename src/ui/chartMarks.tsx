@@ -32,14 +32,16 @@ export function CurrentPoint() {
   const x = useXAxisScale();
   const y = useYAxisScale();
   const area = usePlotArea();
-  if (!point || !x || !y || !area) return null;
-  const cx = x(point.bytes);
-  const cy = y(100 * point.accuracy);
+  if (!x || !y || !area) return null;
+  const cx = point ? x(point.bytes) : undefined;
+  const cy = point ? y(100 * point.accuracy) : undefined;
   // Until the throttled points catch up, the dot may lie outside the axes' range: it is not drawn there.
-  if (cx === undefined || cy === undefined || cy < area.y || cy > area.y + area.height) return null;
+  const shown = cx !== undefined && cy !== undefined && cy >= area.y && cy <= area.y + area.height;
+  // The layer stays mounted while a move is scored: mounting one registers it in recharts' own store,
+  // which redraws the whole chart on the next frame (8-24 ms a move, slider moves back to back).
   return (
     <ZIndexLayer zIndex={DefaultZIndexes.scatter + 1}>
-      <circle className="current-point" data-testid="current-point" cx={cx} cy={cy} r={5} fill="#d33" stroke="#fff" strokeWidth={1} />
+      {shown && <circle className="current-point" data-testid="current-point" cx={cx} cy={cy} r={5} fill="#d33" stroke="#fff" strokeWidth={1} />}
     </ZIndexLayer>
   );
 }
