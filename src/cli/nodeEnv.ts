@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -7,6 +7,7 @@ import { readModelArtifacts } from '../model/artifacts';
 import { readRegularFile, shardFileReader } from './inputFiles';
 import { LabInputError } from '../model/errors';
 import { inlineSvd, type SvdFn } from '../model/factors';
+import { modelNameFor } from '../model/sources';
 
 /**
  * What the headless lab needs from Node: a TF.js backend (wasm by default -
@@ -55,9 +56,10 @@ export async function readModelFromDisk(path: string): Promise<{ artifacts: tf.i
   return { artifacts, name: modelNameOf(path) };
 }
 
-/** A model's name in the CLI: its folder's name (public/models/mlp-64/model.json is "mlp-64"). */
+/** A model's name in the CLI, by the browser's rule (modelNameFor): its folder's name (public/models/mlp-64/model.json is "mlp-64"). */
 export function modelNameOf(modelJsonPath: string): string {
-  return dirname(resolve(modelJsonPath)).split(/[\\/]/).pop() || 'model';
+  const path = resolve(modelJsonPath);
+  return modelNameFor({ folder: dirname(path).split(/[\\/]/).pop(), jsonName: basename(path) });
 }
 
 /** The SVD for Node: the float64 CPU Jacobi (or the randomized top-k), inline. */

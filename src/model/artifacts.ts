@@ -219,7 +219,7 @@ export async function readModelArtifacts(
   const missing = (path: ShardPath, err: unknown): LabInputError => {
     if (err instanceof ShardRefusedError) return err;
     const why = err instanceof LabInputError ? err.message : `could not be read (${(err as Error).message})`;
-    return new LabInputError('weights', `Weight shard "${path.relative}" named in ${name} is missing: ${why}. Open model.json together with all its .bin files.`);
+    return new LabInputError('weights', `Weight shard "${path.relative}" named in ${name} is missing: ${why}. Open model.json together with all its weight files.`);
   };
   if (sizeOf) {
     for (const group of manifest) {

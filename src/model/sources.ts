@@ -94,15 +94,48 @@ export function baseName(path: string): string {
   }
 }
 
+/** Keras's and TF.js's default model names ("sequential_3"): they say nothing about the model. */
+const DEFAULT_MODEL_NAME = /^(sequential|model|functional)(_\d+)?$/i;
+
+/** The name a model config in model.json gives itself, if any. */
+function configName(topology: unknown): string | null {
+  const t = topology as { config?: { name?: unknown }; model_config?: { config?: { name?: unknown } } } | null;
+  const name = t?.config?.name ?? t?.model_config?.config?.name;
+  return typeof name === 'string' ? name : null;
+}
+
+/**
+ * A model's name, the same rule in the CLI and the browser: the folder its
+ * model.json is in when that is known (the CLI always knows it; the browser
+ * when a folder was opened), else the .json file's own name unless it is
+ * "model.json", else the name model.json's config gives the model unless it
+ * is a default like "sequential_1", else "model". Control characters are
+ * dropped and the name is cut to 80 characters.
+ */
+export function modelNameFor(source: { folder?: string | null; jsonName: string; topology?: unknown }): string {
+  const own = source.jsonName.replace(/\.json$/i, '');
+  const fromConfig = configName(source.topology);
+  const candidates = [source.folder, own.toLowerCase() === 'model' ? null : own, fromConfig && !DEFAULT_MODEL_NAME.test(fromConfig) ? fromConfig : null];
+  for (const c of candidates) {
+    const clean = (c ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 80);
+    if (clean) return clean;
+  }
+  return 'model';
+}
+
 /**
  * Builds artifacts from files the user picked or dropped: exactly one .json
  * (model.json preferred when several) plus the shards it names, matched by
- * file name. Files are read locally; nothing is uploaded.
+ * file name (with or without an extension: the converter often writes
+ * `group1-shard1of1`). Files are read locally; nothing is uploaded. `folder`
+ * is the folder they came from when the user opened or dropped a folder
+ * (else the one a picked file's relative path names, if any): the model's
+ * name (see modelNameFor).
  */
-export async function artifactsFromFiles(files: readonly File[]): Promise<{ artifacts: io.ModelArtifacts; name: string }> {
+export async function artifactsFromFiles(files: readonly File[], folder?: string | null): Promise<{ artifacts: io.ModelArtifacts; name: string }> {
   const jsons = files.filter((f) => f.name.toLowerCase().endsWith('.json'));
   if (jsons.length === 0) {
-    throw new LabInputError('model-json', 'No .json file among the files opened. Open the model.json together with its weight .bin files.');
+    throw new LabInputError('model-json', 'No .json file among the files opened. Open the model.json together with its weight files (or the folder holding them).');
   }
   const jsonFile = jsons.find((f) => f.name === 'model.json') ?? (jsons.length === 1 ? jsons[0] : undefined);
   if (!jsonFile) {
@@ -115,5 +148,7 @@ export async function artifactsFromFiles(files: readonly File[]): Promise<{ arti
     return file;
   };
   const artifacts = await readModelArtifacts(await jsonFile.text(), async (path) => fileFor(path).arrayBuffer(), jsonFile.name, async (path) => fileFor(path).size);
-  return { artifacts, name: jsonFile.name.replace(/\.json$/i, '') };
+  const relative = (jsonFile.webkitRelativePath ?? '').split('/');
+  const pickedFolder = relative.length > 1 ? relative[relative.length - 2] : null;
+  return { artifacts, name: modelNameFor({ folder: folder ?? pickedFolder, jsonName: jsonFile.name, topology: artifacts.modelTopology }) };
 }

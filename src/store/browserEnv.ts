@@ -50,7 +50,7 @@ export function createBrowserEnv(backend: BackendChoice, engine: SvdEngineChoice
       return decodeMnistSample(await (await fetchSameOrigin('data/mnist-test.bin')).arrayBuffer());
     },
     async loadArtifacts(source: ModelSource, bundled: BundledModel | undefined, signal: AbortSignal) {
-      if (source.kind === 'files') return artifactsFromFiles(source.files);
+      if (source.kind === 'files') return artifactsFromFiles(source.files, source.folder);
       const url = source.kind === 'bundled' ? bundled!.path : source.url;
       const artifacts = await artifactsFromUrl(url, new URL('.', document.baseURI).href, signal);
       const name = source.kind === 'bundled' ? source.id : baseName(url.split('/').slice(-2, -1)[0] || 'model');

@@ -16,7 +16,8 @@ import type { ExportedModel } from '../model/exportModel';
 export type ModelSource =
   | { kind: 'bundled'; id: string }
   | { kind: 'url'; url: string }
-  | { kind: 'files'; files: File[] };
+  /** `folder`: the name of the folder the files came from, when the user opened or dropped a folder. */
+  | { kind: 'files'; files: File[]; folder?: string };
 
 /** Which backend runs and why, for the badge in the header. */
 export interface BackendInfo {

@@ -140,6 +140,10 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
     rt.load?.abort();
   },
 
+  reportError(message) {
+    set({ error: message });
+  },
+
   dismissError() {
     set({ error: null });
   },

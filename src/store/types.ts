@@ -41,6 +41,8 @@ export interface SessionSlice {
   boot(initial?: { model?: string; ranks?: string; method?: FactorMethodName; groups?: string }): Promise<void>;
   openModel(source: ModelSource, ranks?: string): Promise<void>;
   cancelLoad(): void;
+  /** Shows `message` in the error banner (a failure outside the store's own work, such as reading a dropped folder). */
+  reportError(message: string): void;
   dismissError(): void;
 }
 

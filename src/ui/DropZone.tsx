@@ -1,15 +1,19 @@
 import { useState, type DragEvent, type ReactNode } from 'react';
 import { useLab } from './useLab';
+import { droppedEntries } from './droppedFiles';
 
-/** Accepts model.json + shards dropped anywhere on the page. */
+/** Accepts model.json + shards, or the folder holding them, dropped anywhere on the page. */
 export function DropZone({ children }: { children: ReactNode }) {
   const openModel = useLab((s) => s.openModel);
+  const reportError = useLab((s) => s.reportError);
   const [over, setOver] = useState(false);
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setOver(false);
-    const files = Array.from(e.dataTransfer.files);
-    if (files.length > 0) void openModel({ kind: 'files', files });
+    const read = droppedEntries(e.dataTransfer);
+    void read().then(({ files, folder }) => {
+      if (files.length > 0) void openModel({ kind: 'files', files, folder });
+    }, (err: unknown) => reportError(`The dropped folder could not be read: ${err instanceof Error ? err.message : String(err)}`));
   };
   return (
     <div
@@ -18,7 +22,7 @@ export function DropZone({ children }: { children: ReactNode }) {
       onDragLeave={() => setOver(false)}
       onDrop={onDrop}
     >
-      {over && <div className="drop-hint">Drop model.json and its .bin files to open them</div>}
+      {over && <div className="drop-hint">Drop model.json and its weight files, or their folder, to open them</div>}
       {children}
     </div>
   );

@@ -13,6 +13,7 @@ export function ModelPicker() {
   })));
   const openModel = useLab((s) => s.openModel);
   const fileInput = useRef<HTMLInputElement>(null);
+  const folderInput = useRef<HTMLInputElement>(null);
 
   const onSelect = (e: ChangeEvent<HTMLSelectElement>) => {
     if (e.target.value) void openModel({ kind: 'bundled', id: e.target.value });
@@ -20,6 +21,7 @@ export function ModelPicker() {
   const onFiles = (e: ChangeEvent<HTMLInputElement>) => {
     const files = Array.from(e.target.files ?? []);
     e.target.value = '';
+    // A folder's files carry their path below it ("my-cnn/model.json"); picked files carry none.
     if (files.length > 0) void openModel({ kind: 'files', files });
   };
 
@@ -35,15 +37,10 @@ export function ModelPicker() {
         </select>
       </label>
       <button type="button" onClick={() => fileInput.current?.click()}>Open model files…</button>
-      <input
-        ref={fileInput}
-        type="file"
-        multiple
-        accept=".json,.bin"
-        hidden
-        onChange={onFiles}
-        data-testid="file-input"
-      />
+      <button type="button" onClick={() => folderInput.current?.click()}>Open model folder…</button>
+      {/* No accept filter: the converter often writes weight shards without an extension (group1-shard1of1). */}
+      <input ref={fileInput} type="file" multiple hidden onChange={onFiles} data-testid="file-input" />
+      <input ref={folderInput} type="file" multiple hidden onChange={onFiles} data-testid="folder-input" {...{ webkitdirectory: '' }} />
     </div>
   );
 }

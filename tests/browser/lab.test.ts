@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { Page, Request } from 'playwright-core';
 import { REPO_ROOT, readModelFromDisk } from '../../src/cli/nodeEnv';
@@ -265,8 +266,23 @@ describe('the lab in Chromium', () => {
       for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name));
       document.querySelector('.drop-zone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     }, files);
-    await expect.poll(() => page.getByTestId('lab').getAttribute('data-model'), { timeout: 60_000 }).toBe('model');
+    // Files alone carry no folder: the model is called by the name its model.json gives it.
+    await expect.poll(() => page.getByTestId('lab').getAttribute('data-model'), { timeout: 60_000 }).toBe('mlp_64');
     expect(await waitForAccuracy(page)).toBe(await page.getByTestId('original-accuracy').textContent());
+
+    // A folder opened through the folder picker, its shard named as the converter names them (no extension):
+    // the model is named after the folder, as the CLI names it. The file picker filters no extension out.
+    expect(await page.getByTestId('file-input').getAttribute('accept')).toBeNull();
+    const folder = join(mkdtempSync(join(tmpdir(), 'lrl-folder-')), 'my-mlp');
+    mkdirSync(folder);
+    const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest: Array<{ paths: string[] }> };
+    modelJson.weightsManifest[0].paths = ['group1-shard1of1'];
+    writeFileSync(join(folder, 'model.json'), JSON.stringify(modelJson));
+    writeFileSync(join(folder, 'group1-shard1of1'), readFileSync(join(dir, 'weights.bin')));
+    await page.getByTestId('folder-input').setInputFiles(folder);
+    await expect.poll(() => page.getByTestId('lab').getAttribute('data-model'), { timeout: 60_000 }).toBe('my-mlp');
+    expect(await waitForAccuracy(page)).toBe(await page.getByTestId('original-accuracy').textContent());
+    rmSync(dirname(folder), { recursive: true, force: true });
     await page.close();
   });
 

@@ -4,7 +4,10 @@ import * as tf from '@tensorflow/tfjs';
 import { MAX_SHARDS, MAX_WEIGHT_BYTES, readModelArtifacts, type ShardPath } from '../../src/model/artifacts';
 import { loadLabModel } from '../../src/model/labModel';
 import { LabInputError } from '../../src/model/errors';
-import { artifactsFromFiles, artifactsFromUrl, resolveSameOriginModelUrl } from '../../src/model/sources';
+import { artifactsFromFiles, artifactsFromUrl, modelNameFor, resolveSameOriginModelUrl } from '../../src/model/sources';
+import { REPO_ROOT, modelNameOf } from '../../src/cli/nodeEnv';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { artifactsOf, filesOf, tinyMlp } from '../helpers/fixtures';
 
 /**
@@ -114,6 +117,40 @@ describe('model.json and shards', () => {
     expect((artifacts.weightData as ArrayBuffer).byteLength).toBe(good.shard.byteLength);
     await expectLabError(artifactsFromFiles([json]), 'weights', /weights.bin.*not among the files/);
     await expectLabError(artifactsFromFiles([bin]), 'model-json', /No \.json/);
+  });
+
+  it('opens a shard named without an extension, as the converter writes them', async () => {
+    const plain = filesOf(await artifactsOf(tinyMlp()), 'group1-shard1of1');
+    const json = new File([JSON.stringify(plain.json)], 'model.json');
+    const { artifacts } = await artifactsFromFiles([new File([plain.shard], 'group1-shard1of1'), json]);
+    expect(new Uint8Array(artifacts.weightData as ArrayBuffer)).toEqual(new Uint8Array(plain.shard));
+  });
+});
+
+describe('model names', () => {
+  const topology = (name: string) => ({ class_name: 'Sequential', config: { name, layers: [] } });
+
+  it('come from the folder, else the .json file name, else a config name that is not a default, else "model"', () => {
+    expect(modelNameFor({ folder: 'my-cnn', jsonName: 'model.json', topology: topology('cnn_v2') })).toBe('my-cnn');
+    expect(modelNameFor({ jsonName: 'mnist-cnn.json', topology: topology('cnn_v2') })).toBe('mnist-cnn');
+    expect(modelNameFor({ jsonName: 'model.json', topology: topology('cnn_v2') })).toBe('cnn_v2');
+    expect(modelNameFor({ jsonName: 'Model.JSON', topology: { model_config: { config: { name: 'keras_cnn' } } } })).toBe('keras_cnn');
+    for (const generic of ['sequential', 'sequential_3', 'model_1', 'functional_2']) {
+      expect(modelNameFor({ jsonName: 'model.json', topology: topology(generic) })).toBe('model');
+    }
+    expect(modelNameFor({ folder: '', jsonName: 'model.json', topology: 42 })).toBe('model');
+    expect(modelNameFor({ folder: 'a\u0000b\n'.repeat(1) + 'x'.repeat(100), jsonName: 'model.json' })).toBe(`ab${'x'.repeat(78)}`);
+  });
+
+  it('are the same in the CLI and for files opened in the browser from the same folder', async () => {
+    const path = join(REPO_ROOT, 'public', 'models', 'mlp-64', 'model.json');
+    const text = readFileSync(path, 'utf8');
+    const { name: fromFiles } = await artifactsFromFiles([new File([text], 'model.json'), new File([readFileSync(join(dirname(path), 'weights.bin'))], 'weights.bin')], 'mlp-64');
+    expect(modelNameOf(path)).toBe('mlp-64');
+    expect(fromFiles).toBe(modelNameOf(path));
+    // Without the folder the browser falls back to the name model.json gives the model.
+    const { name: bare } = await artifactsFromFiles([new File([text], 'model.json'), new File([readFileSync(join(dirname(path), 'weights.bin'))], 'weights.bin')]);
+    expect(bare).toBe('mlp_64');
   });
 });
 
