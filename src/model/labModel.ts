@@ -150,6 +150,8 @@ function assertLinearChain(chain: tf.layers.Layer[]): void {
 /** Why layers with weights but no kernel kind are kept, where there is more to say than "no 2-D kernel". */
 const KEPT_REASONS: Readonly<Record<string, string>> = {
   Conv2D: 'Conv2D kernels are kept as they are; this lab factorizes Dense kernels',
+  DepthwiseConv2D: 'a depthwise kernel has one filter per channel (kh x kw each), no matrix across channels to factorize',
+  SeparableConv2D: 'already factorized: a depthwise filter per channel, then a 1x1 mix of the channels',
 };
 
 /**
