@@ -95,8 +95,8 @@ function joinRows<T extends tf.Tensor>(parts: T[]): T {
 }
 
 /**
- * Pieces of one tensor's rows, joined into groups of at most `groupRows`
- * rows (or 16 pieces) as they arrive, or into one at the end. tf.concat on
+ * Pieces of one tensor's rows, small ones joined into groups of at most
+ * `groupRows` rows (or 16 pieces) as they arrive, or all into one at the end. tf.concat on
  * wasm costs about 0.3 ms per input besides the copy (625 one-image pieces
  * of a 9216-wide input took 178 ms), so small pieces are joined; pieces of a
  * kept input that are each a task's work are not (joining mlp-64's images,
@@ -111,6 +111,13 @@ class RowParts<T extends tf.Tensor> {
 
   push(t: T): void {
     if (this.pending.length > 0 && this.pendingRows + t.shape[0] > this.groupRows) this.flush();
+    // A piece of half a group or more stays as it is: joining it would copy it (the images, when the first
+    // layer's input is kept) to save at most one piece a pass.
+    if (2 * t.shape[0] >= this.groupRows) {
+      this.flush();
+      this.joined.push(t);
+      return;
+    }
     this.pending.push(t);
     this.pendingRows += t.shape[0];
     if (this.pending.length === 16) this.flush();

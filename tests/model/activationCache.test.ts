@@ -116,13 +116,14 @@ describe('evaluation from cached layer inputs', () => {
   }, 120_000);
 
   it('keeps a bounded number of tensors, and frees all of them on dispose', async () => {
-    // One input per Dense layer per chunk with up to 3 projection blocks (16, 16 and 32 columns of 64), two uploads
-    // per layer, and per layer 4 ranks' slices, A's column blocks and B's whole row blocks (3 + 3 + 1 each), and
-    // 4 ranks' partial row blocks.
+    // Per chunk, fc1's input in the groups the images were uploaded in, fc2's and out's in one piece each, and up to
+    // 3 projection blocks per layer (16, 16 and 32 columns of 64); two uploads per layer, and per layer 4 ranks'
+    // slices, A's column blocks and B's whole row blocks (3 + 3 + 1 each), and 4 ranks' partial row blocks.
     const chunks = cached.data.chunks.length;
     const rows = chunkRowsFor(cached.lab, 10_000);
     expect(chunks).toBe(Math.ceil(10_000 / rows));
-    expect(cached.data.cachedTensors).toBeLessThanOrEqual(chunks * 3 * (1 + 3));
+    const imageGroups = cached.data.chunks.reduce((n, c) => n + c.x.length, 0);
+    expect(cached.data.cachedTensors).toBeLessThanOrEqual(imageGroups + chunks * 2 + chunks * 3 * 3);
     expect(cached.uploads.tensors).toBeLessThanOrEqual(2 * 3 * 3);
     expect(cached.factors.keptTensors).toBeLessThanOrEqual(3 * 4 * 2 + 7 + 7 + 3 * 4);
     const before = tf.memory().numTensors;
@@ -132,6 +133,29 @@ describe('evaluation from cached layer inputs', () => {
     for (const s of [plain, cached, tight]) s.dispose();
     disposed = true;
     expect(tf.memory().numTensors).toBe(baseline);
+  }, 120_000);
+});
+
+describe('memory', () => {
+  it('keeps the first layer\'s input as the uploaded images themselves, not a copy', async () => {
+    await useNodeBackend('wasm');
+    const full = await readSample('test');
+    const count = 2000;
+    const sample = { ...full, count, pixels: full.pixels.subarray(0, count * 784), labels: full.labels.subarray(0, count) };
+    const { artifacts, name } = await readModelFromDisk(join(REPO_ROOT, 'public', 'models', 'mlp-64', 'model.json'));
+    const before = tf.memory();
+    const session = await LabSession.open(artifacts, name, sample, nodeSvd);
+    try {
+      // fc1's cached input is every group of images again, as tensors that share the groups' data buffers
+      // (a copy, tf.clone on wasm, would give each its own buffer).
+      const after = tf.memory();
+      const shared = (after.numTensors - before.numTensors) - (after.numDataBuffers - before.numDataBuffers);
+      const groups = session.data.chunks.reduce((n, c) => n + c.x.length, 0);
+      expect(groups).toBeGreaterThan(0);
+      expect(shared).toBeGreaterThanOrEqual(groups);
+    } finally {
+      session.dispose();
+    }
   }, 120_000);
 });
 
