@@ -96,10 +96,10 @@ function joinRows<T extends tf.Tensor>(parts: T[]): T {
 
 /**
  * Pieces of one tensor's rows, small ones joined into groups of at most
- * `groupRows` rows (or 16 pieces) as they arrive, or all into one at the end. tf.concat on
- * wasm costs about 0.3 ms per input besides the copy (625 one-image pieces
- * of a 9216-wide input took 178 ms), so small pieces are joined; pieces of a
- * kept input that are each a task's work are not (joining mlp-64's images,
+ * `groupRows` rows (or 16 pieces) as they arrive, or all into one at the
+ * end. tf.concat on wasm costs about 0.3 ms per input besides the copy (625
+ * one-image pieces of a 9216-wide input took 178 ms), so small pieces are
+ * joined; pieces of half a group or more are not (joining mlp-64's images,
  * 5,000 x 784 a chunk, took 29 ms a chunk at open). Call outside tf.tidy.
  */
 class RowParts<T extends tf.Tensor> {
