@@ -1,3 +1,4 @@
+import { parseInputScale, type InputScale } from '../model/pixels';
 import { LabInputError } from '../model/errors';
 import { FACTOR_METHOD_NAMES } from '../model/methods/registry';
 import { isKnobRule, KNOB_RULES, KNOB_RULE_NAMES, type KnobRule } from '../model/rules/registry';
@@ -11,9 +12,9 @@ import type { NodeBackend } from './nodeEnv';
 
 /** The help text printed for `help` and after a usage error. */
 export const USAGE = `usage:
-  npm run cli -- evaluate --model <model.json> [--ranks <spec>]... [--rule <rule>:<value>] [--target-rule <rule>] [--method <method>] [--json] [--backend wasm|cpu] [--data <file>]
-  npm run cli -- compress --model <model.json> (--ranks <spec> | --rule <rule>:<value>) [--method <method>] --out <dir> [--force] [--json] [--backend wasm|cpu]
-  npm run cli -- compare --model <model.json> [--methods name,...] [--csv <file>] [--force] [--backend wasm|cpu]
+  npm run cli -- evaluate --model <model.json> [--ranks <spec>]... [--rule <rule>:<value>] [--target-rule <rule>] [--method <method>] [--input-scale 1|255] [--json] [--backend wasm|cpu] [--data <file>]
+  npm run cli -- compress --model <model.json> (--ranks <spec> | --rule <rule>:<value>) [--method <method>] [--input-scale 1|255] --out <dir> [--force] [--json] [--backend wasm|cpu]
+  npm run cli -- compare --model <model.json> [--methods name,...] [--input-scale 1|255] [--csv <file>] [--force] [--backend wasm|cpu]
 
   <spec> is layer=rank pairs (fc1=16,fc2=16) or one number for every factorizable layer.
   evaluate takes --ranks several times to score several configurations in one run.
@@ -24,6 +25,8 @@ ${KNOB_RULE_NAMES.map((r) => `    ${r}:<${KNOB_RULES[r].knob.label}, ${KNOB_RULE
   <method> computes the factors: ${FACTOR_METHOD_NAMES.join(', ')} (alds: the groups its rule chose; compress writes
   them too: int8/int4 as TF.js uint8-quantized weights, ALDS groups as a depthwise convolution).
   compare runs every method, or those --methods names.
+  --input-scale feeds the model pixels in 0..1 or 0..255; without it the lab detects which the model
+  expects (a Rescaling layer in front, or the original model's accuracy both ways) and says so.
   compress and compare --csv never overwrite an existing file unless --force is given; their output
   appears only once complete (written under a temporary name, then renamed).
   Models are TF.js LayersModels; the bundled ones are public/models/<id>/model.json.`;
@@ -49,6 +52,8 @@ export interface CliArgs {
   /** Overwrite existing output files (compress's model.json and weights, compare's CSV). */
   force: boolean;
   backend: NodeBackend;
+  /** The pixel range to feed the model; detected when absent. */
+  inputScale?: InputScale;
 }
 
 /** Parses argv (without node and script); throws LabInputError on misuse. */
@@ -88,6 +93,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         const m = /^([a-z-]+):([0-9.]+)$/.exec(value);
         if (!m || !Number.isFinite(Number(m[2]))) throw new LabInputError('rank', `--rule takes name:value, e.g. energy:0.9, not "${value}".`);
         args.rule = { name: m[1], value: Number(m[2]) };
+        break;
+      }
+      case '--input-scale': {
+        const scale = parseInputScale(value);
+        if (scale === null) throw new LabInputError('rank', `--input-scale must be 1 or 255, not "${value.slice(0, 20)}".`);
+        args.inputScale = scale;
         break;
       }
       case '--backend':

@@ -25,8 +25,9 @@ async function run(args: CliArgs): Promise<void> {
   const { artifacts, name } = await readModelFromDisk(args.model);
   await useNodeBackend(args.backend);
   const sample = await readSample('test', args.data);
-  const session = await LabSession.open(artifacts, name, sample, nodeSvd);
+  const session = await LabSession.open(artifacts, name, sample, nodeSvd, undefined, undefined, undefined, { inputScale: args.inputScale });
   try {
+    if (!args.json) console.log(`${name}: input pixels 0..${session.inputScale.scale} (${session.inputScale.how})`);
     if (args.command === 'compare') {
       await runCompare(session, name, args);
       return;

@@ -7,6 +7,7 @@ import { projectionBlock, projectionBlockCount, type FactorCache } from './facto
 import { ActivationCache } from './activationCache';
 import { effectiveRank, type RankPlan } from './plan';
 import { serveSlice } from './slices';
+import type { InputScale } from './pixels';
 
 /**
  * Scores a rank plan on the whole test sample, on whichever backend runs:
@@ -42,6 +43,8 @@ export interface EvalOptions {
   budgetBytes?: number;
   /** Multiply-adds one task may cost (default PIECE_MACS); tests lower it to take the split paths on small models. */
   taskMacs?: number;
+  /** The pixel range to feed the model (the user's choice); detected at open when absent (see inputScale.ts). */
+  inputScale?: InputScale;
 }
 
 /** Rows of a chunk a pass scores at once: its labels and the original model's outputs there. */
@@ -234,9 +237,9 @@ export function chunkRowsFor(lab: LabModel, count: number, taskMacs = PIECE_MACS
 /** Pixels scaled per task while the images are uploaded. */
 const SCALE_SLICE = 1 << 20;
 
-/** dst[i] = src[offset + i] / 255 for i in [from, to): a plain function, so the engine optimizes the loop. */
-function scalePixels(src: Uint8Array, offset: number, dst: Float32Array, from: number, to: number): void {
-  for (let i = from; i < to; i++) dst[i] = src[offset + i] / 255;
+/** dst[i] = src[offset + i] * factor for i in [from, to): a plain function, so the engine optimizes the loop. */
+function scalePixels(src: Uint8Array, offset: number, dst: Float32Array, from: number, to: number, factor: number): void {
+  for (let i = from; i < to; i++) dst[i] = src[offset + i] * factor;
 }
 
 /**
@@ -291,14 +294,14 @@ export class EvalData {
         // The backend's one-time set-up on first use (kernels, buffers) lands in the reference pass's first
         // piece of rows (see pass), which is sized by cost, not in a whole chunk.
         size = Math.min(rows, sample.count - start);
-        // Scaled to [0, 1] here rather than by tensor ops (cast and divide of a whole chunk took ~100 ms on
+        // Scaled to the model's range (lab.inputScale) here rather than by tensor ops (cast and divide of a whole chunk took ~100 ms on
         // wasm), a slice of rows per task.
         const scaled = new Float32Array(size * pixelsPerImage);
         const offset = start * pixelsPerImage;
         for (let from = 0; from < scaled.length; from += SCALE_SLICE) {
           if (from > 0) await serveSlice();
           const to = Math.min(scaled.length, from + SCALE_SLICE);
-          scalePixels(sample.pixels, offset, scaled, from, to);
+          scalePixels(sample.pixels, offset, scaled, from, to, lab.inputScale / 255);
         }
         throwIfCancelled(signal);
         const group = imageGroupRows(lab, size, taskMacs);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { largestShrinkingRank } from '../core/compression';
 import { LabInputError } from './errors';
 import { kindForClass, LAYER_KINDS, type LayerKindName } from './layers/registry';
+import type { InputScale } from './pixels';
 
 /**
  * A loaded, validated LayersModel plus the plain description of its layers
@@ -84,6 +85,8 @@ export interface LabModel {
    * the device unusable for buffer mapping afterwards.
    */
   kernelWeights: Map<string, { kernel: Float32Array; bias: Float32Array | null }>;
+  /** The largest pixel value the model is fed (see inputScale.ts); 1 until the session decides. */
+  inputScale: InputScale;
 }
 
 /**
@@ -129,7 +132,7 @@ function describeModel(model: tf.LayersModel, name: string, policy: Decompositio
   const values = chain.map((layer) => layer.getWeights().map((w) => w.dataSync() as Float32Array));
   const kernelWeights = new Map<string, { kernel: Float32Array; bias: Float32Array | null }>();
   const layers = chain.map((layer, index) => describeLayer(layer, index, policy, values[index], kernelWeights));
-  return { model, chain, layers, inputShape, name, kernelWeights };
+  return { model, chain, layers, inputShape, name, kernelWeights, inputScale: 1 };
 }
 
 /** The evaluator walks layers in order, so every layer must feed exactly the next. */

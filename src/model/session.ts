@@ -8,6 +8,7 @@ import { exportCompressedModel, type ExportFactors, type ExportedModel } from '.
 import type { RankPlan } from './plan';
 import type { KernelOverride } from './forward';
 import { throwIfCancelled } from './errors';
+import { detectInputScale, type ScaleChoice } from './inputScale';
 import { UploadCache, type ReplacementWeights } from './uploads';
 
 export type { ReplacementWeights } from './uploads';
@@ -38,6 +39,8 @@ export class LabSession {
     readonly factors: FactorCache,
     readonly data: EvalData,
     private readonly evaluation: EvalOptions = {},
+    /** The pixel range the model is fed, and how it was decided. */
+    readonly inputScale: ScaleChoice = { scale: 1, how: 'assumed' },
   ) {
     this.uploads = new UploadCache(2 * lab.layers.filter((l) => l.factorizable).length);
   }
@@ -79,13 +82,17 @@ export class LabSession {
     let factors: FactorCache | null = null;
     let data: EvalData | null = null;
     try {
+      const scale: ScaleChoice = evaluation.inputScale !== undefined
+        ? { scale: evaluation.inputScale, how: 'chosen' }
+        : await detectInputScale(lab, sample, signal);
+      lab.inputScale = scale.scale;
       factors = await decomposeModel(lab, svd, (done, total, layer) =>
         onProgress?.({ stage: 'decompose', done, total, detail: layer }), signal);
       onProgress?.({ stage: 'reference', done: 0, total: 1, detail: 'original model on the test set' });
       data = await EvalData.create(sample, lab, evaluation, signal);
       await data.computeReference(lab, factors, signal);
       throwIfCancelled(signal);
-      return new LabSession(lab, factors, data, evaluation);
+      return new LabSession(lab, factors, data, evaluation, scale);
     } catch (err) {
       data?.dispose();
       factors?.dispose();
