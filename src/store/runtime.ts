@@ -1,7 +1,7 @@
 import type { MnistSample } from '../core/mnist';
 import type { LabSession } from '../model/session';
 import type { EvalResult } from '../model/evaluate';
-import type { LabEnv } from './env';
+import type { LabEnv, ModelSource } from './env';
 import { createMethodContext, type MethodContext } from '../model/methods/context';
 
 /** The open session's method context, created once (calibration images, SVDs through the env's engine). */
@@ -26,6 +26,8 @@ export interface Runtime {
   /** Evaluation results of the open session by plan key; cleared when the model changes. */
   results: Map<string, EvalResult>;
   load: AbortController | null;
+  /** Where the open model came from (to open it again, e.g. at another input scale). */
+  source: ModelSource | null;
   evaluation: AbortController | null;
   evalLoop: Promise<void> | null;
   sweep: AbortController | null;
@@ -40,7 +42,7 @@ export interface Runtime {
 /** A runtime with no session and nothing running. */
 export function createRuntime(env: LabEnv): Runtime {
   return {
-    env, session: null, sample: null, results: new Map(),
+    env, session: null, sample: null, results: new Map(), source: null,
     load: null, evaluation: null, evalLoop: null, sweep: null, sweepRun: null, comparison: null, rule: null, methodContext: null,
   };
 }

@@ -1,6 +1,6 @@
 import { LabSession } from '../model/session';
 import { CancelledError, LabInputError, describeError, isCancellation } from '../model/errors';
-import { parseGroupSpec, parseRankSpec } from '../model/rankSpec';
+import { formatRankSpec, parseGroupSpec, parseRankSpec } from '../model/rankSpec';
 import { planKey, planSize, type RankPlan } from '../model/plan';
 import { historyPoint, scheduleEvaluation } from './evalSlice';
 import type { ModelSource } from './env';
@@ -22,6 +22,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
   spectra: {},
   loadProgress: null,
   error: null,
+  inputScale: null,
 
   async boot(initial) {
     try {
@@ -36,7 +37,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
     const source: ModelSource = wanted === undefined || get().bundled.some((b) => b.id === wanted)
       ? { kind: 'bundled', id: wanted ?? get().bundled[0]?.id ?? '' }
       : { kind: 'url', url: wanted };
-    await get().openModel(source, initial?.ranks);
+    await get().openModel(source, initial?.ranks, initial?.scale);
     if (get().phase !== 'ready' && source.kind === 'url' && get().bundled.length > 0) {
       // A broken ?model= link must not leave an empty lab: fall back to the default, keep the message.
       const message = get().error;
@@ -53,7 +54,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
     }
   },
 
-  async openModel(source, ranks) {
+  async openModel(source, ranks, scale) {
     rt.load?.abort();
     const controller = new AbortController();
     rt.load = controller;
@@ -70,7 +71,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
       session = await LabSession.open(artifacts, bundled?.id ?? name, rt.sample, rt.env.svd, (p) => {
         const label = p.stage === 'load' ? 'Building model' : p.stage === 'decompose' ? `SVD of ${p.detail || 'layers'} (layer ${Math.min(p.done + 1, p.total)} of ${p.total})` : 'Scoring the original model';
         if (rt.load === controller) set({ loadProgress: { label, done: p.done, total: p.total } });
-      }, controller.signal);
+      }, controller.signal, undefined, { inputScale: scale });
       // Bad ranks (e.g. from a share link) do not cost the user the model: open it at full rank and say why.
       let plan: RankPlan = {};
       let rankError: string | null = null;
@@ -93,9 +94,11 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
         const s = session.singularValues(l.name);
         if (s) spectra[l.name] = s;
       }
+      rt.source = source;
       set({
         phase: 'ready',
         modelName: session.lab.name,
+        inputScale: session.inputScale,
         modelId: bundled?.id ?? null,
         layers,
         spectra,
@@ -138,6 +141,11 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
 
   cancelLoad() {
     rt.load?.abort();
+  },
+
+  async setInputScale(scale) {
+    if (!rt.source || get().phase !== 'ready' || get().inputScale?.scale === scale) return;
+    await get().openModel(rt.source, formatRankSpec(get().plan), scale);
   },
 
   reportError(message) {

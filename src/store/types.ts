@@ -1,3 +1,5 @@
+import type { InputScale } from '../model/pixels';
+import type { ScaleChoice } from '../model/inputScale';
 import type { StateCreator } from 'zustand';
 import type { Rank } from '../core/units';
 import type { BundledModel } from '../model/manifest';
@@ -38,8 +40,13 @@ export interface SessionSlice {
   loadProgress: Progress | null;
   error: string | null;
   /** Loads the manifest and test set, then opens `model` at `ranks` with `method` (and ALDS `groups`) from a share link. */
-  boot(initial?: { model?: string; ranks?: string; method?: FactorMethodName; groups?: string }): Promise<void>;
-  openModel(source: ModelSource, ranks?: string): Promise<void>;
+  boot(initial?: { model?: string; ranks?: string; method?: FactorMethodName; groups?: string; scale?: InputScale }): Promise<void>;
+  /** Opens `source` at `ranks`, feeding it pixels at `scale` (detected when absent). */
+  openModel(source: ModelSource, ranks?: string, scale?: InputScale): Promise<void>;
+  /** How the open model is fed (its pixel range and how that was decided); null before one is open. */
+  inputScale: ScaleChoice | null;
+  /** Opens the same model again, fed pixels at `scale`, at the ranks on screen. */
+  setInputScale(scale: InputScale): Promise<void>;
   cancelLoad(): void;
   /** Shows `message` in the error banner (a failure outside the store's own work, such as reading a dropped folder). */
   reportError(message: string): void;

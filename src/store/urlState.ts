@@ -1,6 +1,7 @@
 import { parseBackendParam, type BackendName } from '../model/backendBrowser';
 import { parseSvdEngineParam, type SvdEngineName } from '../model/svdEngine';
 import { LabInputError } from '../model/errors';
+import { parseInputScale, type InputScale } from '../model/pixels';
 import { FACTOR_METHOD_NAMES, isFactorMethodName, type FactorMethodName } from '../model/methods/registry';
 
 /**
@@ -49,6 +50,14 @@ export const URL_PROPS = {
   } satisfies UrlProp<FactorMethodName>,
   /** ALDS channel groups, `layer=k` pairs, checked against the model once it is loaded. */
   groups: boundedText('groups'),
+  /** The pixel range the user chose for the model (1 or 255); detected when absent. */
+  scale: {
+    parse: (raw: string): InputScale => {
+      const scale = parseInputScale(raw);
+      if (scale === null) throw new LabInputError('url', `The input scale "${raw.slice(0, 40)}" in the address must be 1 or 255; it was ignored.`);
+      return scale;
+    },
+  } satisfies UrlProp<InputScale>,
 };
 
 /** Parsed share-link values; a key is absent when the link lacks it or its value was refused. */

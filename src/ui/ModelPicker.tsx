@@ -12,6 +12,8 @@ export function ModelPicker() {
     bundled: s.bundled, modelId: s.modelId, modelName: s.modelName, phase: s.phase,
   })));
   const openModel = useLab((s) => s.openModel);
+  const inputScale = useLab((s) => s.inputScale);
+  const setInputScale = useLab((s) => s.setInputScale);
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
 
@@ -36,6 +38,21 @@ export function ModelPicker() {
           ))}
         </select>
       </label>
+      {inputScale && (
+        <label title={`How the images are fed to the model: ${inputScale.how}`}>
+          Input pixels{' '}
+          <select
+            value={inputScale.scale}
+            onChange={(e) => void setInputScale(e.target.value === '255' ? 255 : 1)}
+            disabled={phase !== 'ready'}
+            data-testid="input-scale"
+          >
+            <option value={1}>0–1</option>
+            <option value={255}>0–255</option>
+          </select>{' '}
+          <span className="note" data-testid="input-scale-how" title={inputScale.how}>({inputScale.how.split(/[:;]/)[0]})</span>
+        </label>
+      )}
       <button type="button" onClick={() => fileInput.current?.click()}>Open model files…</button>
       <button type="button" onClick={() => folderInput.current?.click()}>Open model folder…</button>
       {/* No accept filter: the converter often writes weight shards without an extension (group1-shard1of1). */}

@@ -284,6 +284,18 @@ describe('the lab in Chromium', () => {
     expect(await waitForAccuracy(page)).toBe(await page.getByTestId('original-accuracy').textContent());
     rmSync(dirname(folder), { recursive: true, force: true });
     await page.close();
+
+    // A share link with a chosen input scale: the lab feeds mlp-64 raw pixels, shows it, and keeps it in the address;
+    // choosing 0..1 on the page opens it again that way and the address follows.
+    const scaled = await openLab('?backend=wasm&model=mlp-64&scale=255&ranks=fc1%3D9');
+    expect(await scaled.getByTestId('input-scale').inputValue()).toBe('255');
+    expect(await scaled.getByTestId('input-scale-how').textContent()).toBe('(chosen)');
+    expect(await scaled.getByTestId('rank-fc1').textContent()).toBe('9');
+    await expect.poll(() => scaled.evaluate(() => window.location.search)).toContain('scale=255');
+    await scaled.getByTestId('input-scale').selectOption('1');
+    await expect.poll(() => scaled.evaluate(() => window.location.search), { timeout: 60_000 }).toContain('scale=1');
+    expect(await scaled.getByTestId('rank-fc1').textContent()).toBe('9');
+    await scaled.close();
   });
 
   it('made no request outside its own origin', () => {

@@ -272,3 +272,25 @@ describe('lab store', () => {
       .toEqual(['fc1_u', 'fc1_v', 'drop1', 'fc2_u', 'fc2_v', 'drop2', 'out']);
   });
 });
+
+describe('input scale', () => {
+  it('shows how the model is fed, and opens it again at a chosen scale keeping the ranks', async () => {
+    const s0 = store.getState();
+    expect(s0.inputScale?.scale).toBe(1);
+    expect(s0.inputScale?.how).toMatch(/^(detected|assumed)/);
+    store.getState().setRank('fc1', 12);
+    await store.getState().whenIdle();
+    await store.getState().setInputScale(255);
+    await store.getState().whenIdle();
+    const s1 = store.getState();
+    expect(s1.phase).toBe('ready');
+    expect(s1.inputScale).toEqual({ scale: 255, how: 'chosen' });
+    expect(s1.plan.fc1).toBe(12);
+    // The same network fed raw pixels scores differently (for this ReLU MLP, a little).
+    expect(s1.original!.accuracy).not.toBe(s0.original!.accuracy);
+    await store.getState().setInputScale(1);
+    await store.getState().whenIdle();
+    expect(store.getState().inputScale).toEqual({ scale: 1, how: 'chosen' });
+    expect(store.getState().original!.accuracy).toBe(s0.original!.accuracy);
+  }, 120_000);
+});

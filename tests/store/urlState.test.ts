@@ -19,6 +19,15 @@ describe('URL state', () => {
     expect(errors).toEqual([]);
   });
 
+  it('reads a chosen input scale, refuses any other, and writes it back', () => {
+    expect(readUrlState('?model=mlp-64&scale=255').state).toEqual({ model: 'mlp-64', scale: 255 });
+    expect(readUrlState('?scale=1').state).toEqual({ scale: 1 });
+    const { state, errors } = readUrlState('?scale=256');
+    expect(state).toEqual({});
+    expect(errors).toEqual(['The input scale "256" in the address must be 1 or 255; it was ignored.']);
+    expect(writeUrlState('', { model: 'mlp-64', scale: 255 })).toBe('?model=mlp-64&scale=255');
+  });
+
   it('drops garbage with a message instead of failing', () => {
     const { state, errors } = readUrlState('?backend=quantum&svd=tpu&model=%00%01&method=magic&ranks=' + 'x'.repeat(3000));
     expect(state).toEqual({});
