@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
-import type { MnistSample } from '../core/mnist';
+import { firstImages } from '../core/mnist';
 import { asRank } from '../core/units';
 import { LabSession } from '../model/session';
 import type { RankPlan } from '../model/plan';
@@ -17,11 +17,6 @@ import { artifactsOf, cnnFixture } from './fixtureModels';
  * layer, and a sweep of the first layer. Prints a table; asserts nothing.
  */
 
-/** The first `count` images of a sample. */
-function firstImages(sample: MnistSample, count: number): MnistSample {
-  const pixels = sample.rows * sample.cols;
-  return { ...sample, count, pixels: sample.pixels.subarray(0, count * pixels), labels: sample.labels.subarray(0, count) };
-}
 
 interface Case {
   model: string;

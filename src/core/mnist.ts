@@ -157,6 +157,13 @@ export function decodeMnistSample(bytes: Uint8Array | ArrayBuffer): MnistSample 
   return { count, rows, cols, pixels, labels };
 }
 
+/** The first `count` images of a sample (views of its arrays, no copy). */
+export function firstImages(sample: MnistSample, count: number): MnistSample {
+  const n = Math.min(count, sample.count);
+  const size = sample.rows * sample.cols;
+  return { ...sample, count: n, pixels: sample.pixels.subarray(0, n * size), labels: sample.labels.subarray(0, n) };
+}
+
 /**
  * Images `start..end-1` of a sample as one row-major Float32Array of shape
  * [end-start, rows*cols], intensities scaled from 0..255 to [0, 1] (the

@@ -7,6 +7,7 @@ import {
   calibrationIndices,
   decodeMnistSample,
   encodeMnistSample,
+  firstImages,
   gatherMnistSample,
   parseIdx,
   pixelsToFloat,
@@ -120,6 +121,20 @@ describe('LRMN sample format', () => {
     const s = randomSample(2, 2, 2, 4);
     expect(() => encodeMnistSample({ ...s, count: 3 })).toThrow(MnistFormatError);
     expect(() => encodeMnistSample({ ...s, labels: Uint8Array.of(1, 200) })).toThrow(/Label 1 is 200/);
+  });
+});
+
+describe('firstImages', () => {
+  const s: MnistSample = {
+    count: 3, rows: 1, cols: 2, pixels: Uint8Array.of(0, 255, 51, 102, 1, 254), labels: Uint8Array.of(7, 1, 2),
+  };
+
+  it('keeps the first images and their labels, as views, and never more than there are', () => {
+    const two = firstImages(s, 2);
+    expect(two).toEqual({ ...s, count: 2, pixels: Uint8Array.of(0, 255, 51, 102), labels: Uint8Array.of(7, 1) });
+    expect(two.pixels.buffer).toBe(s.pixels.buffer);
+    expect(firstImages(s, 10).count).toBe(3);
+    expect(firstImages(s, 10).pixels.length).toBe(6);
   });
 });
 

@@ -6,6 +6,7 @@ import { chunkRowsFor, macsPerExample, type EvalResult } from '../../src/model/e
 import { projectionBlock, projectionBlockCount } from '../../src/model/factors';
 import type { RankPlan } from '../../src/model/plan';
 import { asRank } from '../../src/core/units';
+import { firstImages } from '../../src/core/mnist';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from '../../src/cli/nodeEnv';
 import { artifactsOf, cnnFixture } from '../../src/cli/fixtureModels';
 
@@ -139,9 +140,7 @@ describe('evaluation from cached layer inputs', () => {
 describe('memory', () => {
   it('keeps the first layer\'s input as the uploaded images themselves, not a copy', async () => {
     await useNodeBackend('wasm');
-    const full = await readSample('test');
-    const count = 2000;
-    const sample = { ...full, count, pixels: full.pixels.subarray(0, count * 784), labels: full.labels.subarray(0, count) };
+    const sample = firstImages(await readSample('test'), 2000);
     const { artifacts, name } = await readModelFromDisk(join(REPO_ROOT, 'public', 'models', 'mlp-64', 'model.json'));
     const before = tf.memory();
     const session = await LabSession.open(artifacts, name, sample, nodeSvd);
@@ -181,9 +180,8 @@ describe('projection blocks', () => {
 describe('a pass through a conv prefix, in pieces of rows', () => {
   it('scores the original as predict() does, and rank changes as scoring from the images does', async () => {
     await useNodeBackend('wasm');
-    const full = await readSample('test');
     const count = 1200;
-    const sample = { ...full, count, pixels: full.pixels.subarray(0, count * 784), labels: full.labels.subarray(0, count) };
+    const sample = firstImages(await readSample('test'), count);
     const before = tf.memory().numTensors;
     // Issue 8's CNN shape, smaller (8 and 32 filters, 32 units): its convolutions cost ~10x its Dense layers,
     // so a pass from the images splits each chunk.

@@ -4,17 +4,13 @@ import { join } from 'node:path';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from '../../src/cli/nodeEnv';
 import { LabSession } from '../../src/model/session';
 import { collectLayerInputs } from '../../src/model/calibration';
-import type { MnistSample } from '../../src/core/mnist';
+import { firstImages } from '../../src/core/mnist';
 
 /**
  * Input scaling (issue 9, item 7): the oracle for a raw-pixel model is
  * mlp-64 itself with fc1's kernel divided by 255, which computes on raw
  * pixels exactly what mlp-64 computes on pixels scaled to 0..1.
  */
-
-function first(sample: MnistSample, count: number): MnistSample {
-  return { ...sample, count, pixels: sample.pixels.subarray(0, count * 784), labels: sample.labels.subarray(0, count) };
-}
 
 async function mlp64(): Promise<{ artifacts: tf.io.ModelArtifacts; name: string }> {
   return readModelFromDisk(join(REPO_ROOT, 'public', 'models', 'mlp-64', 'model.json'));
@@ -45,7 +41,7 @@ async function rawTwin(how: 'kernel' | 'rescale'): Promise<tf.io.ModelArtifacts>
 describe('input scaling', () => {
   it('detects 0..1 for the bundled MLP and 0..255 for its raw-pixel twin, which then scores as the MLP does', async () => {
     await useNodeBackend('wasm');
-    const sample = first(await readSample('test'), 2000);
+    const sample = firstImages(await readSample('test'), 2000);
     const before = tf.memory().numTensors;
     const { artifacts, name } = await mlp64();
     const unit = await LabSession.open(artifacts, name, sample, nodeSvd);
@@ -62,7 +58,7 @@ describe('input scaling', () => {
       const [a, b] = [await unit.evaluate(plan), await raw.evaluate(plan)];
       expect(Math.abs(a.accuracy - b.accuracy)).toBeLessThanOrEqual(1 / sample.count);
       // Calibration inputs are fed the same way: fc1 sees raw pixels.
-      const calib = first(await readSample('calib'), 50);
+      const calib = firstImages(await readSample('calib'), 50);
       const inputs = await collectLayerInputs(raw.lab, calib);
       expect(Math.max(...inputs.get('fc1')!.x)).toBe(255);
       expect(Math.max(...(await collectLayerInputs(unit.lab, calib)).get('fc1')!.x)).toBe(1);
@@ -75,7 +71,7 @@ describe('input scaling', () => {
 
   it('reads a Rescaling layer in front as raw input, and a chosen scale overrides detection', async () => {
     await useNodeBackend('wasm');
-    const sample = first(await readSample('test'), 1000);
+    const sample = firstImages(await readSample('test'), 1000);
     const rescaled = await LabSession.open(await rawTwin('rescale'), 'rescaled', sample, nodeSvd);
     const forced = await LabSession.open(await rawTwin('kernel'), 'raw', sample, nodeSvd, undefined, undefined, undefined, { inputScale: 1 });
     try {

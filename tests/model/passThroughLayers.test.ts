@@ -4,7 +4,7 @@ import { readSample, useNodeBackend, nodeSvd } from '../../src/cli/nodeEnv';
 import { LabSession } from '../../src/model/session';
 import { asRank } from '../../src/core/units';
 import { artifactsOf } from '../helpers/fixtures';
-import type { MnistSample } from '../../src/core/mnist';
+import { firstImages, type MnistSample } from '../../src/core/mnist';
 
 /**
  * Issue 9, item 4: layers the lab passes through untouched. A chain holding
@@ -56,9 +56,7 @@ function accuracyOf(pred: Int32Array, sample: MnistSample): number {
 describe('layers passed through untouched', () => {
   it('open, score as stock predict() does, and export a file stock TF.js predicts the same with', async () => {
     await useNodeBackend('wasm');
-    const full = await readSample('test');
-    const count = 600;
-    const sample = { ...full, count, pixels: full.pixels.subarray(0, count * 784), labels: full.labels.subarray(0, count) };
+    const sample = firstImages(await readSample('test'), 600);
     const before = tf.memory().numTensors;
     const model = passThroughModel();
     const artifacts = await artifactsOf(model);
