@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { build } from 'vite';
 import type { Page } from 'playwright-core';
 import { startHarness, type Harness } from './chromium';
-import { useNodeBackend } from './nodeEnv';
 import { artifactsOf, cnnFixture, filesOf } from './fixtureModels';
 import { quantile, table } from './benchTable';
-import { REPO_ROOT } from './nodeEnv';
+import { REPO_ROOT, useNodeBackend } from './nodeEnv';
 
 /**
  * The lab's interaction figures in Chromium, as a user gets them: the

@@ -17,7 +17,6 @@ import { artifactsOf, cnnFixture } from './fixtureModels';
  * layer, and a sweep of the first layer. Prints a table; asserts nothing.
  */
 
-
 interface Case {
   model: string;
   images: number;

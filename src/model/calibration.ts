@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MnistSample } from '../core/mnist';
 import type { LabModel } from './labModel';
 import { LAYER_KINDS } from './layers/registry';
+import { pixelFactor } from './pixels';
 
 /**
  * The inputs each factorizable layer of the original model sees on the calibration
@@ -26,7 +27,7 @@ export async function collectLayerInputs(lab: LabModel, sample: MnistSample): Pr
   const inputs = new Map<string, tf.Tensor2D>();
   tf.tidy(() => {
     const pixels = tf.tensor2d(sample.pixels, [sample.count, sample.rows * sample.cols], 'int32');
-    let h: tf.Tensor = tf.reshape(tf.mul(tf.cast(pixels, 'float32'), lab.inputScale / 255), [sample.count, ...lab.inputShape]);
+    let h: tf.Tensor = tf.reshape(tf.mul(tf.cast(pixels, 'float32'), pixelFactor(lab.inputScale)), [sample.count, ...lab.inputShape]);
     for (const [i, layer] of lab.chain.entries()) {
       const info = lab.layers[i];
       if (info.factorizable) inputs.set(info.name, tf.keep(LAYER_KINDS[info.kind].inputRows(h, info.kernelShape[0])));

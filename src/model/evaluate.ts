@@ -7,7 +7,7 @@ import { projectionBlock, projectionBlockCount, type FactorCache } from './facto
 import { ActivationCache } from './activationCache';
 import { effectiveRank, type RankPlan } from './plan';
 import { serveSlice } from './slices';
-import type { InputScale } from './pixels';
+import { pixelFactor, type InputScale } from './pixels';
 
 /**
  * Scores a rank plan on the whole test sample, on whichever backend runs:
@@ -198,10 +198,17 @@ function macsFrom(lab: LabModel, start: number, plan: RankPlan = {}, overrides?:
   return sum;
 }
 
-/** Multiply-adds per image of projecting every factorizable layer's input from chain index `start` on (r of its m n). */
+/** Multiply-adds per image of projecting chain layer i's input onto its r columns of A (r of its m n); 0 for a kept layer. */
+function projectionCost(lab: LabModel, i: number): number {
+  const info = lab.layers[i];
+  return info.factorizable ? (macsPerExample(lab.chain[i]) * info.rankLimit) / info.kernelShape[1] : 0;
+}
+
+/** Multiply-adds per image of projecting every factorizable layer's input from chain index `start` on. */
 function projectionMacs(lab: LabModel, start: number): number {
-  return lab.layers.reduce((sum, info, i) =>
-    sum + (i >= start && info.factorizable ? (macsPerExample(lab.chain[i]) * info.rankLimit) / info.kernelShape[1] : 0), 0);
+  let sum = 0;
+  for (let i = start; i < lab.layers.length; i++) sum += projectionCost(lab, i);
+  return sum;
 }
 
 /**
@@ -294,14 +301,14 @@ export class EvalData {
         // The backend's one-time set-up on first use (kernels, buffers) lands in the reference pass's first
         // piece of rows (see pass), which is sized by cost, not in a whole chunk.
         size = Math.min(rows, sample.count - start);
-        // Scaled to the model's range (lab.inputScale) here rather than by tensor ops (cast and divide of a whole chunk took ~100 ms on
-        // wasm), a slice of rows per task.
+        // Scaled to the model's range (lab.inputScale) here rather than by tensor ops (cast and divide of a
+        // whole chunk took ~100 ms on wasm), a slice of rows per task.
         const scaled = new Float32Array(size * pixelsPerImage);
         const offset = start * pixelsPerImage;
         for (let from = 0; from < scaled.length; from += SCALE_SLICE) {
           if (from > 0) await serveSlice();
           const to = Math.min(scaled.length, from + SCALE_SLICE);
-          scalePixels(sample.pixels, offset, scaled, from, to, lab.inputScale / 255);
+          scalePixels(sample.pixels, offset, scaled, from, to, pixelFactor(lab.inputScale));
         }
         throwIfCancelled(signal);
         const group = imageGroupRows(lab, size, taskMacs);
@@ -578,7 +585,7 @@ export class EvalData {
                     // always in the reference pass: a rank first asked for later would otherwise build its
                     // block during a slider move (m w a row: on mlp-64 a first move past rank 32 took 30 ms
                     // instead of 13).
-                    const eager = info.factorizable && (keepLogits !== undefined || (split && (rows * macsPerExample(lab.chain[i]) * info.rankLimit) / info.kernelShape[1] > this.taskMacs));
+                    const eager = info.factorizable && (keepLogits !== undefined || (split && rows * projectionCost(lab, i) > this.taskMacs));
                     if (eager) {
                       for (let j = 0; j < projectionBlockCount(info.rankLimit); j++) blocksHere.push({ index: i, j, block: tf.keep(projectInputBlock(lab, factors, i, h, j)) });
                     }

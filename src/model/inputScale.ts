@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MnistSample } from '../core/mnist';
 import type { LabModel } from './labModel';
-import type { InputScale } from './pixels';
+import { pixelFactor, type InputScale } from './pixels';
 import { macsPerExample, PIECE_MACS } from './evaluate';
 import { serveSlice } from './slices';
 import { throwIfCancelled } from './errors';
@@ -25,10 +25,11 @@ const DETECT_MIN_IMAGES = 100;
 /** Points of accuracy one scale must win by to be called the model's. */
 const DETECT_MARGIN = 0.05;
 
-/** `pixels` (0..255) as the model's input batch at `scale`. Call inside tf.tidy. */
-export function imagesAt(pixels: Uint8Array, count: number, lab: LabModel, scale: InputScale): tf.Tensor {
-  const x = tf.tensor2d(pixels.subarray(0, count * 784), [count, 784], 'float32');
-  return tf.reshape(scale === 255 ? x : tf.div(x, 255), [count, ...lab.inputShape]);
+/** Images first..first+count-1 of `sample` as the model's input batch at `scale`. Call inside tf.tidy. */
+function imagesAt(sample: MnistSample, first: number, count: number, lab: LabModel, scale: InputScale): tf.Tensor {
+  const size = sample.rows * sample.cols;
+  const x = tf.tensor2d(sample.pixels.subarray(first * size, (first + count) * size), [count, size], 'float32');
+  return tf.reshape(tf.mul(x, pixelFactor(scale)), [count, ...lab.inputShape]);
 }
 
 /**
@@ -51,7 +52,7 @@ export async function detectInputScale(lab: LabModel, sample: MnistSample, signa
       throwIfCancelled(signal);
       const n = Math.min(batch, count - first);
       const t = tf.tidy(() => {
-        const x = imagesAt(sample.pixels.subarray(first * 784), n, lab, scale);
+        const x = imagesAt(sample, first, n, lab, scale);
         const pred = tf.argMax(lab.model.predict(x) as tf.Tensor, -1);
         return tf.sum(tf.cast(tf.equal(pred, tf.tensor1d(sample.labels.subarray(first, first + n), 'int32')), 'float32'));
       });

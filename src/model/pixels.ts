@@ -7,7 +7,10 @@
 /** The largest pixel value the model is fed. */
 export type InputScale = 1 | 255;
 
-export const INPUT_SCALES: readonly InputScale[] = [1, 255];
+/** What a stored 0..255 pixel is multiplied by to feed a model at `scale`. */
+export function pixelFactor(scale: InputScale): number {
+  return scale / 255;
+}
 
 /** Parses a user's scale ("1" or "255"), or null. */
 export function parseInputScale(value: string): InputScale | null {

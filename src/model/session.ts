@@ -38,9 +38,9 @@ export class LabSession {
     readonly lab: LabModel,
     readonly factors: FactorCache,
     readonly data: EvalData,
-    private readonly evaluation: EvalOptions = {},
+    private readonly evaluation: EvalOptions,
     /** The pixel range the model is fed, and how it was decided. */
-    readonly inputScale: ScaleChoice = { scale: 1, how: 'assumed' },
+    readonly inputScale: ScaleChoice,
   ) {
     this.uploads = new UploadCache(2 * lab.layers.filter((l) => l.factorizable).length);
   }

@@ -50,7 +50,7 @@ export function ModelPicker() {
             <option value={1}>0–1</option>
             <option value={255}>0–255</option>
           </select>{' '}
-          <span className="note" data-testid="input-scale-how" title={inputScale.how}>({inputScale.how.split(/[:;]/)[0]})</span>
+          <span className="note" data-testid="input-scale-how">({inputScale.how.split(/[:;]/)[0]})</span>
         </label>
       )}
       <button type="button" onClick={() => fileInput.current?.click()}>Open model files…</button>

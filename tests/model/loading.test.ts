@@ -139,7 +139,7 @@ describe('model names', () => {
       expect(modelNameFor({ jsonName: 'model.json', topology: topology(generic) })).toBe('model');
     }
     expect(modelNameFor({ folder: '', jsonName: 'model.json', topology: 42 })).toBe('model');
-    expect(modelNameFor({ folder: 'a\u0000b\n'.repeat(1) + 'x'.repeat(100), jsonName: 'model.json' })).toBe(`ab${'x'.repeat(78)}`);
+    expect(modelNameFor({ folder: 'a\u0000b\n' + 'x'.repeat(100), jsonName: 'model.json' })).toBe(`ab${'x'.repeat(78)}`);
   });
 
   it('are the same in the CLI and for files opened in the browser from the same folder', async () => {
