@@ -124,7 +124,7 @@ export function aldsOptimize(layers: readonly AldsLayer[], budget: ParamCount, o
   checkCount('maxGroupCounts', maxGroupCounts, 1);
   asParamCount(budget);
   const cache = options.cache ?? new AldsSpectraCache(layers);
-  const divisors = layers.map((layer) => channelDivisors(layer.m, maxGroupCounts));
+  const divisors = layers.map((layer) => channelDivisors(layer.channels ?? layer.m, maxGroupCounts));
   const history: AldsStep[] = [];
   let best: AldsResult | null = null;
 

@@ -22,6 +22,8 @@ export interface AldsLayer {
   readonly m: number;
   readonly n: number;
   readonly hasBias: boolean;
+  /** Input channels, when the rows come in blocks of m / channels per channel (a convolution's kh kw taps): groups then hold whole channels. m when absent. */
+  readonly channels?: number;
 }
 
 /** Singular values of the k input-channel groups of one kernel. */

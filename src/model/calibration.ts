@@ -3,6 +3,7 @@ import type { MnistSample } from '../core/mnist';
 import type { LabModel } from './labModel';
 import { LAYER_KINDS } from './layers/registry';
 import { pixelFactor } from './pixels';
+import { mulberry32, seededPermutation } from '../core/sampling';
 
 /**
  * The inputs each factorizable layer of the original model sees on the calibration
@@ -18,29 +19,76 @@ export interface LayerInputs {
 }
 
 /**
- * Runs the original model over `sample` (inference mode) and returns, per
- * factorizable layer name, the batch that layer receives (as its kind's input rows). Reads back with await
- * (a synchronous read of a GPU tensor would hold the page until the GPU is
- * done); every tensor it makes is freed before it returns.
+ * Most rows a layer's calibration inputs keep. A Dense layer has a row per
+ * image (1,000); a convolution one per image and output position (conv1 of
+ * the bundled CNN: 576,000 rows of 25), of which a seeded uniform sample
+ * of this many is kept: enough for the m x m statistics of a kernel with m
+ * in the hundreds, 26 MB at m = 400.
+ */
+export const CALIBRATION_ROWS = 8192;
+
+/** Images run through the model at once while collecting. */
+const BATCH_IMAGES = 100;
+
+/** The sorted rows of `total` that a layer keeps: all of them, or a seeded sample of CALIBRATION_ROWS. */
+function keptRows(total: number, seed: number): Uint32Array | null {
+  if (total <= CALIBRATION_ROWS) return null;
+  return seededPermutation(total, mulberry32(seed)).slice(0, CALIBRATION_ROWS).sort();
+}
+
+/**
+ * Runs the original model over `sample` (inference mode) in batches and
+ * returns, per factorizable layer name, the rows that layer receives (its
+ * kind's input rows, at most CALIBRATION_ROWS of them, see above). Reads
+ * back with await (a synchronous read of a GPU tensor would hold the page
+ * until the GPU is done); every tensor it makes is freed before it returns.
  */
 export async function collectLayerInputs(lab: LabModel, sample: MnistSample): Promise<Map<string, LayerInputs>> {
-  const inputs = new Map<string, tf.Tensor2D>();
-  tf.tidy(() => {
-    const pixels = tf.tensor2d(sample.pixels, [sample.count, sample.rows * sample.cols], 'int32');
-    let h: tf.Tensor = tf.reshape(tf.mul(tf.cast(pixels, 'float32'), pixelFactor(lab.inputScale)), [sample.count, ...lab.inputShape]);
-    for (const [i, layer] of lab.chain.entries()) {
-      const info = lab.layers[i];
-      if (info.factorizable) inputs.set(info.name, tf.keep(LAYER_KINDS[info.kind].inputRows(h, info.kernelShape[0])));
-      h = layer.apply(h, { training: false }) as tf.Tensor;
-    }
-  });
   const out = new Map<string, LayerInputs>();
-  try {
-    for (const [name, flat] of inputs) out.set(name, { x: Float64Array.from(await flat.data()), rows: flat.shape[0], cols: flat.shape[1] });
-  } finally {
-    inputs.forEach((t) => t.dispose());
+  const picks = new Map<string, Uint32Array | null>();
+  for (let start = 0; start < sample.count; start += BATCH_IMAGES) {
+    const end = Math.min(sample.count, start + BATCH_IMAGES);
+    const rows = new Map<string, tf.Tensor2D>();
+    tf.tidy(() => {
+      const pixels = tf.tensor2d(sample.pixels.subarray(start * sample.rows * sample.cols, end * sample.rows * sample.cols), [end - start, sample.rows * sample.cols], 'int32');
+      let h: tf.Tensor = tf.reshape(tf.mul(tf.cast(pixels, 'float32'), pixelFactor(lab.inputScale)), [end - start, ...lab.inputShape]);
+      for (const [i, layer] of lab.chain.entries()) {
+        const info = lab.layers[i];
+        if (info.factorizable) {
+          const all = LAYER_KINDS[info.kind].inputRows(layer, h, info.kernelShape[0]);
+          const perImage = all.shape[0] / (end - start);
+          if (!picks.has(info.name)) picks.set(info.name, keptRows(perImage * sample.count, 1 + i));
+          const pick = picks.get(info.name)!;
+          const local = pick ? rowsWithin(pick, start * perImage, end * perImage) : null;
+          rows.set(info.name, tf.keep(local ? tf.gather(all, local) : all));
+        }
+        h = layer.apply(h, { training: false }) as tf.Tensor;
+      }
+    });
+    try {
+      for (const [name, t] of rows) {
+        const [count, cols] = t.shape;
+        const pick = picks.get(name);
+        const total = pick ? pick.length : sample.count * (count / (end - start));
+        let entry = out.get(name);
+        if (!entry) out.set(name, (entry = { x: new Float64Array(total * cols), rows: 0, cols }));
+        entry.x.set(await t.data(), entry.rows * cols);
+        entry.rows += count;
+      }
+    } finally {
+      rows.forEach((t) => t.dispose());
+    }
   }
   return out;
+}
+
+/** The entries of sorted `rows` in [from, to), less `from`, as an int32 tensor's values. */
+function rowsWithin(rows: Uint32Array, from: number, to: number): Int32Array {
+  let lo = 0;
+  while (lo < rows.length && rows[lo] < from) lo++;
+  let hi = lo;
+  while (hi < rows.length && rows[hi] < to) hi++;
+  return Int32Array.from(rows.subarray(lo, hi), (r) => r - from);
 }
 
 /**

@@ -8,6 +8,7 @@ import { ActivationCache } from './activationCache';
 import { effectiveRank, type RankPlan } from './plan';
 import { serveSlice } from './slices';
 import { pixelFactor, type InputScale } from './pixels';
+import { LAYER_KINDS } from './layers/registry';
 
 /**
  * Scores a rank plan on the whole test sample, on whichever backend runs:
@@ -198,10 +199,23 @@ function macsFrom(lab: LabModel, start: number, plan: RankPlan = {}, overrides?:
   return sum;
 }
 
-/** Multiply-adds per image of projecting chain layer i's input onto its r columns of A (r of its m n); 0 for a kept layer. */
+/** Whether chain layer i's input projection rows(x) A_r may be cached (a factorizable layer whose kind allows it: Dense, not a convolution). */
+function isProjectable(lab: LabModel, i: number): boolean {
+  const info = lab.layers[i];
+  return info.factorizable && LAYER_KINDS[info.kind].projectable;
+}
+
+/** Multiply-adds per image of projecting chain layer i's input onto its r columns of A (r of its m n); 0 for a layer without a projection. */
 function projectionCost(lab: LabModel, i: number): number {
   const info = lab.layers[i];
-  return info.factorizable ? (macsPerExample(lab.chain[i]) * info.rankLimit) / info.kernelShape[1] : 0;
+  return info.factorizable && isProjectable(lab, i) ? (macsPerExample(lab.chain[i]) * info.rankLimit) / info.kernelShape[1] : 0;
+}
+
+/** Values per image of chain layer i's input. */
+function inputSize(lab: LabModel, i: number): number {
+  const shape = lab.chain[i].inboundNodes[0].inputShapes;
+  const dims = (Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
+  return dims.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
 }
 
 /** Multiply-adds per image of projecting every factorizable layer's input from chain index `start` on. */
@@ -236,7 +250,8 @@ function imageGroupRows(lab: LabModel, rows: number, taskMacs: number): number {
 export function chunkRowsFor(lab: LabModel, count: number, taskMacs = PIECE_MACS): number {
   const first = Math.max(0, lab.layers.findIndex((l) => l.factorizable));
   const info = lab.layers[first];
-  const projected = info?.factorizable ? (macsPerExample(lab.chain[first]) * info.rankLimit) / info.kernelShape[0] : 0;
+  // A projectable layer reads r n a row from its projection; a convolution runs from its input (at most its full size).
+  const projected = !info?.factorizable ? 0 : isProjectable(lab, first) ? (macsPerExample(lab.chain[first]) * info.rankLimit) / info.kernelShape[0] : macsPerExample(lab.chain[first]);
   const byCost = Math.floor(taskMacs / Math.max(1, projected + macsFrom(lab, first + 1)));
   return Math.max(64, Math.min(5000, Math.max(Math.ceil(count / 16), byCost)));
 }
@@ -456,6 +471,9 @@ export class EvalData {
       prefix += `${layerSignature(lab, i, plan, overrides, idOf)}|`;
     }
     const changeable = lab.layers.flatMap((l, i) => (l.factorizable ? [i] : []));
+    // An input over half the cache's budget on the whole sample is never kept (a wide conv feature map:
+    // 26 x 26 x 32 floats on 10,000 images is 865 MB); its layer runs from the nearest kept input before it.
+    const keepable = lab.layers.map((_, i) => cache !== null && inputSize(lab, i) * 4 * this.count <= cache.budgetBytes / 2);
     // Start at the deepest factorizable layer whose input every chunk holds for this prefix, provided the
     // recorded layers before it hold theirs too (their norms come from the cache).
     let start = 0;
@@ -491,7 +509,7 @@ export class EvalData {
       // A plain-SVD rank of the start layer reads its cached input's projection P = X A_r, block by block.
       let blocks = 0;
       let startCost = startMacs;
-      if (from && startRank !== null && startInfo.factorizable) {
+      if (from && startRank !== null && startInfo.factorizable && isProjectable(lab, start)) {
         const k = Math.min(startRank, factors.rankOf(startInfo.name));
         const r = factors.rankOf(startInfo.name);
         const n = startInfo.kernelShape[1];
@@ -568,7 +586,7 @@ export class EvalData {
               for (let i = start; i < lab.layers.length; i++) {
                 const info = lab.layers[i];
                 const isNew = !(i === start && from);
-                const keep = isNew && cache !== null && info.factorizable;
+                const keep = isNew && cache !== null && info.factorizable && keepable[i];
                 if (keep || (isNew && record.has(info.name))) {
                   // One reduction serves both: the recorded norm and the kept entry's.
                   const normSq = tf.sum(tf.square(h)) as tf.Scalar;
@@ -585,7 +603,7 @@ export class EvalData {
                     // always in the reference pass: a rank first asked for later would otherwise build its
                     // block during a slider move (m w a row: on mlp-64 a first move past rank 32 took 30 ms
                     // instead of 13).
-                    const eager = info.factorizable && (keepLogits !== undefined || (split && rows * projectionCost(lab, i) > this.taskMacs));
+                    const eager = isProjectable(lab, i) && (keepLogits !== undefined || (split && rows * projectionCost(lab, i) > this.taskMacs));
                     if (eager) {
                       for (let j = 0; j < projectionBlockCount(info.rankLimit); j++) blocksHere.push({ index: i, j, block: tf.keep(projectInputBlock(lab, factors, i, h, j)) });
                     }

@@ -53,20 +53,40 @@ export interface GroupedExportFactors {
 /** Factors that replace one Dense layer's kernel in the download, by kind (float when `kind` is absent). */
 export type ExportFactors = FloatExportFactors | QuantizedExportFactors | GroupedExportFactors;
 
-/** Where a set of factors goes: the Dense layer they replace and what its replacement must keep. */
+/**
+ * The stock layers a replacement is built from, by the kind of layer
+ * replaced (layers/): for Dense, Dense layers; for a Conv2D, a Conv2D with
+ * the original window, then 1 x 1 convolutions.
+ */
+export interface SiteForm {
+  /** A stock layer taking the site's input through an m x units matrix, without bias (carries the site's input spec when it comes first). */
+  map(units: number, name: string): tf.layers.Layer;
+  /** `map`'s kernel in its layer's layout, from an m x units matrix (a Dense kernel as is; a conv filter kh x kw x c_in x units). A new tensor. */
+  mapKernel(matrix: tf.Tensor2D): tf.Tensor;
+  /** The same layout for plain values (row-major m x units), e.g. the integer levels of a quantized kernel. */
+  mapValues<T extends Float32Array | Int8Array>(matrix: T, units: number): { values: T; shape: number[] };
+  /** A stock layer mixing its input's channels into `n` at every position: Dense, or a 1 x 1 Conv2D. */
+  mix(n: number, name: string, activation: string, useBias: boolean): tf.layers.Layer;
+  /** The shape of `mix`'s kernel for a row-major units x n matrix (the values stay in order). */
+  mixShape(units: number, n: number): number[];
+  /** Channel groups (ALDS: group g's rows-by-rank a[g], rank-by-n b[g]) as stock layers with their weights, in order; weights registered with `site.own`. */
+  grouped(site: FactorSite, f: GroupedExportFactors, rows: number): Array<[tf.layers.Layer, tf.Tensor[]]>;
+}
+
+/** Where a set of factors goes: the layer they replace and what its replacement must keep. */
 export interface FactorSite {
-  /** The Dense layer's name; the new layers are named after it. */
+  /** The layer's name; the new layers are named after it. */
   name: string;
-  /** Inputs of the kernel (m). */
+  /** Inputs of the kernel matrix (m). */
   m: number;
   /** Outputs of the kernel (n). */
   n: number;
-  /** The Dense layer's activation as its config names it, e.g. 'relu' or 'linear'. */
+  /** The layer's activation as its config names it, e.g. 'relu' or 'linear'. */
   activation: string;
   /** The n-vector added before the activation, or null when the layer has no bias. */
   bias: tf.Tensor1D | null;
-  /** `{ batchInputShape }` when the Dense layer comes first in the model, else `{}`. */
-  inputSpec: { batchInputShape?: Array<number | null> };
+  /** The stock layers this kind of layer is rebuilt from. */
+  form: SiteForm;
   /** Registers a tensor made for the new layers; the caller disposes it after setting the weights. */
   own<T extends tf.Tensor>(t: T): T;
 }
@@ -90,16 +110,19 @@ export interface FactorLayers {
 }
 
 /**
- * Float factors A (m x k) and B (k x n) as Dense(k, linear, no bias)
- * `<name>_u` followed by Dense(n, activation, bias) `<name>_v`. Takes the
- * tensors as given (the caller owns them).
+ * Float factors A (m x k) and B (k x n) as the form's map through A
+ * `<name>_u` (no bias) followed by its mix through B `<name>_v` with the
+ * activation and bias. Takes the tensors' values as given (the caller owns
+ * `a` and `b`).
  */
 export function floatFactorLayers(site: FactorSite, a: tf.Tensor2D, b: tf.Tensor2D): FactorLayers {
   const k = a.shape[1];
-  const first = tf.layers.dense({ units: k, activation: 'linear', useBias: false, name: `${site.name}_u`, ...site.inputSpec });
-  const second = tf.layers.dense({ units: site.n, activation: site.activation as never, useBias: site.bias !== null, name: `${site.name}_v` });
+  const first = site.form.map(k, `${site.name}_u`);
+  const second = site.form.mix(site.n, `${site.name}_v`, site.activation, site.bias !== null);
+  const mapKernel = site.own(tf.tidy(() => site.form.mapKernel(a)));
+  const mixKernel = site.own(tf.reshape(b, site.form.mixShape(k, site.n)));
   return {
-    layers: [[first, [a]], [second, site.bias ? [b, site.bias] : [b]]],
+    layers: [[first, [mapKernel]], [second, site.bias ? [mixKernel, site.bias] : [mixKernel]]],
     integerKernels: new Map(),
   };
 }
@@ -125,50 +148,14 @@ function checkGrouped(site: FactorSite, f: GroupedExportFactors): number {
 }
 
 /**
- * ALDS channel groups with stock layers: Reshape `<name>_groups` to
- * [groups, 1, m / groups] (channels first: one channel per group), then
- * DepthwiseConv2D `<name>_u` with a 1 x (m / groups) kernel and depth
- * multiplier `rank` (its kernel [1, m / groups, groups, rank] holds a[g] in
- * channel g; TF.js numbers output channels g * rank + r), Flatten
- * `<name>_flat` to groups * rank values, and Dense(n, activation, bias)
- * `<name>_v` whose kernel is b[0]; b[1]; ... stacked, rows in (g, r) order.
- * Stores m rank + groups rank n floats, no zeros. One group is simply the
- * float two-Dense form. Throws RangeError when the factors do not fit.
+ * ALDS channel groups: the form's grouped layers (see denseGroupedLayers and
+ * the Conv2D adapter). One group is simply the float two-layer form.
+ * Throws RangeError when the factors do not fit.
  */
 export function groupedFactorLayers(site: FactorSite, f: GroupedExportFactors): FactorLayers {
   const rows = checkGrouped(site, f);
-  const { groups, rank } = f;
-  if (groups === 1) {
-    return floatFactorLayers(site, site.own(tf.tensor2d(f.a[0], [rows, rank])), site.own(tf.tensor2d(f.b[0], [rank, site.n])));
+  if (f.groups === 1) {
+    return floatFactorLayers(site, site.own(tf.tensor2d(f.a[0], [rows, f.rank])), site.own(tf.tensor2d(f.b[0], [f.rank, site.n])));
   }
-  // Depthwise kernel layout [1, rows, groups, rank]: entry (i, g, r) = a[g][i, r].
-  const depthwise = new Float32Array(site.m * rank);
-  for (let g = 0; g < groups; g++) {
-    for (let i = 0; i < rows; i++) {
-      for (let r = 0; r < rank; r++) depthwise[(i * groups + g) * rank + r] = f.a[g][i * rank + r];
-    }
-  }
-  const stacked = new Float32Array(groups * rank * site.n);
-  f.b.forEach((bg, g) => stacked.set(bg, g * rank * site.n));
-  const split = tf.layers.reshape({ targetShape: [groups, 1, rows], name: `${site.name}_groups`, ...site.inputSpec });
-  const perGroup = tf.layers.depthwiseConv2d({
-    kernelSize: [1, rows],
-    depthMultiplier: rank,
-    dataFormat: 'channelsFirst',
-    padding: 'valid',
-    useBias: false,
-    name: `${site.name}_u`,
-  });
-  const join = tf.layers.flatten({ name: `${site.name}_flat` });
-  const mix = tf.layers.dense({ units: site.n, activation: site.activation as never, useBias: site.bias !== null, name: `${site.name}_v` });
-  const kernel = site.own(tf.tensor2d(stacked, [groups * rank, site.n]));
-  return {
-    layers: [
-      [split, []],
-      [perGroup, [site.own(tf.tensor4d(depthwise, [1, rows, groups, rank]))]],
-      [join, []],
-      [mix, site.bias ? [kernel, site.bias] : [kernel]],
-    ],
-    integerKernels: new Map(),
-  };
+  return { layers: site.form.grouped(site, f, rows), integerKernels: new Map() };
 }

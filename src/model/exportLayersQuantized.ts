@@ -12,8 +12,8 @@ import type { FactorLayers, FactorSite, IntegerKernel, QuantizedExportFactors } 
  * (scale 1, min -qmax: byte = q + qmax, one byte per value, int4 too). The
  * per-channel scales then run as their own layers between the two integer
  * matmuls, where they are per-channel multiplications:
- *   Dense `<name>_u` (kernel Q_U) -> scale by scaleU s `<name>_s`
- *   -> Dense `<name>_v` (kernel Q_V) -> scale by scaleV, add bias `<name>_b`
+ *   map `<name>_u` (kernel Q_U) -> scale by scaleU s `<name>_s`
+ *   -> mix `<name>_v` (kernel Q_V) -> scale by scaleV, add bias `<name>_b`
  *   -> Activation `<name>` (left out for a linear layer).
  * The scales are BatchNormalization layers in inference mode, the one stock
  * layer with a per-channel multiply and add. Neither scale can be folded
@@ -65,19 +65,21 @@ export function quantizedFactorLayers(site: FactorSite, f: QuantizedExportFactor
   const { u, vt, singularValues } = f;
   const uScaled = new Float32Array(k);
   for (let c = 0; c < k; c++) uScaled[c] = u.scales[c] * singularValues[c];
-  const first = tf.layers.dense({ units: k, activation: 'linear', useBias: false, name: `${site.name}_u`, ...site.inputSpec });
-  const second = tf.layers.dense({ units: site.n, activation: 'linear', useBias: false, name: `${site.name}_v` });
+  const first = site.form.map(k, `${site.name}_u`);
+  const second = site.form.mix(site.n, `${site.name}_v`, 'linear', false);
+  // Q_U in the map layer's own layout (a conv filter's order differs from the matrix's): the shard stores it so.
+  const uLevels = site.form.mapValues(u.q, k);
   const layers: FactorLayers['layers'] = [
-    [first, [site.own(tf.tensor2d(Float32Array.from(u.q), [site.m, k]))]],
+    [first, [site.own(tf.tensor(Float32Array.from(uLevels.values), uLevels.shape))]],
     channelScale(site, `${site.name}_s`, uScaled, null),
-    [second, [site.own(tf.tensor2d(Float32Array.from(vt.q), [k, site.n]))]],
+    [second, [site.own(tf.tensor(Float32Array.from(vt.q), site.form.mixShape(k, site.n)))]],
     channelScale(site, `${site.name}_b`, vt.scales, site.bias),
   ];
   if (site.activation !== 'linear') layers.push([tf.layers.activation({ activation: site.activation as never, name: site.name }), []]);
   return {
     layers,
     integerKernels: new Map([
-      [`${site.name}_u/kernel`, { q: u.q, qmax: symmetricLevels(u.bits) }],
+      [`${site.name}_u/kernel`, { q: uLevels.values, qmax: symmetricLevels(u.bits) }],
       [`${site.name}_v/kernel`, { q: vt.q, qmax: symmetricLevels(vt.bits) }],
     ]),
   };

@@ -2,16 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import type { LabModel } from './labModel';
 import type { FactorCache } from './factors';
 import { effectiveRank, type RankPlan } from './plan';
-import type { ExportFactors, FactorSite, IntegerKernel } from './exportLayers';
-import { storeIntegerKernels } from './exportLayersQuantized';
+import { floatFactorLayers, groupedFactorLayers, type ExportFactors, type FactorLayers, type FactorSite, type IntegerKernel } from './exportLayers';
+import { quantizedFactorLayers, storeIntegerKernels } from './exportLayersQuantized';
 import { LAYER_KINDS } from './layers/registry';
 
 /**
  * Writes the compressed model as a standard TF.js LayersModel: every
  * factorized layer becomes a few stock layers built by its kind's adapter
- * (layers/; for Dense by default Dense(k, linear, no bias) named `<name>_u`
- * followed by Dense(n, original activation, original bias) named
- * `<name>_v`); every other layer is rebuilt from its own config and weights.
+ * (layers/; by default a map through A_k named `<name>_u`, e.g.
+ * Dense(k, linear, no bias), followed by a mix through B_k named `<name>_v`
+ * with the original activation and bias, e.g. Dense(n)); every other layer is rebuilt from its own config and weights.
  * Stock `tf.loadLayersModel` reads the result; no custom classes are
  * involved. Integer kernels of quantized factors are written one byte per
  * value through the manifest's own uint8 quantization entry.
@@ -27,6 +27,19 @@ export interface ExportedModel {
   weightsFileName: string;
   /** Bytes of both files together: the real size of the download. */
   totalBytes: number;
+}
+
+/**
+ * The stock layers that replace one factorized layer: `given` factors
+ * (float, quantized or grouped), else the SVD factors at rank `k` that
+ * `svdFactors(k)` makes (new tensors, owned by the site).
+ */
+function factorLayers(site: FactorSite, given: ExportFactors | undefined, svdFactors: (k: number) => [tf.Tensor2D, tf.Tensor2D], k: number | null): FactorLayers {
+  if (given?.kind === 'quantized') return quantizedFactorLayers(site, given);
+  if (given?.kind === 'grouped') return groupedFactorLayers(site, given);
+  if (k === null) throw new Error(`${site.name}: float factors need a rank in the plan`);
+  const [a, b] = given ? [tf.tensor2d(given.a, [site.m, k]), tf.tensor2d(given.b, [k, site.n])] : svdFactors(k);
+  return floatFactorLayers(site, site.own(a), site.own(b));
 }
 
 function layerConfig(layer: tf.layers.Layer): tf.serialization.ConfigDict {
@@ -94,10 +107,10 @@ export async function exportCompressedModel(
         n,
         activation: layerConfig(layer).activation as string,
         bias: info.hasBias ? (given?.bias ? own(tf.tensor1d(given.bias)) : (layer.getWeights()[1] as tf.Tensor1D)) : null,
-        inputSpec,
+        form: LAYER_KINDS[info.kind].siteForm(layer, inputSpec),
         own,
       };
-      const built = LAYER_KINDS[info.kind].exportLayers(site, given, (rank) => factors.slice(info.name, rank), k);
+      const built = factorLayers(site, given, (rank) => factors.slice(info.name, rank), k);
       for (const [newLayer, weights] of built.layers) {
         seq.add(newLayer);
         pending.push([newLayer, weights]);

@@ -43,7 +43,7 @@ export interface FactorJobs {
   /** ALDS's global + local allocation for every budget given (parameters, kernels and biases of these layers). */
   alds: {
     input: {
-      layers: Array<{ name: string; w: Float32Array; m: number; n: number; hasBias: boolean }>;
+      layers: Array<{ name: string; w: Float32Array; m: number; n: number; hasBias: boolean; channels: number }>;
       budgets: number[];
       options: Omit<AldsOptions, 'cache'>;
       /** Names the layers' weights: a later job with the same key reuses their group spectra (where it runs in the same place). */

@@ -85,7 +85,7 @@ export function applyChainLayer(
 export function projectInputBlock(lab: LabModel, factors: FactorCache, i: number, h: tf.Tensor, j: number): tf.Tensor2D {
   const info = lab.layers[i];
   if (!info.factorizable) throw new Error(`layer ${info.name} has no kernel to project onto`);
-  return tf.matMul(LAYER_KINDS[info.kind].inputRows(h, info.kernelShape[0]), factors.columnBlock(info.name, j));
+  return tf.matMul(LAYER_KINDS[info.kind].inputRows(lab.chain[i], h, info.kernelShape[0]), factors.columnBlock(info.name, j));
 }
 
 /**

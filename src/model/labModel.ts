@@ -30,6 +30,8 @@ export interface FactorizableLayer extends LayerBase {
   kind: LayerKindName;
   /** The kernel as a matrix, [m inputs, n outputs]. */
   kernelShape: [number, number];
+  /** Input channels: ALDS's channel groups are contiguous blocks of them (m for Dense, c_in for a convolution, whose rows are c_in blocks of kh kw). */
+  channels: number;
   reason: null;
   /**
    * Largest rank the lab can set: min(m, n) when the full SVD is computed,
@@ -44,6 +46,7 @@ export interface KeptLayer extends LayerBase {
   factorizable: false;
   kind: LayerKindName | null;
   kernelShape: null;
+  channels: 0;
   /** Why the layer is left as it is. */
   reason: string;
   rankLimit: 0;
@@ -152,7 +155,6 @@ function assertLinearChain(chain: tf.layers.Layer[]): void {
 
 /** Why layers with weights but no kernel kind are kept, where there is more to say than "no 2-D kernel". */
 const KEPT_REASONS: Readonly<Record<string, string>> = {
-  Conv2D: 'Conv2D kernels are kept as they are; this lab factorizes Dense kernels',
   DepthwiseConv2D: 'a depthwise kernel has one filter per channel (kh x kw each), no matrix across channels to factorize',
   SeparableConv2D: 'already factorized: a depthwise filter per channel, then a 1x1 mix of the channels',
 };
@@ -181,16 +183,17 @@ function describeLayer(
   }
   const base = { index, name: layer.name, className, params };
   const kind = kindForClass(className);
-  if (kind === null || values.length === 0) {
-    const reason = values.length === 0 ? 'has no weights' : KEPT_REASONS[className] ?? `${className} has no 2-D kernel to factorize`;
-    return { ...base, kind: null, kernelShape: null, hasBias: false, activation: null, factorizable: false, reason, rankLimit: 0 };
+  const unsupported = kind === null ? null : LAYER_KINDS[kind].unsupported(layer);
+  if (kind === null || values.length === 0 || unsupported !== null) {
+    const reason = values.length === 0 ? 'has no weights' : unsupported ?? KEPT_REASONS[className] ?? `${className} has no 2-D kernel to factorize`;
+    return { ...base, kind: null, kernelShape: null, channels: 0, hasBias: false, activation: null, factorizable: false, reason, rankLimit: 0 };
   }
   const d = LAYER_KINDS[kind].describe(layer, values);
   kernels.set(layer.name, { kernel: d.kernel, bias: d.bias });
   const [m, n] = d.kernelShape;
   const side = Math.min(m, n);
   const described = { ...base, hasBias: d.hasBias, activation: d.activation };
-  if (side < 2) return { ...described, kind, kernelShape: null, factorizable: false, reason: 'kernel has rank 1 already; nothing to truncate', rankLimit: 0 };
+  if (side < 2) return { ...described, kind, kernelShape: null, channels: 0, factorizable: false, reason: 'kernel has rank 1 already; nothing to truncate', rankLimit: 0 };
   const shrinking = largestShrinkingRank(m, n) ?? 1;
-  return { ...described, kind, kernelShape: d.kernelShape, factorizable: true, reason: null, rankLimit: side > policy.fullSvdMaxSide ? Math.min(policy.topK, shrinking) : side };
+  return { ...described, kind, kernelShape: d.kernelShape, channels: d.channels, factorizable: true, reason: null, rankLimit: side > policy.fullSvdMaxSide ? Math.min(policy.topK, shrinking) : side };
 }

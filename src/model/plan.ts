@@ -20,7 +20,7 @@ export type GroupPlan = Readonly<Record<string, number>>;
 /** The channel groups a layer uses under `groups`: 1 unless a divisor of its input width is given. */
 export function layerGroups(info: LayerInfo, groups: GroupPlan = {}): number {
   const g = groups[info.name];
-  return g !== undefined && info.factorizable && Number.isSafeInteger(g) && g >= 1 && info.kernelShape[0] % g === 0 ? g : 1;
+  return g !== undefined && info.factorizable && Number.isSafeInteger(g) && g >= 1 && info.channels % g === 0 ? g : 1;
 }
 
 /**

@@ -56,7 +56,7 @@ export function formatRankSpec(plan: RankPlan): string {
 /**
  * Parses ALDS channel groups, `layer=k` pairs (`fc1=28,fc2=2`), for the
  * share link: every name a factorizable layer, every k a divisor of its
- * input width. Throws LabInputError('rank') naming the bad part.
+ * input channels. Throws LabInputError('rank') naming the bad part.
  */
 export function parseGroupSpec(spec: string, layers: readonly LayerInfo[]): GroupPlan {
   const groups: Record<string, number> = {};
@@ -65,8 +65,8 @@ export function parseGroupSpec(spec: string, layers: readonly LayerInfo[]): Grou
     const layer = m ? layers.find((l): l is FactorizableLayer => l.name === m[1] && l.factorizable) : undefined;
     if (!m || !layer) throw new LabInputError('rank', `"${part.slice(0, 40)}" is not of the form layer=groups for a factorizable layer (e.g. fc1=4).`);
     const k = Number(m[2]);
-    const inputs = layer.kernelShape[0];
-    if (k < 1 || inputs % k !== 0) throw new LabInputError('rank', `${k} channel groups do not divide the ${inputs} inputs of layer "${layer.name}".`);
+    const inputs = layer.channels;
+    if (k < 1 || inputs % k !== 0) throw new LabInputError('rank', `${k} channel groups do not divide the ${inputs} input channels of layer "${layer.name}".`);
     if (k > 1) groups[layer.name] = k;
   }
   return groups;

@@ -227,6 +227,38 @@ describe('a pass through a conv prefix, in pieces of rows', () => {
       expect(cached.data.lastStart).toBe(cached.layers.findIndex((l) => l.name === 'fc1'));
       expect(cached.data.lastPieces).toBeGreaterThan(cached.data.chunks.length);
       expectSame(replaced, await plain.evaluateKernels(kernels), 'fc1 replaced');
+      // A conv rank change runs from the conv layer's own cached input (a convolution has no cached projection).
+      for (const [plan, start] of [[{ conv2: k(3) }, 'conv2'], [{ conv1: k(2), conv2: k(3) }, 'conv1'], [{ conv1: k(2), conv2: k(3), fc1: k(4) }, 'fc1']] as const) {
+        expectSame(await cached.evaluate(plan), await plain.evaluate(plan), JSON.stringify(plan));
+        expect(cached.data.lastStart, JSON.stringify(plan)).toBe(cached.layers.findIndex((l) => l.name === start));
+      }
+    } finally {
+      sessions.forEach((s) => s.dispose());
+      model.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
+  it('never keeps a layer input larger than half the budget: that layer runs from the nearest kept input before it', async () => {
+    await useNodeBackend('wasm');
+    const count = 600;
+    const sample = firstImages(await readSample('test'), count);
+    const before = tf.memory().numTensors;
+    const model = cnnFixture({ conv1: 8, conv2: 16, units: 16 });
+    const artifacts = await artifactsOf(model);
+    // conv2's input, 26 x 26 x 8 floats an image, is 13 MB on 600 images: over half of a 20 MiB budget;
+    // the images (1.9 MB) and fc1's input (12 x 12 x 16: 5.5 MB) are not.
+    const budgetBytes = 20 * 2 ** 20;
+    const sessions = await Promise.all([{ budgetBytes }, { reuse: false }].map((evaluation) =>
+      LabSession.open(artifacts, 'small-cnn', sample, nodeSvd, undefined, undefined, undefined, evaluation)));
+    const [cached, plain] = sessions;
+    try {
+      const index = (name: string) => cached.layers.findIndex((l) => l.name === name);
+      for (const [plan, start] of [[{ conv2: k(3) }, 'conv1'], [{ conv2: k(3), fc1: k(4) }, 'fc1'], [{ conv2: k(5) }, 'conv1']] as const) {
+        expectSame(await cached.evaluate(plan), await plain.evaluate(plan), JSON.stringify(plan));
+        expect(cached.data.lastStart, JSON.stringify(plan)).toBe(index(start));
+        expect(cached.data.cachedBytes).toBeLessThanOrEqual(budgetBytes);
+      }
     } finally {
       sessions.forEach((s) => s.dispose());
       model.dispose();

@@ -10,8 +10,8 @@ import { gaussianMatrix } from '../core/reference';
 
 function layers(seed: number): FactorJobs['alds']['input']['layers'] {
   return [
-    { name: 'a', w: Float32Array.from(gaussianMatrix(24, 12, seed)), m: 24, n: 12, hasBias: true },
-    { name: 'b', w: Float32Array.from(gaussianMatrix(12, 8, seed + 1)), m: 12, n: 8, hasBias: true },
+    { name: 'a', w: Float32Array.from(gaussianMatrix(24, 12, seed)), m: 24, n: 12, hasBias: true, channels: 24 },
+    { name: 'b', w: Float32Array.from(gaussianMatrix(12, 8, seed + 1)), m: 12, n: 8, hasBias: true, channels: 12 },
   ];
 }
 

@@ -65,15 +65,15 @@ describe('layers passed through untouched', () => {
     const [cached, plain] = sessions;
     try {
       const rows = Object.fromEntries(cached.layers.map((l) => [l.name, l]));
-      expect(cached.layers.filter((l) => l.factorizable).map((l) => l.name)).toEqual(['fc', 'logits']);
+      expect(cached.layers.filter((l) => l.factorizable).map((l) => l.name)).toEqual(['conv', 'fc', 'logits']);
       expect(rows.depthwise.reason).toMatch(/one filter per channel/);
       expect(rows.separable.reason).toMatch(/already factorized/);
       expect(rows.bn.reason).toMatch(/BatchNormalization has no 2-D kernel/);
       expect(rows.maxpool.reason).toBe('has no weights');
       // The original model: every prediction as stock predict() makes it.
       expect(cached.data.referenceAccuracy).toBe(accuracyOf(stockPredictions(model, sample), sample));
-      // A rank change of fc: the cached path (from fc's kept input) scores as the path from the images does.
-      const plan = { fc: asRank(3), logits: asRank(4) };
+      // Rank changes of conv and fc: the cached path (from the kept inputs) scores as the path from the images does.
+      const plan = { conv: asRank(2), fc: asRank(3), logits: asRank(4) };
       const got = await cached.evaluate(plan);
       const want = await plain.evaluate(plan);
       expect(got.accuracy).toBe(want.accuracy);

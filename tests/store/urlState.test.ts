@@ -7,9 +7,9 @@ import type { LayerInfo } from '../../src/model/labModel';
 /** Share-link parsing and the rank-spec text both the link and the CLI use. */
 
 const layers: LayerInfo[] = [
-  { index: 0, name: 'fc1', className: 'Dense', kind: 'dense', kernelShape: [784, 64], params: 50240, hasBias: true, activation: 'relu', factorizable: true, reason: null, rankLimit: 64 },
-  { index: 1, name: 'drop', className: 'Dropout', kind: null, kernelShape: null, params: 0, hasBias: false, activation: null, factorizable: false, reason: 'has no weights', rankLimit: 0 },
-  { index: 2, name: 'out', className: 'Dense', kind: 'dense', kernelShape: [64, 10], params: 650, hasBias: true, activation: 'softmax', factorizable: true, reason: null, rankLimit: 10 },
+  { index: 0, name: 'fc1', className: 'Dense', kind: 'dense', kernelShape: [784, 64], channels: 784, params: 50240, hasBias: true, activation: 'relu', factorizable: true, reason: null, rankLimit: 64 },
+  { index: 1, name: 'drop', className: 'Dropout', kind: null, kernelShape: null, channels: 0, params: 0, hasBias: false, activation: null, factorizable: false, reason: 'has no weights', rankLimit: 0 },
+  { index: 2, name: 'out', className: 'Dense', kind: 'dense', kernelShape: [64, 10], channels: 64, params: 650, hasBias: true, activation: 'softmax', factorizable: true, reason: null, rankLimit: 10 },
 ];
 
 describe('URL state', () => {
@@ -95,7 +95,7 @@ describe('group specs', () => {
   });
 
   it.each([
-    ['fc1=5', /5 channel groups do not divide the 784 inputs of layer "fc1"/],
+    ['fc1=5', /5 channel groups do not divide the 784 input channels of layer "fc1"/],
     ['fc1=0', /0 channel groups/],
     ['drop=2', /layer=groups for a factorizable layer/],
     ['fc1:4', /layer=groups/],

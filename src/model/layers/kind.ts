@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { ExportFactors, FactorLayers, FactorSite } from '../exportLayers';
+import type { SiteForm } from '../exportLayers';
 
 /**
- * A kind of layer whose kernel the lab factorizes (Dense now; Conv2D next).
+ * A kind of layer whose kernel the lab factorizes (Dense, Conv2D).
  * Everything that depends on the layer's own arithmetic lives in its
  * adapter, one file each, listed in layers/registry.ts: code elsewhere asks
  * the layer's `kind` and never tests a class name.
@@ -12,6 +12,8 @@ import type { ExportFactors, FactorLayers, FactorSite } from '../exportLayers';
 export interface KernelDescription {
   /** The kernel as a matrix: m inputs (rows) by n outputs. */
   kernelShape: [number, number];
+  /** Input channels; the rows come in `channels` contiguous blocks of m / channels, one per channel (m for Dense). */
+  channels: number;
   hasBias: boolean;
   activation: string;
   /** The kernel matrix (row-major m x n) and bias, as plain arrays copied from the layer's weight values. */
@@ -35,10 +37,19 @@ export interface LayerKind {
   readonly classNames: readonly string[];
   /** Whether the kernel matrix's spectral norm is the layer's Lipschitz constant (true for Dense, not for a convolution's flattened kernel). */
   readonly kernelIsOperator: boolean;
+  /**
+   * Whether the evaluator may cache the projection rows(x) A_r of the
+   * layer's input: a Dense input has a row per image, a convolution's a row
+   * per image and output position (mlp-sized conv1 on 10,000 images: 784
+   * MB), so a conv rank change runs the layer from its cached input instead.
+   */
+  readonly projectable: boolean;
+  /** Why this layer cannot be factorized although its class has this kind (an unsupported config), or null. */
+  unsupported(layer: tf.layers.Layer): string | null;
   /** The layer's kernel as a matrix, from its weight values (getWeights() order). */
   describe(layer: tf.layers.Layer, values: readonly Float32Array[]): KernelDescription;
-  /** The layer's input batch as rows of the kernel matrix's m (calibration inputs, projections). */
-  inputRows(h: tf.Tensor, m: number): tf.Tensor2D;
+  /** The layer's input batch `h` as rows of the kernel matrix's m (calibration inputs, projections): one per image for Dense, one per image and output position for a convolution. Call inside tf.tidy. */
+  inputRows(layer: tf.layers.Layer, h: tf.Tensor, m: number): tf.Tensor2D;
   /**
    * The layer applied to its input `h` with `weights` and `bias` (null: no
    * bias), then its activation when `activate`. Allocates freely: call
@@ -46,9 +57,9 @@ export interface LayerKind {
    */
   forward(layer: tf.layers.Layer, h: tf.Tensor, weights: LayerWeights, bias: tf.Tensor1D | null, activate: boolean): tf.Tensor;
   /**
-   * The stock layers that replace it in a download: `given` factors, or the
-   * SVD factors at rank k that `svdFactors(k)` makes (new tensors, owned by
-   * the site).
+   * The stock layers a download builds a replacement from (see SiteForm):
+   * the map from the layer's input through an m x units matrix, and the mix
+   * of units channels into n. `inputSpec` goes on the first layer built.
    */
-  exportLayers(site: FactorSite, given: ExportFactors | undefined, svdFactors: (k: number) => [tf.Tensor2D, tf.Tensor2D], k: number | null): FactorLayers;
+  siteForm(layer: tf.layers.Layer, inputSpec: { batchInputShape?: Array<number | null> }): SiteForm;
 }

@@ -1,5 +1,6 @@
 import type { LayerKind } from './kind';
 import { denseKind } from './dense';
+import { conv2dKind } from './conv2d';
 
 /**
  * Every layer kind the lab factorizes, by the name a LayerInfo carries. A
@@ -7,6 +8,7 @@ import { denseKind } from './dense';
  */
 export const LAYER_KINDS = {
   dense: denseKind,
+  conv2d: conv2dKind,
 } as const satisfies Record<string, LayerKind>;
 
 export type LayerKindName = keyof typeof LAYER_KINDS;

@@ -58,7 +58,7 @@ export interface AldsAllocationData {
 
 function aldsLayers(ctx: MethodContext) {
   // The session's own arrays: a worker receives a copy, the inline job only reads them.
-  return ctx.layers.map((l) => ({ name: l.name, w: ctx.session.kernelWeights(l.name).kernel, m: l.kernelShape[0], n: l.kernelShape[1], hasBias: l.hasBias }));
+  return ctx.layers.map((l) => ({ name: l.name, w: ctx.session.kernelWeights(l.name).kernel, m: l.kernelShape[0], n: l.kernelShape[1], hasBias: l.hasBias, channels: l.channels }));
 }
 
 /** The factorizable layers' parameters (kernels and biases), ALDS's 100%. */
