@@ -162,8 +162,11 @@ async function main(): Promise<void> {
   for (const spec of chosen) {
     const { accuracy, params } = await trainOne(spec, train, test);
     const entry = manifestEntry(spec, accuracy, params);
-    manifest.models = MODEL_SPECS.map((s) => (s.id === spec.id ? entry : manifest.models.find((m) => m.id === s.id)))
-      .filter((m) => m !== undefined);
+    // The MLPs in MODEL_SPECS order, then the entries other scripts wrote (trainCnn.ts's cnn) as they were.
+    manifest.models = [
+      ...MODEL_SPECS.map((s) => (s.id === spec.id ? entry : manifest.models.find((m) => m.id === s.id))).filter((m) => m !== undefined),
+      ...manifest.models.filter((m) => !MODEL_SPECS.some((s) => s.id === m.id)),
+    ];
     writeFileSync(MANIFEST_PATH, `${JSON.stringify(manifest, null, 2)}\n`);
     console.log(`  updated ${MANIFEST_PATH.slice(ROOT.length + 1)}`);
   }
