@@ -15,7 +15,7 @@ import { REPO_ROOT, useNodeBackend } from './nodeEnv';
  * (window.__lab). For mlp-64 on TF.js wasm the same figures are taken from
  * the app as it was before issue 8 (built from BEFORE_COMMIT in a
  * temporary git worktree) and from this build, in one run; WebGPU and the
- * CNN fixture are measured on this build only. Prints tables; asserts
+ * CNNs are measured on this build only. Prints tables; asserts
  * nothing. Long tasks are the browser's Long Tasks API (main-thread tasks
  * over 50 ms).
  */
@@ -157,35 +157,41 @@ async function buildBefore(): Promise<{ dir: string; cleanup(): void } | { reaso
   }
 }
 
-/** The CNN fixture opened as dropped files (model.json and its shard), on wasm. */
-async function cnnFigures(app: Harness, moves: number): Promise<string[][]> {
-  const artifacts = await artifactsOf(cnnFixture());
-  const files = filesOf(artifacts);
-  const json = JSON.stringify(files.json);
-  const shard = Buffer.from(files.shard).toString('base64');
+/** How a CNN reaches the page: issue 8's fixture as dropped files (model.json and its shard), or the bundled cnn. */
+type CnnSource = { kind: 'fixture' } | { kind: 'bundled'; id: string };
+
+/** A CNN on wasm: open time, then rank changes of each of `layers` ([name, highest rank]), p50 / p95. */
+async function cnnFigures(app: Harness, label: string, source: CnnSource, layers: ReadonlyArray<readonly [string, number]>, moves: number): Promise<string[][]> {
   const page = await app.browser.newPage();
   try {
     await watchLongTasks(page);
     await page.goto(`${app.url}?backend=wasm`);
     await waitReady(page);
-    // The files are made first, in a task of their own: decoding them is the bench's work, not the lab's.
-    await page.evaluate(([modelJson, weights]) => {
-      const bytes = Uint8Array.from(atob(weights), (c) => c.charCodeAt(0));
-      (window as unknown as { __files: File[] }).__files = [new File([modelJson], 'model.json'), new File([bytes], 'weights.bin')];
-    }, [json, shard] as const);
+    if (source.kind === 'fixture') {
+      const fixture = cnnFixture();
+      const files = filesOf(await artifactsOf(fixture));
+      fixture.dispose();
+      const json = JSON.stringify(files.json);
+      const shard = Buffer.from(files.shard).toString('base64');
+      // The files are made first, in a task of their own: decoding them is the bench's work, not the lab's.
+      await page.evaluate(([modelJson, weights]) => {
+        const bytes = Uint8Array.from(atob(weights), (c) => c.charCodeAt(0));
+        (window as unknown as { __files: File[] }).__files = [new File([modelJson], 'model.json'), new File([bytes], 'weights.bin')];
+      }, [json, shard] as const);
+    }
     await takeLongest(page);
-    const openMs = await page.evaluate(async () => {
+    const openMs = await page.evaluate(async (bundled) => {
       const store = (window as unknown as { __lab: Store }).__lab;
       const t = performance.now();
-      await store.getState().openModel({ kind: 'files', files: (window as unknown as { __files: File[] }).__files });
+      await store.getState().openModel(bundled === null ? { kind: 'files', files: (window as unknown as { __files: File[] }).__files } : { kind: 'bundled', id: bundled });
       await store.getState().whenIdle();
       return performance.now() - t;
-    });
+    }, source.kind === 'bundled' ? source.id : null);
     const openLongest = await takeLongest(page);
     const rows: string[][] = [];
-    for (const [layer, top] of [['fc1', 128], ['out', 10]] as const) {
+    for (const [layer, top] of layers) {
       const [p50, p95] = await timeMoves(page, layer, top - 1, moves, false);
-      rows.push([`CNN fixture, ${layer}`, openMs.toFixed(0), openLongest.toFixed(0), p50.toFixed(1), p95.toFixed(1), (await takeLongest(page)).toFixed(0)]);
+      rows.push([`${label}, ${layer}`, openMs.toFixed(0), openLongest.toFixed(0), p50.toFixed(1), p95.toFixed(1), (await takeLongest(page)).toFixed(0)]);
     }
     return rows;
   } finally {
@@ -220,7 +226,11 @@ export async function browserInteractionTables(quick: boolean): Promise<string> 
   try {
     figures.push(await mlpFigures(app, 'after, wasm', 'wasm', moves));
     // WebGPU last: SwiftShader keeps the CPUs busy for a while after its page closes.
-    cnn = await cnnFigures(app, quick ? 8 : 16);
+    cnn = [
+      ...await cnnFigures(app, 'CNN fixture', { kind: 'fixture' }, [['fc1', 128], ['out', 10]], quick ? 8 : 16),
+      // The bundled CNN: a conv rank change runs from that conv layer's cached input on.
+      ...await cnnFigures(app, 'bundled cnn', { kind: 'bundled', id: 'cnn' }, [['conv1', 16], ['conv2', 32], ['fc1', 128], ['out', 10]], quick ? 8 : 16),
+    ];
     figures.push(await mlpFigures(app, 'after, webgpu', 'webgpu', 6));
   } finally {
     await app.close();
@@ -232,5 +242,5 @@ export async function browserInteractionTables(quick: boolean): Promise<string> 
     figures.map((f) => [f.where, ms(f.openMs), ms(f.pageStart), ms(f.modelOpen), pair(f.backToBack), pair(f.isolated), ms(f.sweepMs), ms(f.work)]),
   );
   const conv = table(['model (wasm, 10,000 images)', 'open ms', 'longest task: open', 'rank change p50 ms', 'p95 ms', 'longest task: moves'], cnn);
-  return `${mlp}${note}\n\nA Dense layer behind a conv prefix in Chromium (issue 8's CNN shape, seeded random weights, opened as dropped files)\n${conv}`;
+  return `${mlp}${note}\n\nCNNs in Chromium: issue 8's CNN shape (seeded random weights, opened as dropped files) and the bundled cnn; rank changes of each layer\n${conv}`;
 }

@@ -29,6 +29,8 @@ interface Case {
 const CASES: readonly Case[] = [
   { model: 'mlp-64', images: 10_000, artifacts: () => readModelFromDisk(join(REPO_ROOT, 'public', 'models', 'mlp-64', 'model.json')), changes: [15, 30], sweep: 32 },
   { model: 'mlp-512', images: 10_000, artifacts: () => readModelFromDisk(join(REPO_ROOT, 'public', 'models', 'mlp-512', 'model.json')), changes: [9, 30], sweep: 32 },
+  // The bundled CNN: its first layer is conv1, so "first layer" is a conv rank change (from the images).
+  { model: 'cnn', images: 10_000, artifacts: () => readModelFromDisk(join(REPO_ROOT, 'public', 'models', 'cnn', 'model.json')), changes: [5, 20], sweep: 16 },
   {
     model: 'cnn fixture', images: 2_000, changes: [3, 20], sweep: 16,
     artifacts: async () => {

@@ -30,6 +30,8 @@ export interface FactorizableLayer extends LayerBase {
   kind: LayerKindName;
   /** The kernel as a matrix, [m inputs, n outputs]. */
   kernelShape: [number, number];
+  /** The kernel as the layer stores it ([m, n] for Dense, [kh, kw, c_in, c_out] for a convolution). */
+  weightShape: number[];
   /** Input channels: ALDS's channel groups are contiguous blocks of them (m for Dense, c_in for a convolution, whose rows are c_in blocks of kh kw). */
   channels: number;
   reason: null;
@@ -195,5 +197,5 @@ function describeLayer(
   const described = { ...base, hasBias: d.hasBias, activation: d.activation };
   if (side < 2) return { ...described, kind, kernelShape: null, channels: 0, factorizable: false, reason: 'kernel has rank 1 already; nothing to truncate', rankLimit: 0 };
   const shrinking = largestShrinkingRank(m, n) ?? 1;
-  return { ...described, kind, kernelShape: d.kernelShape, channels: d.channels, factorizable: true, reason: null, rankLimit: side > policy.fullSvdMaxSide ? Math.min(policy.topK, shrinking) : side };
+  return { ...described, kind, kernelShape: d.kernelShape, weightShape: d.weightShape, channels: d.channels, factorizable: true, reason: null, rankLimit: side > policy.fullSvdMaxSide ? Math.min(policy.topK, shrinking) : side };
 }

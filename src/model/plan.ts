@@ -1,6 +1,7 @@
 import { asCompressionRatio, asParamCount, asRank, type Bytes, type CompressionRatio, type ParamCount, type Rank } from '../core/units';
 import { compressionRatio, denseParams, float32Bytes, isKeptDense, summarizeModelSize, type LayerPlan } from '../core/compression';
 import type { FactorizableLayer, LayerInfo } from './labModel';
+import { LAYER_KINDS } from './layers/registry';
 
 /**
  * A rank plan says, per factorizable Dense layer, how many singular
@@ -118,4 +119,21 @@ export function planKey(layers: readonly LayerInfo[], plan: RankPlan, groups: Gr
       return `${l.name}=${k === null ? 'dense' : g > 1 ? `${g}x${k}` : k}`;
     })
     .join(',');
+}
+
+/**
+ * Bytes the download's weights take beyond planSize's for `plan` with
+ * channel `groups`: 0 unless a layer's groups cannot be written exactly in
+ * stock layers (ALDS groups of a Conv2D, see its adapter).
+ */
+export function downloadExtraBytes(layers: readonly LayerInfo[], plan: RankPlan, groups: GroupPlan): number {
+  let extra = 0;
+  for (const info of layers) {
+    const k = effectiveRank(info, plan, groups);
+    const g = layerGroups(info, groups);
+    if (!info.factorizable || k === null || g === 1) continue;
+    const [m, n] = info.kernelShape;
+    extra += 4 * (LAYER_KINDS[info.kind].groupedFileParams(m, n, info.channels, g, k) - k * (m + g * n));
+  }
+  return extra;
 }

@@ -1,4 +1,4 @@
-import { planKey, type GroupPlan } from '../model/plan';
+import { downloadExtraBytes, planKey, type GroupPlan } from '../model/plan';
 import { relativeTruncationError, spectralTruncationError } from '../core/factors';
 import { asRank } from '../core/units';
 import type { LabState } from './types';
@@ -19,6 +19,11 @@ export function selectGroups(state: Pick<LabState, 'method' | 'groups'>): GroupP
 }
 
 const NO_GROUPS: GroupPlan = {};
+
+/** Bytes the download's weights take beyond the size shown (ALDS groups of a Conv2D, which stock TF.js layers store with repeats); 0 for other configurations. */
+export function selectDownloadExtraBytes(state: Pick<LabState, 'layers' | 'plan' | 'method' | 'groups'>): number {
+  return downloadExtraBytes(state.layers, state.plan, selectGroups(state));
+}
 
 /** The selected layer's singular values and what its current rank drops, for the spectrum view. */
 export interface SpectrumView {

@@ -21,7 +21,7 @@ export function LayerTable() {
           <tr key={info.name}>
             <td>{info.name}</td>
             <td>{info.className}{info.activation ? ` (${info.activation})` : ''}</td>
-            <td>{info.kernelShape ? `${info.kernelShape[0]}×${info.kernelShape[1]}` : '—'}</td>
+            <td>{info.kernelShape ? kernelText(info.weightShape, info.kernelShape) : '—'}</td>
             <td>{formatCount(info.params)}</td>
             <td>
               {info.factorizable
@@ -40,4 +40,10 @@ export function LayerTable() {
       </tfoot>
     </table>
   );
+}
+
+/** A kernel's shape, and the matrix it is factorized as where that differs (a convolution's kh x kw x c_in x c_out is (c_in kh kw) x c_out). */
+function kernelText(stored: readonly number[], matrix: readonly [number, number]): string {
+  const asMatrix = `${matrix[0]}×${matrix[1]}`;
+  return stored.length === 2 ? asMatrix : `${stored.join('×')} as ${asMatrix}`;
 }

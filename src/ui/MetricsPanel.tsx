@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { selectPlanKey } from '../store/selectors';
+import { selectDownloadExtraBytes, selectPlanKey } from '../store/selectors';
 import { formatBytes, formatPercent } from './format';
 import { methodChoice } from '../store/catalog';
 import { useLab } from './useLab';
@@ -14,7 +14,7 @@ export function MetricsPanel() {
     current: st.current, original: st.original, evaluating: st.evaluating,
     key: selectPlanKey(st), exporting: st.exporting, lastDownload: st.lastDownload,
     ready: st.phase === 'ready' || st.phase === 'loading',
-    method: st.method,
+    method: st.method, extra: selectDownloadExtraBytes(st),
   })));
   const download = useLab((st) => st.download);
   const result = s.current && s.current.key === s.key ? s.current.result : null;
@@ -37,6 +37,13 @@ export function MetricsPanel() {
       {s.method !== 'svd' && result && (
         <p className="note" data-testid="method-bytes">
           {s.method} stores {formatBytes(s.current!.bytes)}{methodChoice(s.method).storage}
+        </p>
+      )}
+      {s.extra > 0 && result && (
+        <p className="note" data-testid="download-extra">
+          The download&apos;s weights take {formatBytes(s.current!.bytes + s.extra)}, not {formatBytes(s.current!.bytes)}: TF.js has no grouped
+          convolution, so a Conv2D&apos;s channel groups are written as a depthwise convolution and a 1×1 convolution that repeats
+          each group&apos;s second factor for every input channel of the group.
         </p>
       )}
       <button type="button" onClick={() => void download()} disabled={!s.ready || s.exporting} data-testid="download">

@@ -10,6 +10,7 @@ import { FACTOR_METHOD_NAMES } from '../../src/model/methods/registry';
 import { firstImages, type MnistSample } from '../../src/core/mnist';
 import type { ExportedModel } from '../../src/model/exportModel';
 import { asRank } from '../../src/core/units';
+import { downloadExtraBytes } from '../../src/model/plan';
 
 /**
  * Conv2D layers under every factor method: the lab scores the factored
@@ -81,6 +82,12 @@ describe('Conv2D layers under every factor method', () => {
     const layers = (JSON.parse(exported.modelJson) as { modelTopology: { config: { layers: Array<{ class_name: string }> } } }).modelTopology.config.layers.map((l) => l.class_name);
     // No custom classes: every layer is one stock TF.js knows.
     for (const cls of layers) expect(tf.serialization.SerializationMap.getMap().classNameMap[cls]).toBeDefined();
+    // The shard holds what the lab says it stores, plus, for ALDS, the 1x1 mix's repeats of each conv group's B.
+    if (!method.startsWith('svd+')) {
+      const extra = downloadExtraBytes(session.layers, point.plan ?? {}, point.groups ?? {});
+      expect(extra).toBe(method === 'alds' ? 4 * 3 * (6 - 2) * 8 : 0);
+      expect(exported.weights.byteLength).toBe(point.bytes + extra);
+    }
     const stock = await loadStock(exported);
     const before = tf.memory().numTensors;
     try {

@@ -7,9 +7,9 @@ import type { LayerInfo } from '../../src/model/labModel';
 /** Share-link parsing and the rank-spec text both the link and the CLI use. */
 
 const layers: LayerInfo[] = [
-  { index: 0, name: 'fc1', className: 'Dense', kind: 'dense', kernelShape: [784, 64], channels: 784, params: 50240, hasBias: true, activation: 'relu', factorizable: true, reason: null, rankLimit: 64 },
+  { index: 0, name: 'fc1', className: 'Dense', kind: 'dense', kernelShape: [784, 64], weightShape: [784, 64], channels: 784, params: 50240, hasBias: true, activation: 'relu', factorizable: true, reason: null, rankLimit: 64 },
   { index: 1, name: 'drop', className: 'Dropout', kind: null, kernelShape: null, channels: 0, params: 0, hasBias: false, activation: null, factorizable: false, reason: 'has no weights', rankLimit: 0 },
-  { index: 2, name: 'out', className: 'Dense', kind: 'dense', kernelShape: [64, 10], channels: 64, params: 650, hasBias: true, activation: 'softmax', factorizable: true, reason: null, rankLimit: 10 },
+  { index: 2, name: 'out', className: 'Dense', kind: 'dense', kernelShape: [64, 10], weightShape: [64, 10], channels: 64, params: 650, hasBias: true, activation: 'softmax', factorizable: true, reason: null, rankLimit: 10 },
 ];
 
 describe('URL state', () => {

@@ -46,6 +46,7 @@ export const conv2dKind: LayerKind = {
     return {
       kernelShape: [shape[0] * shape[1] * shape[2], shape[3]],
       channels: shape[2],
+      weightShape: [...shape],
       hasBias,
       activation: typeof config.activation === 'string' ? config.activation : 'linear',
       kernel: kernelToMatrix(values[0], shape),
@@ -69,6 +70,8 @@ export const conv2dKind: LayerKind = {
     if (bias) z = tf.add(z, bias);
     return activate ? (layer as unknown as ActivationInternals).activation.apply(z) : z;
   },
+  // The 1 x 1 mix repeats each group's B for every input channel of the group (see convGroupedLayers).
+  groupedFileParams: (m, n, channels, groups, rank) => rank * (m + (groups > 1 ? channels : 1) * n),
   siteForm(layer, inputSpec): SiteForm {
     const g = geometryOf(layer);
     const [kh, kw] = g.kernelSize;

@@ -24,6 +24,7 @@ export const denseKind: LayerKind = {
     return {
       kernelShape: [shape[0] ?? 0, shape[1] ?? 0],
       channels: shape[0] ?? 0,
+      weightShape: [shape[0] ?? 0, shape[1] ?? 0],
       hasBias,
       activation: typeof config.activation === 'string' ? config.activation : 'linear',
       kernel: Float32Array.from(values[0]),
@@ -47,6 +48,8 @@ export const denseKind: LayerKind = {
     if (h.rank !== 2) z = tf.reshape(z, [-1, ...h.shape.slice(1, -1), z.shape[1] as number]);
     return activate ? (layer as unknown as ActivationInternals).activation.apply(z) : z;
   },
+  // Depthwise 1 x (m / groups) then Dense over groups rank values: the factors themselves.
+  groupedFileParams: (m, n, _channels, groups, rank) => rank * (m + groups * n),
   siteForm(_layer, inputSpec): SiteForm {
     return {
       map: (units, name) => tf.layers.dense({ units, activation: 'linear', useBias: false, name, ...inputSpec }),

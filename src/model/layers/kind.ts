@@ -12,6 +12,8 @@ import type { SiteForm } from '../exportLayers';
 export interface KernelDescription {
   /** The kernel as a matrix: m inputs (rows) by n outputs. */
   kernelShape: [number, number];
+  /** The kernel as the layer stores it, e.g. [5, 5, 16, 32] for a convolution (the matrix is then [400, 32]). */
+  weightShape: number[];
   /** Input channels; the rows come in `channels` contiguous blocks of m / channels, one per channel (m for Dense). */
   channels: number;
   hasBias: boolean;
@@ -56,6 +58,14 @@ export interface LayerKind {
    * inside tf.tidy.
    */
   forward(layer: tf.layers.Layer, h: tf.Tensor, weights: LayerWeights, bias: tf.Tensor1D | null, activate: boolean): tf.Tensor;
+  /**
+   * Floats the download's layers for ALDS channel groups store (without
+   * bias): `groups` groups of rank `rank` of an m x n kernel with
+   * `channels` input channels. The factors themselves are rank (m + groups
+   * n); a form that cannot express groups exactly in stock layers stores
+   * more.
+   */
+  groupedFileParams(m: number, n: number, channels: number, groups: number, rank: number): number;
   /**
    * The stock layers a download builds a replacement from (see SiteForm):
    * the map from the layer's input through an m x units matrix, and the mix

@@ -12,7 +12,7 @@ import type { FactorMethod, MethodContext } from './context';
  */
 export const groupedSvdMethod: FactorMethod = {
   hint: 'SVD of each channel group the ALDS rule chose (one group: plain SVD); sliders set each group\'s rank j',
-  storage: '; the download writes grouped layers as a depthwise convolution plus a Dense layer.',
+  storage: '; the download writes a layer\'s channel groups as a depthwise convolution plus a Dense layer (a Conv2D\'s: plus a 1x1 convolution).',
   grouped: true,
   async factors(ctx, l, rank, groups, signal) {
     const [m, n] = l.kernelShape;
