@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { Page, Request } from 'playwright-core';
-import { REPO_ROOT, readModelFromDisk } from '../../src/cli/nodeEnv';
+import { REPO_ROOT, readModelFromDisk, useNodeBackend } from '../../src/cli/nodeEnv';
 import { stockAccuracy } from '../helpers/stockAccuracy';
 import { loadLabModel } from '../../src/model/labModel';
 import { svdJacobi } from '../../src/core/svd';
@@ -297,6 +297,48 @@ describe('the lab in Chromium', () => {
     expect(await scaled.getByTestId('rank-fc1').textContent()).toBe('9');
     await scaled.close();
   });
+
+  it('opens the bundled CNN: a conv slider and a Dense slider change the accuracy, and the download loads with stock TF.js', async () => {
+    const page = await openLab('?model=cnn');
+    const original = await waitForAccuracy(page);
+    expect(await page.getByTestId('layers').textContent()).toContain('5×5×16×32 as 400×32');
+    await page.getByLabel(/Rank of conv2/).focus();
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight'); // conv2 = 4
+    await expect.poll(() => page.getByTestId('rank-conv2').textContent()).toBe('4');
+    const convMoved = await waitForAccuracy(page);
+    expect(parseFloat(convMoved)).toBeLessThan(parseFloat(original));
+    await page.getByLabel(/Rank of fc1/).focus();
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 7; i++) await page.keyboard.press('ArrowRight'); // fc1 = 8
+    await expect.poll(() => page.getByTestId('rank-fc1').textContent()).toBe('8');
+    const shown = await waitForAccuracy(page);
+    expect(shown).not.toBe(convMoved);
+
+    const dir = downloadDir();
+    const downloads: string[] = [];
+    page.on('download', async (d) => {
+      await d.saveAs(join(dir, d.suggestedFilename()));
+      downloads.push(d.suggestedFilename());
+    });
+    await page.getByTestId('download').click();
+    await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
+    const jsonName = downloads.find((n) => n.endsWith('.json'))!;
+    const json = JSON.parse(readFileSync(join(dir, jsonName), 'utf8')) as { modelTopology: { config: { layers: Array<{ class_name: string; config: { name: string; kernel_size?: number[]; filters?: number } }> } } };
+    const byName = Object.fromEntries(json.modelTopology.config.layers.map((l) => [l.config.name, l]));
+    // conv2 at rank 4: a 5x5 convolution to 4 channels, then a 1x1 convolution to its 32.
+    expect([byName.conv2_u.class_name, byName.conv2_u.config.kernel_size, byName.conv2_u.config.filters]).toEqual(['Conv2D', [5, 5], 4]);
+    expect([byName.conv2_v.class_name, byName.conv2_v.config.kernel_size, byName.conv2_v.config.filters]).toEqual(['Conv2D', [1, 1], 32]);
+    // Stock TF.js on wasm in Node (the cpu backend's convolutions would take minutes on 10,000 images).
+    await useNodeBackend('wasm');
+    try {
+      const stock = await stockAccuracyOf(dir, jsonName);
+      expect(Math.abs(100 * stock - parseFloat(shown))).toBeLessThanOrEqual(0.005);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+    await page.close();
+  }, 240_000);
 
   it('made no request outside its own origin', () => {
     expect(foreignRequests).toEqual([]);
