@@ -29,6 +29,33 @@ export function cnnFixture({ conv1, conv2, units }: CnnShape = { conv1: 32, conv
   return model;
 }
 
+/**
+ * A small residual CNN for MNIST, functional (not a Sequential): conv_a,
+ * then a residual block conv_b -> conv_c added back to conv_a's output,
+ * ReLU and pooling, two parallel paths (1x1 conv_d and 3x3 conv_e)
+ * concatenated, then Dense fc and out. Seeded random weights: the tests
+ * compare the lab with stock TF.js on it, not with the labels.
+ */
+export function residualCnnFixture(): tf.LayersModel {
+  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
+  const conv = (name: string, filters: number, kernelSize: number, activation: 'relu' | 'linear', seed: number) =>
+    tf.layers.conv2d({ name, filters, kernelSize, padding: 'same', activation, kernelInitializer: init(seed), biasInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: seed + 100 }) });
+  const input = tf.input({ shape: [28, 28, 1], name: 'image' });
+  const a = conv('conv_a', 8, 3, 'relu', 1).apply(input) as tf.SymbolicTensor;
+  const b = conv('conv_b', 8, 3, 'relu', 2).apply(a) as tf.SymbolicTensor;
+  const c = conv('conv_c', 8, 3, 'linear', 3).apply(b) as tf.SymbolicTensor;
+  const sum = tf.layers.add({ name: 'add' }).apply([a, c]) as tf.SymbolicTensor;
+  const relu = tf.layers.activation({ name: 'relu', activation: 'relu' }).apply(sum) as tf.SymbolicTensor;
+  const pool = tf.layers.maxPooling2d({ name: 'pool', poolSize: 2 }).apply(relu) as tf.SymbolicTensor;
+  const d = conv('conv_d', 4, 1, 'relu', 4).apply(pool) as tf.SymbolicTensor;
+  const e = conv('conv_e', 4, 3, 'relu', 5).apply(pool) as tf.SymbolicTensor;
+  const joined = tf.layers.concatenate({ name: 'concat' }).apply([d, e]) as tf.SymbolicTensor;
+  const flat = tf.layers.flatten({ name: 'flat' }).apply(joined) as tf.SymbolicTensor;
+  const fc = tf.layers.dense({ name: 'fc', units: 32, activation: 'relu', kernelInitializer: init(6) }).apply(flat) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ name: 'out', units: 10, activation: 'softmax', kernelInitializer: init(7) }).apply(fc) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: 'residual_cnn' });
+}
+
 /** Serializes `model` to artifacts with its weights in one buffer (and disposes nothing; the caller owns the model). */
 export async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let out: tf.io.ModelArtifacts | null = null;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MnistSample } from '../core/mnist';
 import type { LabModel } from './labModel';
 import { LAYER_KINDS } from './layers/registry';
+import { inputOf } from './forward';
 import { pixelFactor } from './pixels';
 import { mulberry32, seededPermutation } from '../core/sampling';
 
@@ -51,10 +52,12 @@ export async function collectLayerInputs(lab: LabModel, sample: MnistSample): Pr
     const rows = new Map<string, tf.Tensor2D>();
     tf.tidy(() => {
       const pixels = tf.tensor2d(sample.pixels.subarray(start * sample.rows * sample.cols, end * sample.rows * sample.cols), [end - start, sample.rows * sample.cols], 'int32');
-      let h: tf.Tensor = tf.reshape(tf.mul(tf.cast(pixels, 'float32'), pixelFactor(lab.inputScale)), [end - start, ...lab.inputShape]);
+      const x = tf.reshape(tf.mul(tf.cast(pixels, 'float32'), pixelFactor(lab.inputScale)), [end - start, ...lab.inputShape]);
+      const outputs = new Map<number, tf.Tensor>([[-1, x]]);
       for (const [i, layer] of lab.chain.entries()) {
         const info = lab.layers[i];
-        if (info.factorizable) {
+        const h = inputOf(lab, i, outputs);
+        if (info.factorizable && !Array.isArray(h)) {
           const all = LAYER_KINDS[info.kind].inputRows(layer, h, info.kernelShape[0]);
           const perImage = all.shape[0] / (end - start);
           if (!picks.has(info.name)) picks.set(info.name, keptRows(perImage * sample.count, 1 + i));
@@ -62,7 +65,7 @@ export async function collectLayerInputs(lab: LabModel, sample: MnistSample): Pr
           const local = pick ? rowsWithin(pick, start * perImage, end * perImage) : null;
           rows.set(info.name, tf.keep(local ? tf.gather(all, local) : all));
         }
-        h = layer.apply(h, { training: false }) as tf.Tensor;
+        outputs.set(i, layer.apply(h, { training: false }) as tf.Tensor);
       }
     });
     try {

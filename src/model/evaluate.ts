@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MnistSample } from '../core/mnist';
 import { throwIfCancelled } from './errors';
 import type { LabModel } from './labModel';
-import { applyChainLayer, layerSignature, projectInputBlock, type KernelOverride } from './forward';
+import { applyChainLayer, inputOf, layerSignature, projectInputBlock, type KernelOverride } from './forward';
 import { projectionBlock, projectionBlockCount, type FactorCache } from './factors';
 import { ActivationCache } from './activationCache';
 import { effectiveRank, type RankPlan } from './plan';
@@ -415,7 +415,9 @@ export class EvalData {
     // Input norms for the Lipschitz bound: a layer's input differs from the original network's only
     // after the first changed layer, so only those are measured; the rest come from the reference pass.
     const changed = lab.layers.filter((l) => l.factorizable && (overrides?.has(l.name) || effectiveRank(l, plan) !== null));
-    const record = new Set(changed.slice(1).map((l) => l.name));
+    // A model with branches has no NN-SVD bound (its merge layers have none), and recording a layer inside a
+    // branch would make every pass start from the images: nothing is recorded there.
+    const record = new Set(lab.cut.every(Boolean) ? changed.slice(1).map((l) => l.name) : []);
     const run = await this.pass(lab, factors, plan, overrides, record, signal, (z, rows) => {
       const { refLogits, refPred } = rows;
       if (!refLogits || !refPred) throw new Error('computeReference() must run before evaluate()');
@@ -473,7 +475,8 @@ export class EvalData {
     const changeable = lab.layers.flatMap((l, i) => (l.factorizable ? [i] : []));
     // An input over half the cache's budget on the whole sample is never kept (a wide conv feature map:
     // 26 x 26 x 32 floats on 10,000 images is 865 MB); its layer runs from the nearest kept input before it.
-    const keepable = lab.layers.map((_, i) => cache !== null && inputSize(lab, i) * 4 * this.count <= cache.budgetBytes / 2);
+    // Only a cut's input can start a pass (see LabModel.cut).
+    const keepable = lab.layers.map((_, i) => cache !== null && lab.cut[i] && inputSize(lab, i) * 4 * this.count <= cache.budgetBytes / 2);
     // Start at the deepest factorizable layer whose input every chunk holds for this prefix, provided the
     // recorded layers before it hold theirs too (their norms come from the cache).
     let start = 0;
@@ -580,11 +583,17 @@ export class EvalData {
           try {
             stats = tf.tidy(() => {
               // A projected start layer reads only its input's shape (the rows come from P).
-              let h: tf.Tensor = input ?? (blocks > 0 ? source[0] : part(source[0]));
+              const startInput: tf.Tensor = input ?? (blocks > 0 ? source[0] : part(source[0]));
+              // The outputs computed so far by chain index; the start layer is a cut, so its input
+              // stands for its producer's output (-1: the model's input).
+              const outputs = new Map<number, tf.Tensor>([[start === 0 ? -1 : lab.inputsOf[start][0], startInput]]);
               const norms: tf.Scalar[] = [];
               const keptNorms: tf.Scalar[] = [];
               for (let i = start; i < lab.layers.length; i++) {
                 const info = lab.layers[i];
+                const input = inputOf(lab, i, outputs);
+                // Kernel layers read one tensor; only they are kept or recorded.
+                const h = input as tf.Tensor;
                 const isNew = !(i === start && from);
                 const keep = isNew && cache !== null && info.factorizable && keepable[i];
                 if (keep || (isNew && record.has(info.name))) {
@@ -614,10 +623,11 @@ export class EvalData {
                   const k = Math.min(startRank!, factors.rankOf(info.name));
                   product = cache!.product(from!, blocks, (j) => factors.rowBlock(info.name, j, k), part);
                 }
-                h = applyChainLayer(lab, factors, i, h, plan, overrides, product);
+                outputs.set(i, applyChainLayer(lab, factors, i, input, plan, overrides, product));
               }
-              if (keepLogits) logitsHere = tf.keep(alias(h)) as tf.Tensor2D;
-              const extra = finish(h, { labels: part(chunk.labels), refLogits: chunk.refLogits && part(chunk.refLogits), refPred: chunk.refPred && part(chunk.refPred) });
+              const logits = outputs.get(lab.outputIndex)!;
+              if (keepLogits) logitsHere = tf.keep(alias(logits)) as tf.Tensor2D;
+              const extra = finish(logits, { labels: part(chunk.labels), refLogits: chunk.refLogits && part(chunk.refLogits), refPred: chunk.refPred && part(chunk.refPred) });
               scalars = extra.length;
               return tf.stack([...extra, ...norms, ...keptNorms]);
             });

@@ -55,7 +55,9 @@ function layerFromConfig(className: string, config: tf.serialization.ConfigDict)
 }
 
 /**
- * Builds the compressed Sequential model, serializes it, and disposes it.
+ * Builds the compressed model (a Sequential for a plain chain, else a
+ * functional model with the original's connections), serializes it, and
+ * disposes it.
  * `baseName` names the shard file; `factorOverrides` supplies another
  * method's factors (and bias) for some layers instead of the SVD slices:
  * float factors at the plan's rank, or quantized or grouped factors, which
@@ -72,7 +74,13 @@ export async function exportCompressedModel(
   baseName: string,
   factorOverrides?: ReadonlyMap<string, ExportFactors>,
 ): Promise<ExportedModel> {
-  const seq = tf.sequential({ name: `${lab.model.name}_lowrank` });
+  // A plain chain is written as a Sequential, as before; a graph (residual Add, Concatenate) as a
+  // functional model with the same connections, each factorized layer replaced by its stock layers.
+  const chainOnly = lab.outputIndex === lab.chain.length - 1 && lab.inputsOf.every((from, i) => from.length === 1 && from[0] === i - 1);
+  const seq = chainOnly ? tf.sequential({ name: `${lab.model.name}_lowrank` }) : null;
+  const graphInput = chainOnly ? null : tf.input({ shape: lab.inputShape, name: lab.model.inputs[0].sourceLayer.name });
+  const symbolic = new Map<number, tf.SymbolicTensor>(graphInput ? [[-1, graphInput]] : []);
+  let built: tf.LayersModel | null = seq;
   const pending: Array<[tf.layers.Layer, tf.Tensor[]]> = [];
   const owned: tf.Tensor[] = [];
   const own = <T extends tf.Tensor>(t: T): T => {
@@ -88,39 +96,44 @@ export async function exportCompressedModel(
     }
     for (const [i, layer] of lab.chain.entries()) {
       const info = lab.layers[i];
-      const inputSpec: { batchInputShape?: Array<number | null> } = i === 0 ? { batchInputShape: [null, ...lab.inputShape] } : {};
+      const inputSpec: { batchInputShape?: Array<number | null> } = i === 0 && seq ? { batchInputShape: [null, ...lab.inputShape] } : {};
       const k = effectiveRank(info, plan);
       const given = info.factorizable ? factorOverrides?.get(info.name) : undefined;
       // Quantized and grouped factors carry their own shapes, so they apply whatever the plan says.
       const sized = given?.kind === 'quantized' || given?.kind === 'grouped';
+      let replacement: Array<[tf.layers.Layer, tf.Tensor[]]>;
       if (!info.factorizable || (k === null && !sized)) {
         const config = { ...layerConfig(layer), ...inputSpec } as tf.serialization.ConfigDict;
-        const copy = layerFromConfig(layer.getClassName(), config);
-        seq.add(copy);
-        pending.push([copy, layer.getWeights()]);
-        continue;
+        replacement = [[layerFromConfig(layer.getClassName(), config), layer.getWeights()]];
+      } else {
+        const [m, n] = info.kernelShape;
+        const site: FactorSite = {
+          name: info.name,
+          m,
+          n,
+          activation: layerConfig(layer).activation as string,
+          bias: info.hasBias ? (given?.bias ? own(tf.tensor1d(given.bias)) : (layer.getWeights()[1] as tf.Tensor1D)) : null,
+          form: LAYER_KINDS[info.kind].siteForm(layer, inputSpec),
+          own,
+        };
+        const made = factorLayers(site, given, (rank) => factors.slice(info.name, rank), k);
+        replacement = made.layers;
+        for (const [name, kernel] of made.integerKernels) integerKernels.set(name, kernel);
       }
-      const [m, n] = info.kernelShape;
-      const site: FactorSite = {
-        name: info.name,
-        m,
-        n,
-        activation: layerConfig(layer).activation as string,
-        bias: info.hasBias ? (given?.bias ? own(tf.tensor1d(given.bias)) : (layer.getWeights()[1] as tf.Tensor1D)) : null,
-        form: LAYER_KINDS[info.kind].siteForm(layer, inputSpec),
-        own,
-      };
-      const built = factorLayers(site, given, (rank) => factors.slice(info.name, rank), k);
-      for (const [newLayer, weights] of built.layers) {
-        seq.add(newLayer);
+      let t: tf.SymbolicTensor | tf.SymbolicTensor[] | null = seq ? null : lab.inputsOf[i].map((j) => symbolic.get(j)!);
+      if (Array.isArray(t) && t.length === 1) t = t[0];
+      for (const [newLayer, weights] of replacement) {
+        if (seq) seq.add(newLayer);
+        else t = newLayer.apply(t!) as tf.SymbolicTensor;
         pending.push([newLayer, weights]);
       }
-      for (const [name, kernel] of built.integerKernels) integerKernels.set(name, kernel);
+      if (!seq) symbolic.set(i, t as tf.SymbolicTensor);
     }
+    if (!seq) built = tf.model({ inputs: graphInput!, outputs: symbolic.get(lab.outputIndex)!, name: `${lab.model.name}_lowrank` });
     for (const [layer, weights] of pending) layer.setWeights(weights);
 
     let artifacts: tf.io.ModelArtifacts | null = null;
-    await seq.save(tf.io.withSaveHandler(async (a) => {
+    await built!.save(tf.io.withSaveHandler(async (a) => {
       artifacts = a;
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }));
@@ -145,6 +158,8 @@ export async function exportCompressedModel(
     };
   } finally {
     owned.forEach((t) => t.dispose());
-    seq.dispose();
+    if (built) built.dispose();
+    // A graph that failed before it became a model: its layers were built as they were applied.
+    else for (const [layer] of pending) if (layer.built) layer.dispose();
   }
 }

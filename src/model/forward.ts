@@ -43,7 +43,7 @@ export function layerSignature(lab: LabModel, i: number, plan: RankPlan, overrid
 }
 
 /**
- * Chain layer `i` applied to its input `h` under `plan` (factor slices of a
+ * Chain layer `i` applied to its `input` under `plan` (factor slices of a
  * plain-SVD rank, an override, or the layer as it is); the last layer stops
  * before a softmax. `product`, when given for a plain-SVD-ranked layer,
  * is P_k B_k (N x n) formed from cached column blocks of P = rows(h) A_r:
@@ -54,17 +54,19 @@ export function applyChainLayer(
   lab: LabModel,
   factors: FactorCache,
   i: number,
-  h: tf.Tensor,
+  input: tf.Tensor | tf.Tensor[],
   plan: RankPlan,
   overrides?: ReadonlyMap<string, KernelOverride>,
   product?: tf.Tensor2D,
 ): tf.Tensor {
+  // Only layers without a kernel kind (Add, Concatenate) read several inputs.
+  const h = input as tf.Tensor;
   const layer = lab.chain[i];
   const info = lab.layers[i];
-  const activate = !(i === lab.chain.length - 1 && isSoftmaxHead(layer));
+  const activate = !(i === lab.outputIndex && isSoftmaxHead(layer));
   const ownBias = info.kind !== null && info.hasBias ? layer.getWeights()[1] as tf.Tensor1D : null;
   // A kept layer with a kernel kind still goes through its adapter, so a softmax head yields its logits.
-  if (!info.factorizable) return info.kind !== null ? LAYER_KINDS[info.kind].forward(layer, h, { kind: 'own' }, ownBias, activate) : activate ? layer.apply(h, { training: false }) as tf.Tensor : h;
+  if (!info.factorizable) return info.kind !== null ? LAYER_KINDS[info.kind].forward(layer, h, { kind: 'own' }, ownBias, activate) : activate ? layer.apply(input, { training: false }) as tf.Tensor : h;
   const override = overrides?.get(info.name);
   let weights: LayerWeights;
   if (override) {
@@ -79,6 +81,20 @@ export function applyChainLayer(
     }
   }
   return LAYER_KINDS[info.kind].forward(layer, h, weights, override?.bias ?? ownBias, activate);
+}
+
+/**
+ * What chain layer `i` reads, from `outputs` (chain index -> that layer's
+ * output; -1 -> the model's input): one tensor, or several for a layer
+ * such as Add or Concatenate.
+ */
+export function inputOf(lab: LabModel, i: number, outputs: ReadonlyMap<number, tf.Tensor>): tf.Tensor | tf.Tensor[] {
+  const from = lab.inputsOf[i].map((j) => {
+    const t = outputs.get(j);
+    if (!t) throw new Error(`layer ${lab.layers[i].name} reads an output that was not computed (${j})`);
+    return t;
+  });
+  return from.length === 1 ? from[0] : from;
 }
 
 /** Block j (see projectionBlock) of P = rows(h) A_r for a plain-SVD layer's input h. Call inside tf.tidy or keep it. */
@@ -101,7 +117,7 @@ export function forwardLogits(
   x: tf.Tensor,
   overrides?: ReadonlyMap<string, KernelOverride>,
 ): tf.Tensor2D {
-  let h = x;
-  for (let i = 0; i < lab.layers.length; i++) h = applyChainLayer(lab, factors, i, h, plan, overrides);
-  return h as tf.Tensor2D;
+  const outputs = new Map<number, tf.Tensor>([[-1, x]]);
+  for (let i = 0; i < lab.layers.length; i++) outputs.set(i, applyChainLayer(lab, factors, i, inputOf(lab, i, outputs), plan, overrides));
+  return outputs.get(lab.outputIndex) as tf.Tensor2D;
 }

@@ -76,8 +76,23 @@ const MNIST_INPUTS = ['784', '28,28', '28,28,1'];
 /** A validated model: tf objects stay inside model/, `layers` goes outward. */
 export interface LabModel {
   model: tf.LayersModel;
-  /** The model's computing layers in execution order (InputLayer excluded). */
+  /** The model's computing layers in an order that runs every layer after its inputs (InputLayer excluded). */
   chain: tf.layers.Layer[];
+  /**
+   * Where each chain layer's inputs come from: the indices of earlier chain
+   * layers, -1 for the model's input; one entry for a single-input layer,
+   * several for Add or Concatenate. A Sequential model's layer i reads i - 1.
+   */
+  inputsOf: number[][];
+  /** Chain index of the layer whose output is the model's output. */
+  outputIndex: number;
+  /**
+   * Whether chain layer i's input is the only tensor computed before i that
+   * layers from i on read: a pass can then start at i from that input alone
+   * (every layer of a plain chain; inside a residual block, not the layers
+   * with the skip connection's tensor still pending).
+   */
+  cut: boolean[];
   layers: LayerInfo[];
   /** Input shape without the batch axis, e.g. [784] or [28, 28, 1]. */
   inputShape: number[];
@@ -132,27 +147,46 @@ function describeModel(model: tf.LayersModel, name: string, policy: Decompositio
     throw new LabInputError('input-shape', `The model's output shape is [${outputShape.slice(1).join(', ')}] but MNIST has 10 classes: the last layer must output 10 values.`);
   }
   const chain = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-  assertLinearChain(chain);
+  const graph = describeGraph(model, chain);
   // Every weight is read once, here: for the finiteness check and, for layers with a kernel kind, to keep as arrays.
   const values = chain.map((layer) => layer.getWeights().map((w) => w.dataSync() as Float32Array));
   const kernelWeights = new Map<string, { kernel: Float32Array; bias: Float32Array | null }>();
   const layers = chain.map((layer, index) => describeLayer(layer, index, policy, values[index], kernelWeights));
-  return { model, chain, layers, inputShape, name, kernelWeights, inputScale: 1 };
+  return { model, chain, ...graph, layers, inputShape, name, kernelWeights, inputScale: 1 };
 }
 
-/** The evaluator walks layers in order, so every layer must feed exactly the next. */
-function assertLinearChain(chain: tf.layers.Layer[]): void {
-  chain.forEach((layer, i) => {
-    const nodes = layer.inboundNodes;
-    const inbound = nodes.length === 1 ? nodes[0].inboundLayers : null;
-    const ok = i === 0
-      ? inbound !== null && inbound.every((l) => l.getClassName() === 'InputLayer')
-      : inbound !== null && inbound.length === 1 && inbound[0] === chain[i - 1];
-    if (!ok) {
-      const prev = i === 0 ? 'the input' : `"${chain[i - 1].name}"`;
-      throw new LabInputError('unsupported-model', `Layer "${layer.name}" does not simply follow ${prev}: the lab handles models that are a single chain of layers (no branches, skip connections or shared layers).`);
+/**
+ * The model's layers as a graph the evaluator walks in `chain` order: each
+ * layer used once (no shared layers), with one output; the inputs of every
+ * layer come before it. Throws LabInputError for what the lab cannot walk.
+ */
+function describeGraph(model: tf.LayersModel, chain: tf.layers.Layer[]): Pick<LabModel, 'inputsOf' | 'outputIndex' | 'cut'> {
+  const index = new Map(chain.map((l, i) => [l, i]));
+  const inputsOf = chain.map((layer, i) => {
+    if (layer.inboundNodes.length !== 1) {
+      throw new LabInputError('unsupported-model', `Layer "${layer.name}" is used ${layer.inboundNodes.length} times in the model; the lab handles models where each layer is applied once (no shared layers).`);
     }
+    if (layer.inboundNodes[0].outputTensors.length !== 1) {
+      throw new LabInputError('unsupported-model', `Layer "${layer.name}" has several outputs; the lab handles layers with one output.`);
+    }
+    return layer.inboundNodes[0].inboundLayers.map((l) => {
+      if (l.getClassName() === 'InputLayer') return -1;
+      const j = index.get(l);
+      if (j === undefined || j >= i) throw new LabInputError('unsupported-model', `Layer "${layer.name}" reads "${l.name}", which does not run before it.`);
+      return j;
+    });
   });
+  const outputIndex = index.get(model.outputs[0].sourceLayer as tf.layers.Layer) ?? -1;
+  if (outputIndex < 0) throw new LabInputError('unsupported-model', 'The model\'s output is not computed by one of its layers.');
+  // The last chain index reading each producer (-1: the model's input); a cut at i has every producer read at or after i be i's own input.
+  const lastRead = new Map<number, number>();
+  inputsOf.forEach((from, i) => from.forEach((j) => lastRead.set(j, Math.max(lastRead.get(j) ?? i, i))));
+  const cut = inputsOf.map((from, i) => {
+    if (from.length !== 1) return false;
+    for (const [producer, last] of lastRead) if (producer < i && last >= i && producer !== from[0]) return false;
+    return true;
+  });
+  return { inputsOf, outputIndex, cut };
 }
 
 /** Why layers with weights but no kernel kind are kept, where there is more to say than "no 2-D kernel". */

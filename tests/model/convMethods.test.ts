@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { readSample, useNodeBackend, nodeSvd } from '../../src/cli/nodeEnv';
+import { join } from 'node:path';
+import { REPO_ROOT, readModelFromDisk, readSample, useNodeBackend, nodeSvd } from '../../src/cli/nodeEnv';
 import { artifactsOf } from '../../src/cli/fixtureModels';
 import { LabSession } from '../../src/model/session';
 import { forwardLogits, type KernelOverride } from '../../src/model/forward';
@@ -13,21 +14,20 @@ import { asRank } from '../../src/core/units';
 import { downloadExtraBytes } from '../../src/model/plan';
 
 /**
- * Conv2D layers under every factor method: the lab scores the factored
- * plan, the download (stock layers only) loads with plain
- * tf.loadLayersModel, and the stock model computes what the lab computed,
- * image by image: its class probabilities against the lab's own forward
- * pass with the same weights, its argmax, and test accuracy against the
- * lab's evaluation. The fixture has a 'same' conv, a strided 'valid' conv
- * with 6 input channels (so ALDS can split it into channel groups) and a
- * Dense head, seeded weights.
+ * Conv2D layers and functional graphs under every factor method: the lab
+ * scores the factored plan, the download (stock layers only) loads with
+ * plain tf.loadLayersModel, and the stock model computes what the lab
+ * computed, image by image: its class probabilities against the lab's own
+ * forward pass with the same weights, its argmax, and test accuracy
+ * against the lab's evaluation. Two fixtures, seeded weights: a Sequential
+ * with a 'same' conv, a strided 'valid' conv with 6 input channels (so
+ * ALDS can split it into channel groups) and a Dense head; and the
+ * functional residual CNN of tests/fixtures/residual-cnn (npm run
+ * fixtures), with a residual Add and two paths joined by Concatenate.
  */
 
 const IMAGES = 300;
 let sample: MnistSample;
-let model: tf.Sequential;
-let session: LabSession;
-let ctx: MethodContext;
 
 function convFixture(): tf.Sequential {
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -40,18 +40,47 @@ function convFixture(): tf.Sequential {
   return m;
 }
 
+interface Fixture {
+  label: string;
+  open(): Promise<{ artifacts: tf.io.ModelArtifacts; name: string }>;
+  factorizable: Array<[string, [number, number], number]>;
+  plan: Record<string, number>;
+  /** ALDS's groups: one conv layer in 2 channel groups. */
+  grouped: { layer: string; rank: number; channels: number; n: number };
+  /** The download's model class. */
+  topology: string;
+}
+
+const FIXTURES: Fixture[] = [
+  {
+    label: 'Sequential CNN',
+    open: async () => {
+      const m = convFixture();
+      try {
+        return { artifacts: await artifactsOf(m), name: 'conv-methods' };
+      } finally {
+        m.dispose();
+      }
+    },
+    factorizable: [['conv1', [9, 6], 1], ['conv2', [54, 8], 6], ['fc', [288, 10], 288]],
+    plan: { conv1: 2, conv2: 3, fc: 4 },
+    grouped: { layer: 'conv2', rank: 3, channels: 6, n: 8 },
+    topology: 'Sequential',
+  },
+  {
+    label: 'functional residual CNN',
+    open: () => readModelFromDisk(join(REPO_ROOT, 'tests', 'fixtures', 'residual-cnn', 'model.json')),
+    factorizable: [['conv_a', [9, 8], 1], ['conv_b', [72, 8], 8], ['conv_c', [72, 8], 8], ['conv_d', [8, 4], 8], ['conv_e', [72, 4], 8], ['fc', [1568, 32], 1568], ['out', [32, 10], 32]],
+    plan: { conv_a: 2, conv_c: 3, conv_e: 2, fc: 4 },
+    grouped: { layer: 'conv_c', rank: 3, channels: 8, n: 8 },
+    topology: 'Model',
+  },
+];
+
 beforeAll(async () => {
   await useNodeBackend('wasm');
   sample = firstImages(await readSample('test'), IMAGES);
-  model = convFixture();
-  session = await LabSession.open(await artifactsOf(model), 'conv-methods', sample, nodeSvd);
-  ctx = await createMethodContext(session, firstImages(await readSample('calib'), 200), { svd: nodeSvd });
-}, 120_000);
-
-afterAll(() => {
-  session?.dispose();
-  model?.dispose();
-});
+}, 60_000);
 
 /** Stock tf.loadLayersModel over a fetch that serves the two exported files from memory. */
 function loadStock(ex: ExportedModel): Promise<tf.LayersModel> {
@@ -64,28 +93,38 @@ function loadStock(ex: ExportedModel): Promise<tf.LayersModel> {
 
 const images = () => tf.reshape(tf.div(tf.tensor2d(sample.pixels, [sample.count, 784], 'float32'), 255), [sample.count, 28, 28, 1]);
 
-describe('Conv2D layers under every factor method', () => {
-  it('factorizes both convolutions (channel-major kernel matrices) and the Dense head', () => {
-    expect(session.layers.filter((l) => l.factorizable).map((l) => [l.name, l.kernelShape, l.channels])).toEqual([
-      ['conv1', [9, 6], 1],
-      ['conv2', [54, 8], 6],
-      ['fc', [288, 10], 288],
-    ]);
+describe.each(FIXTURES.map((f) => [f.label, f] as const))('%s under every factor method', (_label, fixture) => {
+  let session: LabSession;
+  let ctx: MethodContext;
+
+  beforeAll(async () => {
+    const { artifacts, name } = await fixture.open();
+    session = await LabSession.open(artifacts, name, sample, nodeSvd);
+    ctx = await createMethodContext(session, firstImages(await readSample('calib'), 200), { svd: nodeSvd });
+  }, 120_000);
+
+  afterAll(() => session?.dispose());
+
+  it('factorizes every convolution (channel-major kernel matrices) and Dense layer', () => {
+    expect(session.layers.filter((l) => l.factorizable).map((l) => [l.name, l.kernelShape, l.channels])).toEqual(fixture.factorizable);
   });
 
   it.each(FACTOR_METHOD_NAMES.map((m) => [m]))('%s: the download loads with stock TF.js and predicts what the lab scored, image by image', async (method) => {
-    const plan = { conv1: asRank(2), conv2: asRank(3), fc: asRank(4) };
-    const point = await factorPlan(ctx, method, plan, { conv2: 2 });
-    if (method === 'alds') expect(point.detail).toContain('conv2=2 groups x 3');
+    const plan = Object.fromEntries(Object.entries(fixture.plan).map(([l, k]) => [l, asRank(k)]));
+    const { layer: grouped, rank, channels, n } = fixture.grouped;
+    const point = await factorPlan(ctx, method, plan, { [grouped]: 2 });
+    if (method === 'alds') expect(point.detail).toContain(`${grouped}=2 groups x ${rank}`);
     const result = await scoreFactoredPlan(session, point);
     const exported = await session.exportModel(point.plan ?? {}, `conv-${method}`, point.factors);
-    const layers = (JSON.parse(exported.modelJson) as { modelTopology: { config: { layers: Array<{ class_name: string }> } } }).modelTopology.config.layers.map((l) => l.class_name);
+    const topology = (JSON.parse(exported.modelJson) as { modelTopology: { class_name: string; config: { layers: Array<{ class_name: string }> } } }).modelTopology;
+    expect(topology.class_name).toBe(fixture.topology);
+    const layers = topology.config.layers.map((l) => l.class_name);
     // No custom classes: every layer is one stock TF.js knows.
     for (const cls of layers) expect(tf.serialization.SerializationMap.getMap().classNameMap[cls]).toBeDefined();
     // The shard holds what the lab says it stores, plus, for ALDS, the 1x1 mix's repeats of each conv group's B.
     if (!method.startsWith('svd+')) {
       const extra = downloadExtraBytes(session.layers, point.plan ?? {}, point.groups ?? {});
-      expect(extra).toBe(method === 'alds' ? 4 * 3 * (6 - 2) * 8 : 0);
+      expect(extra).toBe(method === 'alds' ? 4 * rank * (channels - 2) * n : 0);
       expect(exported.weights.byteLength).toBe(point.bytes + extra);
     }
     const stock = await loadStock(exported);

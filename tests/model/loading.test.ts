@@ -294,13 +294,13 @@ describe('model validation', () => {
     await expectLabError(loadLabModel(a, 'x'), 'unsupported-model', /MyFancyDense/);
   });
 
-  it('refuses branching models', async () => {
+  it('refuses a model that applies one layer twice (shared weights)', async () => {
     const input = tf.input({ shape: [784] });
-    const a = tf.layers.dense({ units: 10, name: 'a' }).apply(input) as tf.SymbolicTensor;
-    const b = tf.layers.dense({ units: 10, name: 'b' }).apply(input) as tf.SymbolicTensor;
-    const sum = tf.layers.add().apply([a, b]) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: sum });
-    await expectLabError(loadLabModel(await artifactsOf(model), 'x'), 'unsupported-model', /single chain/);
+    const shared = tf.layers.dense({ units: 784, name: 'shared' });
+    const twice = shared.apply(shared.apply(input)) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 10, name: 'out' }).apply(twice) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    await expectLabError(loadLabModel(await artifactsOf(model), 'x'), 'unsupported-model', /"shared" is used 2 times/);
     model.dispose();
   });
 
