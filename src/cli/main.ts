@@ -27,7 +27,10 @@ async function run(args: CliArgs): Promise<void> {
   const sample = await readSample('test', args.data);
   const session = await LabSession.open(artifacts, name, sample, nodeSvd, undefined, undefined, undefined, { inputScale: args.inputScale });
   try {
-    if (!args.json) console.log(`${name}: input pixels 0..${session.inputScale.scale} (${session.inputScale.how})`);
+    if (!args.json) {
+      console.log(`${name}: input pixels 0..${session.inputScale.scale} (${session.inputScale.how})`);
+      if (session.lab.noAccuracy) console.log(`${name}: accuracy does not apply: ${session.lab.noAccuracy} (${session.data.count} inputs)`);
+    }
     if (args.command === 'compare') {
       await runCompare(session, name, args);
       return;

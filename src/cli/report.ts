@@ -22,8 +22,10 @@ export function formatEvalReport(
   if (json) {
     return JSON.stringify({
       model, ranks: custom ? custom.detail : ranks,
-      accuracy: result.accuracy,
+      // Null without labels (a model that is not an MNIST classifier): agreement and cosine compare with the original.
+      accuracy: result.labelled ? result.accuracy : null,
       agreement: result.agreement,
+      outputCosine: result.outputCosine,
       relativeLogitError: result.relativeLogitError,
       lipschitzBound: result.lipschitzBound ?? null,
       images: result.count,
@@ -35,8 +37,9 @@ export function formatEvalReport(
   const rankText = custom ? custom.detail : Object.entries(ranks).map(([n, k]) => `${n}=${k}`).join(' ');
   return [
     `${model} [${rankText}]`,
-    `accuracy ${(100 * result.accuracy).toFixed(2)}%`,
+    result.labelled ? `accuracy ${(100 * result.accuracy).toFixed(2)}%` : 'accuracy n/a',
     `agreement ${(100 * result.agreement).toFixed(2)}%`,
+    `output cosine ${result.outputCosine.toFixed(4)}`,
     `rel. logit error ${result.relativeLogitError.toFixed(4)}${typeof result.lipschitzBound === 'number' ? ` (Lipschitz bound ${result.lipschitzBound.toFixed(4)})` : ''}`,
     custom ? `${bytes} bytes (${(size.originalBytes / bytes).toFixed(2)}x smaller)` : `${size.params} params, ${size.bytes} bytes (${size.ratio.toFixed(2)}x smaller)`,
     `on ${result.count} images`,

@@ -164,6 +164,48 @@ export function firstImages(sample: MnistSample, count: number): MnistSample {
   return { ...sample, count: n, pixels: sample.pixels.subarray(0, n * size), labels: sample.labels.subarray(0, n) };
 }
 
+/** Values the synthetic inputs of one model hold in all (16 M bytes: 106 images of 224 x 224 x 3). */
+const SYNTHETIC_VALUES = 16 * 2 ** 20;
+
+/**
+ * Seeded synthetic inputs for a model whose input is not an MNIST image:
+ * `count` inputs of `shape` (without the batch axis: [H, W, C], [H, W] or
+ * [N]) as a sample whose rows x cols is one input (rows = shape[0]). Each
+ * input is its own smooth pattern, per channel a random level plus three
+ * plane waves of random direction, frequency and amplitude, with a little
+ * pixel noise, in 0..255: uniform noise alone makes every input look alike
+ * to a network (a random CNN gave one class to all of them). At most
+ * SYNTHETIC_VALUES values in all, at least 16 inputs. The labels are zeros:
+ * such a sample has none, and the lab compares with the original model's
+ * outputs instead.
+ */
+export function syntheticSample(shape: readonly number[], count: number, seed: number): MnistSample {
+  const size = shape.reduce((p, d) => p * d, 1);
+  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`An input shape must be positive integers, got [${shape.join(', ')}].`);
+  const [h, w, c] = shape.length >= 3 ? [shape[0], shape[1], size / (shape[0] * shape[1])] : shape.length === 2 ? [shape[0], shape[1], 1] : [1, size, 1];
+  const n = Math.max(16, Math.min(count, Math.floor(SYNTHETIC_VALUES / size)));
+  const rng = mulberry32(seed);
+  const pixels = new Uint8Array(n * size);
+  for (let img = 0; img < n; img++) {
+    for (let ch = 0; ch < c; ch++) {
+      const level = 255 * rng();
+      const waves = Array.from({ length: 3 }, () => {
+        const angle = 2 * Math.PI * rng();
+        const cycles = 0.5 + 4 * rng();
+        return { fy: (cycles * Math.sin(angle)) / h, fx: (cycles * Math.cos(angle)) / w, phase: 2 * Math.PI * rng(), amp: 80 * rng() };
+      });
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          let v = level + 16 * (rng() - 0.5);
+          for (const wave of waves) v += wave.amp * Math.sin(2 * Math.PI * (wave.fy * y + wave.fx * x) + wave.phase);
+          pixels[img * size + (y * w + x) * c + ch] = Math.max(0, Math.min(255, Math.round(v)));
+        }
+      }
+    }
+  }
+  return { count: n, rows: shape[0], cols: size / shape[0], pixels, labels: new Uint8Array(n) };
+}
+
 /**
  * Images `start..end-1` of a sample as one row-major Float32Array of shape
  * [end-start, rows*cols], intensities scaled from 0..255 to [0, 1] (the

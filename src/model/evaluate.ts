@@ -24,6 +24,14 @@ export interface EvalResult {
   agreement: number;
   /** ||Z' - Z||_F / ||Z||_F over the logits (pre-softmax) of all images. */
   relativeLogitError: number;
+  /** Mean over the images of the cosine similarity between the compressed and the original model's logits. */
+  outputCosine: number;
+  /**
+   * Whether `accuracy` is against real labels. Without labels (a model that
+   * is not an MNIST classifier: LabModel.data) the images are labelled with
+   * the original model's predictions, so accuracy equals agreement.
+   */
+  labelled: boolean;
   count: number;
   /** ||H'||_F of each kernel layer's inputs in the evaluated network, over all images. */
   inputNorms: Record<string, number>;
@@ -287,7 +295,7 @@ export class EvalData {
   /** Multiply-adds one task of a pass may cost. */
   private readonly taskMacs: number;
 
-  private constructor(count: number, chunks: Chunk[], options: EvalOptions) {
+  private constructor(count: number, chunks: Chunk[], options: EvalOptions, private readonly labelled: boolean) {
     this.count = count;
     this.chunks = chunks;
     this.taskMacs = options.taskMacs ?? PIECE_MACS;
@@ -350,7 +358,7 @@ export class EvalData {
       }
       throw err;
     }
-    return new EvalData(sample.count, chunks, options);
+    return new EvalData(sample.count, chunks, options, lab.data === 'mnist');
   }
 
   /** The original model's accuracy on these images, from the reference pass (0 before computeReference). */
@@ -399,9 +407,14 @@ export class EvalData {
     ], (chunk, logits) => {
       chunk.refLogits = logits;
       chunk.refPred = tf.tidy(() => tf.cast(tf.argMax(logits, -1), 'int32') as tf.Tensor1D);
+      if (!this.labelled) {
+        // No labels: the original model's predictions stand in for them (accuracy is then agreement).
+        chunk.labels.dispose();
+        chunk.labels = tf.clone(chunk.refPred);
+      }
     });
     this.refNormSq = run.sums[0];
-    this.refAccuracy = run.sums[1] / this.count;
+    this.refAccuracy = this.labelled ? run.sums[1] / this.count : 1;
     this.refInputSq = run.inputSq;
   }
 
@@ -422,18 +435,25 @@ export class EvalData {
       const { refLogits, refPred } = rows;
       if (!refLogits || !refPred) throw new Error('computeReference() must run before evaluate()');
       const pred = tf.cast(tf.argMax(z, -1), 'int32');
+      // Cosine of each image's logits with the original's (a zero row counts as 1 against a zero row, else 0).
+      const dot = tf.sum(tf.mul(z, refLogits), -1);
+      const norms = tf.mul(tf.norm(z, 'euclidean', -1), tf.norm(refLogits, 'euclidean', -1));
+      const cosine = tf.where(tf.greater(norms, 0), tf.div(dot, tf.maximum(norms, 1e-30)), tf.cast(tf.equal(tf.sum(tf.abs(z), -1), tf.sum(tf.abs(refLogits), -1)), 'float32'));
       return [
         tf.sum(tf.cast(tf.equal(pred, rows.labels), 'float32')),
         tf.sum(tf.cast(tf.equal(pred, refPred), 'float32')),
         tf.sum(tf.square(tf.sub(z, refLogits))),
+        tf.sum(cosine),
       ];
     });
     const inputSq: Record<string, number> = { ...this.refInputSq, ...run.inputSq };
-    const [correct, agree, errSq] = run.sums;
+    const [correct, agree, errSq, cosines] = run.sums;
     return {
       accuracy: correct / this.count,
       agreement: agree / this.count,
       relativeLogitError: this.refNormSq > 0 ? Math.sqrt(errSq / this.refNormSq) : 0,
+      outputCosine: cosines / this.count,
+      labelled: this.labelled,
       count: this.count,
       inputNorms: Object.fromEntries(Object.entries(inputSq).map(([name, sq]) => [name, Math.sqrt(sq)])),
       referenceNorm: Math.sqrt(this.refNormSq),

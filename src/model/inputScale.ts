@@ -41,6 +41,7 @@ function imagesAt(sample: MnistSample, first: number, count: number, lab: LabMod
  */
 export async function detectInputScale(lab: LabModel, sample: MnistSample, signal?: AbortSignal): Promise<ScaleChoice> {
   if (lab.chain[0]?.getClassName() === 'Rescaling') return { scale: 255, how: 'detected: the model rescales its own input' };
+  if (lab.data !== 'mnist') return { scale: 1, how: 'assumed; without MNIST labels for this model the images cannot tell' };
   // In batches that each fit a task, the page served between them (a conv model's image costs ~1,000x an MLP's).
   const perImage = lab.chain.reduce((sum, layer) => sum + macsPerExample(layer), 0);
   const batch = Math.max(1, Math.floor(PIECE_MACS / Math.max(1, perImage)));

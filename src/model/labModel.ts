@@ -73,6 +73,9 @@ export const DEFAULT_DECOMPOSITION: DecompositionPolicy = { fullSvdMaxSide: 1024
 /** Input shapes (without the batch axis) that the bundled MNIST sample can be fed as. */
 const MNIST_INPUTS = ['784', '28,28', '28,28,1'];
 
+/** Values in one input the lab accepts (a 512 x 512 x 3 image); the synthetic inputs are sized from it. */
+const MAX_INPUT_VALUES = 512 * 512 * 3;
+
 /** A validated model: tf objects stay inside model/, `layers` goes outward. */
 export interface LabModel {
   model: tf.LayersModel;
@@ -94,8 +97,19 @@ export interface LabModel {
    */
   cut: boolean[];
   layers: LayerInfo[];
-  /** Input shape without the batch axis, e.g. [784] or [28, 28, 1]. */
+  /** Input shape without the batch axis, e.g. [784], [28, 28, 1] or [224, 224, 3]. */
   inputShape: number[];
+  /**
+   * How the lab measures the model: 'mnist' (an MNIST-shaped input and 10
+   * classes: accuracy on the labelled test images), 'mnist-unlabelled' (an
+   * MNIST-shaped input but another number of outputs: the test images, no
+   * accuracy), or 'synthetic' (another input: seeded synthetic inputs, no
+   * accuracy). Without labels the lab compares the compressed model with
+   * the original: top-1 agreement and cosine similarity of the outputs.
+   */
+  data: 'mnist' | 'mnist-unlabelled' | 'synthetic';
+  /** Why accuracy does not apply (null for 'mnist'), for the page and the CLI. */
+  noAccuracy: string | null;
   name: string;
   /**
    * The kernel matrix (row-major m x n) and bias of every layer with a
@@ -110,9 +124,9 @@ export interface LabModel {
 }
 
 /**
- * Loads artifacts into a LayersModel and validates it for the lab: a single
- * chain of layers, an input the MNIST sample fits, 10 outputs, finite
- * weights. Throws LabInputError (after disposing the model) when it does not.
+ * Loads artifacts into a LayersModel and validates it for the lab: one
+ * input of fixed shape, one vector of class scores out, layers each applied
+ * once, finite weights. Throws LabInputError (after disposing the model) when it does not.
  */
 export async function loadLabModel(artifacts: tf.io.ModelArtifacts, name: string, policy: DecompositionPolicy = DEFAULT_DECOMPOSITION): Promise<LabModel> {
   let model: tf.LayersModel;
@@ -138,21 +152,27 @@ function describeModel(model: tf.LayersModel, name: string, policy: Decompositio
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new LabInputError('unsupported-model', `The model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; the lab needs one image in and one 10-way prediction out.`);
   }
-  const inputShape = model.inputs[0].shape.slice(1) as number[];
-  if (!MNIST_INPUTS.includes(inputShape.join(','))) {
-    throw new LabInputError('input-shape', `The model's input shape is [${inputShape.join(', ')}] but MNIST images are 28x28: the lab accepts inputs of [784], [28, 28] or [28, 28, 1].`);
+  const inputShape = model.inputs[0].shape.slice(1);
+  if (inputShape.length === 0 || !inputShape.every((d) => Number.isSafeInteger(d) && (d as number) > 0) || inputShape.reduce<number>((p, d) => p * (d as number), 1) > MAX_INPUT_VALUES) {
+    throw new LabInputError('input-shape', `The model's input shape is [${inputShape.map((d) => d ?? 'any').join(', ')}]; the lab needs every input dimension fixed (e.g. [224, 224, 3]) and at most ${MAX_INPUT_VALUES.toLocaleString('en-US')} values an input.`);
   }
   const outputShape = model.outputs[0].shape;
-  if (outputShape.length !== 2 || outputShape[1] !== 10) {
-    throw new LabInputError('input-shape', `The model's output shape is [${outputShape.slice(1).join(', ')}] but MNIST has 10 classes: the last layer must output 10 values.`);
+  if (outputShape.length !== 2 || !Number.isSafeInteger(outputShape[1]) || (outputShape[1] as number) < 2) {
+    throw new LabInputError('input-shape', `The model's output shape is [${outputShape.slice(1).join(', ')}]; the lab needs one score per class (a vector of 2 or more values) to compare predictions.`);
   }
+  const classes = outputShape[1] as number;
+  const fitsMnist = MNIST_INPUTS.includes(inputShape.join(','));
+  const data: LabModel['data'] = fitsMnist ? (classes === 10 ? 'mnist' : 'mnist-unlabelled') : 'synthetic';
+  const noAccuracy = data === 'mnist' ? null : fitsMnist
+    ? `the model has ${classes} outputs, not MNIST's 10 classes: scores compare it with the original on the MNIST test images`
+    : `the model's input is [${inputShape.join(', ')}], not a 28x28 MNIST image: scores compare it with the original on seeded synthetic inputs`;
   const chain = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   const graph = describeGraph(model, chain);
   // Every weight is read once, here: for the finiteness check and, for layers with a kernel kind, to keep as arrays.
   const values = chain.map((layer) => layer.getWeights().map((w) => w.dataSync() as Float32Array));
   const kernelWeights = new Map<string, { kernel: Float32Array; bias: Float32Array | null }>();
   const layers = chain.map((layer, index) => describeLayer(layer, index, policy, values[index], kernelWeights));
-  return { model, chain, ...graph, layers, inputShape, name, kernelWeights, inputScale: 1 };
+  return { model, chain, ...graph, layers, inputShape: inputShape as number[], data, noAccuracy, name, kernelWeights, inputScale: 1 };
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { MnistSample } from '../core/mnist';
+import { syntheticSample, type MnistSample } from '../core/mnist';
 import type { Svd } from '../core/svd';
 import { DEFAULT_DECOMPOSITION, loadLabModel, type DecompositionPolicy, type LabModel, type LayerInfo } from './labModel';
 import { decomposeModel, type FactorCache, type SvdFn } from './factors';
@@ -14,6 +14,13 @@ import { UploadCache, type ReplacementWeights } from './uploads';
 export type { ReplacementWeights } from './uploads';
 
 import { nnSvdBound } from './lipschitzBound';
+
+/** Synthetic inputs a model that does not take MNIST images is scored on (fewer for large inputs: see syntheticSample), and their seed. */
+export const SYNTHETIC_INPUTS = 1000;
+export const SYNTHETIC_SEED = 9;
+/** The calibration inputs such a model's data-aware methods and rules fit to: another seed. */
+export const SYNTHETIC_CALIBRATION_INPUTS = 200;
+export const SYNTHETIC_CALIBRATION_SEED = 10;
 
 /**
  * Everything the lab holds for one opened model: the validated LayersModel,
@@ -79,6 +86,8 @@ export class LabSession {
   ): Promise<LabSession> {
     onProgress?.({ stage: 'load', done: 0, total: 1, detail: name });
     const lab = await loadLabModel(artifacts, name, policy);
+    // A model whose input is not an MNIST image is scored on seeded synthetic inputs of its own shape.
+    if (lab.data === 'synthetic') sample = syntheticSample(lab.inputShape, SYNTHETIC_INPUTS, SYNTHETIC_SEED);
     let factors: FactorCache | null = null;
     let data: EvalData | null = null;
     try {

@@ -52,3 +52,8 @@ export function selectSpectrum(state: Pick<LabState, 'selectedLayer' | 'spectra'
     spectralError: values[0] > 0 ? spectralTruncationError(svd, asRank(rank)) / values[0] : 0,
   };
 }
+
+/** What the charts' score axis measures: accuracy, or for a model without MNIST labels, top-1 agreement with the original. */
+export function selectScoreName(state: Pick<LabState, 'noAccuracy'>): 'accuracy' | 'agreement' {
+  return state.noAccuracy ? 'agreement' : 'accuracy';
+}

@@ -23,6 +23,8 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
   loadProgress: null,
   error: null,
   inputScale: null,
+  noAccuracy: null,
+  scoredOn: null,
 
   async boot(initial) {
     try {
@@ -99,6 +101,8 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
         phase: 'ready',
         modelName: session.lab.name,
         inputScale: session.inputScale,
+        noAccuracy: session.lab.noAccuracy,
+        scoredOn: session.lab.data === 'synthetic' ? 'seeded synthetic inputs' : 'MNIST test images',
         modelId: bundled?.id ?? null,
         layers,
         spectra,

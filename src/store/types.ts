@@ -45,6 +45,14 @@ export interface SessionSlice {
   openModel(source: ModelSource, ranks?: string, scale?: InputScale): Promise<void>;
   /** How the open model is fed (its pixel range and how that was decided); null before one is open. */
   inputScale: ScaleChoice | null;
+  /**
+   * Why accuracy does not apply to the open model (not an MNIST classifier:
+   * it is scored against the original's predictions, so "accuracy" values
+   * are top-1 agreement with it); null for an MNIST classifier.
+   */
+  noAccuracy: string | null;
+  /** What the open model is scored on: the MNIST test images, or seeded synthetic inputs of its own shape; null before one is open. */
+  scoredOn: 'MNIST test images' | 'seeded synthetic inputs' | null;
   /** Opens the same model again, fed pixels at `scale`, at the ranks on screen. */
   setInputScale(scale: InputScale): Promise<void>;
   cancelLoad(): void;

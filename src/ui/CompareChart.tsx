@@ -2,6 +2,7 @@ import { memo, useDeferredValue } from 'react';
 import { CartesianGrid, Legend, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import type { LabState } from '../store/types';
+import { selectScoreName } from '../store/selectors';
 import { formatBytes } from './format';
 import { useLab } from './useLab';
 
@@ -9,7 +10,7 @@ import { useLab } from './useLab';
 const COLOURS = ['#2266cc', '#cc7a00', '#2e9e5b', '#b8336a', '#6b4fbb', '#444444', '#0f9ab8', '#8c564b'];
 
 function selectCompare(st: LabState) {
-  return { compare: st.compare, ready: st.phase === 'ready', originalBytes: st.size?.originalBytes ?? 0 };
+  return { compare: st.compare, ready: st.phase === 'ready', originalBytes: st.size?.originalBytes ?? 0, score: selectScoreName(st) };
 }
 
 /**
@@ -24,7 +25,7 @@ export function CompareChart() {
   return (
     <section className="chart" aria-label="Method comparison">
       <header>
-        <h2>Methods compared</h2>
+        <h2>Methods compared{s.score === 'agreement' ? ' (agreement with the original)' : ''}</h2>
         {c?.status === 'running' ? (
           <span className="sweep-progress" role="status">
             <progress max={c.total} value={c.done} aria-label="Comparison progress" /> {c.done}/{c.total} {c.label}

@@ -14,7 +14,7 @@ export function MetricsPanel() {
     current: st.current, original: st.original, evaluating: st.evaluating,
     key: selectPlanKey(st), exporting: st.exporting, lastDownload: st.lastDownload,
     ready: st.phase === 'ready' || st.phase === 'loading',
-    method: st.method, extra: selectDownloadExtraBytes(st),
+    method: st.method, extra: selectDownloadExtraBytes(st), noAccuracy: st.noAccuracy, scoredOn: st.scoredOn,
   })));
   const download = useLab((st) => st.download);
   const result = s.current && s.current.key === s.key ? s.current.result : null;
@@ -22,9 +22,16 @@ export function MetricsPanel() {
   return (
     <section className="metrics" aria-label="Scores" aria-busy={s.evaluating}>
       <dl>
-        <div><dt>Accuracy</dt><dd data-testid="accuracy">{show((r) => formatPercent(r.accuracy))}</dd></div>
-        <div><dt>Original</dt><dd data-testid="original-accuracy">{s.original ? formatPercent(s.original.accuracy) : '…'}</dd></div>
-        <div><dt>Agreement with original</dt><dd data-testid="agreement">{show((r) => formatPercent(r.agreement))}</dd></div>
+        {s.noAccuracy ? (
+          <div className="wide"><dt>Accuracy</dt><dd data-testid="accuracy-na">not applicable: {s.noAccuracy}</dd></div>
+        ) : (
+          <>
+            <div><dt>Accuracy</dt><dd data-testid="accuracy">{show((r) => formatPercent(r.accuracy))}</dd></div>
+            <div><dt>Original</dt><dd data-testid="original-accuracy">{s.original ? formatPercent(s.original.accuracy) : '…'}</dd></div>
+          </>
+        )}
+        <div><dt title="Share of inputs where the compressed model's top class is the original's">Agreement with original</dt><dd data-testid="agreement">{show((r) => formatPercent(r.agreement))}</dd></div>
+        <div><dt title="Mean over the inputs of the cosine similarity between the compressed and the original model's outputs (before a final softmax)">Output cosine similarity</dt><dd data-testid="output-cosine">{show((r) => r.outputCosine.toFixed(4))}</dd></div>
         <div><dt>Relative logit error</dt><dd data-testid="logit-error">{show((r) => r.relativeLogitError.toFixed(4))}</dd></div>
         {s.method === 'svd' && (
           <div>
@@ -33,7 +40,7 @@ export function MetricsPanel() {
           </div>
         )}
       </dl>
-      <p className="note">{result ? `on ${result.count.toLocaleString('en-US')} MNIST test images` : 'evaluating…'}</p>
+      <p className="note">{result ? `on ${result.count.toLocaleString('en-US')} ${s.scoredOn ?? 'MNIST test images'}` : 'evaluating…'}</p>
       {s.method !== 'svd' && result && (
         <p className="note" data-testid="method-bytes">
           {s.method} stores {formatBytes(s.current!.bytes)}{methodChoice(s.method).storage}

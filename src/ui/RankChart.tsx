@@ -7,6 +7,7 @@ import { RankMarker } from './chartMarks';
 import { useLab } from './useLab';
 import { useThrottled } from './useThrottled';
 import type { LabState } from '../store/types';
+import { selectScoreName } from '../store/selectors';
 
 /** How often a running sweep's points and progress are redrawn. */
 const REDRAW_MS = 100;
@@ -18,6 +19,7 @@ function selectRankChart(st: LabState) {
     layer,
     sweep,
     original: st.original,
+    score: selectScoreName(st),
     top: st.layers.find((l) => l.name === layer)?.kernelShape,
     // Only whether the sweep is out of date, not the plan itself: a slider move must not redraw the chart.
     stale: sweep !== null && layer !== null && sweep.baseKey !== sweepBaseKey(st, layer),
@@ -49,9 +51,9 @@ const RankChartView = memo(function RankChartView({ data: s }: { data: RankChart
   const { sweep, stale } = s;
   const data = sweep?.points.map((p) => ({ rank: p.rank, accuracy: 100 * p.accuracy })) ?? [];
   return (
-    <section className="chart" aria-label={`Rank versus accuracy for ${s.layer}`}>
+    <section className="chart" aria-label={`Rank versus ${s.score} for ${s.layer}`}>
       <header>
-        <h2>Rank vs accuracy: {s.layer}{sweep && sweep.method !== 'svd' ? ` (${sweep.method})` : ''}</h2>
+        <h2>Rank vs {s.score}: {s.layer}{sweep && sweep.method !== 'svd' ? ` (${sweep.method})` : ''}</h2>
         {sweep?.status === 'running' ? (
           <span className="sweep-progress" role="status">
             <progress max={sweep.total} value={sweep.done} aria-label="Sweep progress" /> {sweep.done}/{sweep.total}
@@ -71,7 +73,7 @@ const RankChartView = memo(function RankChartView({ data: s }: { data: RankChart
           <XAxis dataKey="rank" type="number" domain={[1, Math.min(s.top[0], s.top[1])]} label={{ value: 'rank k', position: 'insideBottom', offset: -10 }} />
           <YAxis domain={['auto', 100]} unit="%" width={56} />
           <Tooltip formatter={(v) => `${Number(v).toFixed(2)}%`} labelFormatter={(k) => `rank ${k}`} />
-          {s.original && <ReferenceLine y={100 * s.original.accuracy} stroke="#888" strokeDasharray="4 4" label={`original ${formatPercent(s.original.accuracy)}`} />}
+          {s.original && s.score === 'accuracy' && <ReferenceLine y={100 * s.original.accuracy} stroke="#888" strokeDasharray="4 4" label={`original ${formatPercent(s.original.accuracy)}`} />}
           <RankMarker layer={s.layer} fallback={Math.min(s.top[0], s.top[1])} />
           <Line type="monotone" dataKey="accuracy" stroke="#2266cc" dot={false} isAnimationActive={false} />
         </LineChart>

@@ -6,9 +6,10 @@ import { CurrentPoint } from './chartMarks';
 import { useLab } from './useLab';
 import { useThrottled } from './useThrottled';
 import type { LabState } from '../store/types';
+import { selectScoreName } from '../store/selectors';
 
 function selectSizeChart(st: LabState) {
-  return { history: st.history, originalBytes: st.size?.originalBytes ?? 0 };
+  return { history: st.history, originalBytes: st.size?.originalBytes ?? 0, score: selectScoreName(st) };
 }
 
 type SizeChartData = ReturnType<typeof selectSizeChart>;
@@ -32,13 +33,13 @@ export function SizeChart() {
 const SizeChartView = memo(function SizeChartView({ data: s }: { data: SizeChartData }) {
   const points = s.history.map((h) => ({ ...h, accuracy: 100 * h.accuracy }));
   return (
-    <section className="chart" aria-label="Model size versus accuracy">
-      <header><h2>Size vs accuracy ({s.history.length} configurations)</h2></header>
+    <section className="chart" aria-label={`Model size versus ${s.score}`}>
+      <header><h2>Size vs {s.score} ({s.history.length} configurations)</h2></header>
       <div data-testid="size-chart" data-points={s.history.length}>
         <ScatterChart width={520} height={260} margin={{ top: 8, right: 16, bottom: 20, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="bytes" type="number" name="size" tickFormatter={formatBytes} domain={[0, Math.max(1, s.originalBytes)]} label={{ value: 'model size (float32)', position: 'insideBottom', offset: -10 }} />
-          <YAxis dataKey="accuracy" type="number" name="accuracy" unit="%" domain={['auto', 100]} width={56} />
+          <YAxis dataKey="accuracy" type="number" name={s.score} unit="%" domain={['auto', 100]} width={56} />
           <Tooltip formatter={(v, name) => (name === 'size' ? formatBytes(Number(v)) : `${Number(v).toFixed(2)}%`)} />
           <Scatter name="evaluated" data={points} fill="#8aa9d6" isAnimationActive={false} />
           <CurrentPoint />

@@ -262,10 +262,21 @@ describe('hostile manifests are refused before any shard is read', () => {
 });
 
 describe('model validation', () => {
-  it('refuses an input shape MNIST does not fit', async () => {
+  it('opens an input MNIST does not fit, to be scored on synthetic inputs without accuracy', async () => {
     const m = tinyMlp(8, [32]);
-    await expectLabError(loadLabModel(await artifactsOf(m), 'x'), 'input-shape', /\[32\].*28x28/);
+    const lab = await loadLabModel(await artifactsOf(m), 'x');
+    expect([lab.data, lab.noAccuracy]).toEqual(['synthetic', "the model's input is [32], not a 28x28 MNIST image: scores compare it with the original on seeded synthetic inputs"]);
+    lab.model.dispose();
     m.dispose();
+  });
+
+  it('refuses an input with a dimension left free, and an output that is not one score per class', async () => {
+    const free = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [null as unknown as number, 4], name: 'd' }), tf.layers.globalAveragePooling1d({ name: 'pool' })] });
+    await expectLabError(loadLabModel(await artifactsOf(free), 'x'), 'input-shape', /\[any, 4\].*every input dimension fixed/);
+    free.dispose();
+    const grid = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 2, kernelSize: 3, name: 'c' })] });
+    await expectLabError(loadLabModel(await artifactsOf(grid), 'x'), 'input-shape', /output shape is \[26, 26, 2\].*one score per class/);
+    grid.dispose();
   });
 
   it('accepts 28x28 inputs through a Flatten layer', async () => {

@@ -1,5 +1,5 @@
 import type { Svd } from '../../core/svd';
-import type { MnistSample } from '../../core/mnist';
+import { syntheticSample, type MnistSample } from '../../core/mnist';
 import type { Rank } from '../../core/units';
 import { throwIfCancelled } from '../errors';
 import { inlineSvd, type SvdFn } from '../factors';
@@ -7,7 +7,7 @@ import { inlineFactorJob, type FactorJobFn } from '../factorJobs';
 import { collectLayerInputs, type LayerInputs } from '../calibration';
 import { SharedWork } from '../sharedWork';
 import type { ExportFactors } from '../exportModel';
-import type { LabSession, ReplacementWeights } from '../session';
+import { SYNTHETIC_CALIBRATION_INPUTS, SYNTHETIC_CALIBRATION_SEED, type LabSession, type ReplacementWeights } from '../session';
 import type { FactorizableLayer } from '../labModel';
 
 /**
@@ -95,6 +95,8 @@ export async function createMethodContext(
     if (!known) throw new Error(`layer ${l.name} has no SVD from when the model was opened`);
     svds.set(l.name, known);
   }
+  // A model that does not take MNIST images fits to seeded synthetic inputs of its own shape instead.
+  if (session.lab.data === 'synthetic') calibration = syntheticSample(session.lab.inputShape, SYNTHETIC_CALIBRATION_INPUTS, SYNTHETIC_CALIBRATION_SEED);
   const inputs = await collectLayerInputs(session.lab, calibration);
   return { id: `${session.lab.name}#${++contexts}`, session, layers, svds, calibration: inputs, sample: calibration, svd, run, work: new SharedWork() };
 }
