@@ -23,7 +23,7 @@ export function MetricsPanel() {
     <section className="metrics" aria-label="Scores" aria-busy={s.evaluating}>
       <dl>
         {s.noAccuracy ? (
-          <div className="wide"><dt>Accuracy</dt><dd data-testid="accuracy-na">not applicable: {s.noAccuracy}</dd></div>
+          <div><dt>Accuracy</dt><dd data-testid="accuracy-na" aria-describedby="no-accuracy-reason">n/a</dd></div>
         ) : (
           <>
             <div><dt>Accuracy</dt><dd data-testid="accuracy">{show((r) => formatPercent(r.accuracy))}</dd></div>
@@ -40,6 +40,7 @@ export function MetricsPanel() {
           </div>
         )}
       </dl>
+      {s.noAccuracy && <p className="note" id="no-accuracy-reason" data-testid="no-accuracy-reason">Accuracy does not apply: {s.noAccuracy}.</p>}
       <p className="note">{result ? `on ${result.count.toLocaleString('en-US')} ${s.scoredOn ?? 'MNIST test images'}` : 'evaluating…'}</p>
       {s.method !== 'svd' && result && (
         <p className="note" data-testid="method-bytes">
