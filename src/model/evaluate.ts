@@ -493,10 +493,12 @@ export class EvalData {
       prefix += `${layerSignature(lab, i, plan, overrides, idOf)}|`;
     }
     const changeable = lab.layers.flatMap((l, i) => (l.factorizable ? [i] : []));
-    // An input over half the cache's budget on the whole sample is never kept (a wide conv feature map:
-    // 26 x 26 x 32 floats on 10,000 images is 865 MB); its layer runs from the nearest kept input before it.
-    // Only a cut's input can start a pass (see LabModel.cut).
-    const keepable = lab.layers.map((_, i) => cache !== null && lab.cut[i] && inputSize(lab, i) * 4 * this.count <= cache.budgetBytes / 2);
+    // An input larger than the cache's whole budget on the whole sample is never kept (a wide conv feature
+    // map: 26 x 26 x 32 floats on 10,000 images is 865 MB); its layer runs from the nearest kept input before
+    // it. (Half the budget was too tight: it dropped the 369 MB input of a Dense layer 9,216 wide behind a conv
+    // prefix, and that layer's rank changes ran the convolutions again, 8 s in Chromium.) Only a cut's input
+    // can start a pass (see LabModel.cut).
+    const keepable = lab.layers.map((_, i) => cache !== null && lab.cut[i] && inputSize(lab, i) * 4 * this.count <= cache.budgetBytes);
     // Start at the deepest factorizable layer whose input every chunk holds for this prefix, provided the
     // recorded layers before it hold theirs too (their norms come from the cache).
     let start = 0;
