@@ -8,6 +8,7 @@ import { forwardLogits, type KernelOverride } from '../../src/model/forward';
 import { createMethodContext, type MethodContext } from '../../src/model/methods/context';
 import { factorPlan, scoreFactoredPlan } from '../../src/model/methods/factorPlan';
 import { FACTOR_METHOD_NAMES } from '../../src/model/methods/registry';
+import { knobRuleOutcome } from '../../src/model/rules/target';
 import { firstImages, type MnistSample } from '../../src/core/mnist';
 import type { ExportedModel } from '../../src/model/exportModel';
 import { asRank } from '../../src/core/units';
@@ -107,6 +108,18 @@ describe.each(FIXTURES.map((f) => [f.label, f] as const))('%s under every factor
 
   it('factorizes every convolution (channel-major kernel matrices) and Dense layer', () => {
     expect(session.layers.filter((l) => l.factorizable).map((l) => [l.name, l.kernelShape, l.channels])).toEqual(fixture.factorizable);
+  });
+
+  it('the energy rule gives every convolution the smallest rank holding 90% of its squared singular values', async () => {
+    const outcome = await knobRuleOutcome(ctx, 'energy', 0.9);
+    for (const l of session.layers.filter((x) => x.factorizable && x.kind === 'conv2d')) {
+      // Oracle: the cumulative energy of the layer's own spectrum, summed here.
+      const s = Array.from(session.singularValues(l.name)!);
+      const total = s.reduce((a, v) => a + v * v, 0);
+      let k = 0;
+      for (let acc = 0; acc < 0.9 * total; k++) acc += s[k] * s[k];
+      expect(outcome.plan[l.name], l.name).toBe(k);
+    }
   });
 
   it.each(FACTOR_METHOD_NAMES.map((m) => [m]))('%s: the download loads with stock TF.js and predicts what the lab scored, image by image', async (method) => {
