@@ -12,8 +12,13 @@ import { convGeometry, filterOf, kernelToMatrix, matrixToKernel, patches, patchS
  * runs the same two convolutions.
  */
 
+/** Each layer's geometry, read once: forward() runs on every piece of every pass, and getConfig() serializes the whole layer. */
+const geometries = new WeakMap<tf.layers.Layer, ConvGeometry>();
+
 function geometryOf(layer: tf.layers.Layer): ConvGeometry {
-  return convGeometry(layer.getConfig(), layer.getWeights()[0].shape as number[]);
+  let g = geometries.get(layer);
+  if (!g) geometries.set(layer, (g = convGeometry(layer.getConfig(), layer.getWeights()[0].shape as number[])));
+  return g;
 }
 
 /** The convolution of `h` by a (c_in kh kw) x units matrix, as the layer's window would apply it. */
@@ -87,19 +92,13 @@ export const conv2dKind: LayerKind = {
         ...inputSpec,
       }),
       mapKernel: (matrix) => filterOf(matrix, g),
-      mapValues: (matrix, units) => ({ values: permute(matrix, kh, kw, g.channels, units), shape: [kh, kw, g.channels, units] }),
+      mapValues: (matrix, units) => ({ values: matrixToKernel(matrix, kh, kw, g.channels, units), shape: [kh, kw, g.channels, units] }),
       mix: (n, name, activation, useBias) => tf.layers.conv2d({ filters: n, kernelSize: 1, activation: activation as never, useBias, name }),
       mixShape: (units, n) => [1, 1, units, n],
       grouped: (site, f) => convGroupedLayers(site, f, g, inputSpec),
     };
   },
 };
-
-/** matrixToKernel for either kind of values (float weights, integer levels). */
-function permute<T extends Float32Array | Int8Array>(matrix: T, kh: number, kw: number, c: number, cols: number): T {
-  const moved = matrixToKernel(Float32Array.from(matrix), kh, kw, c, cols);
-  return (matrix instanceof Int8Array ? Int8Array.from(moved) : moved) as T;
-}
 
 /**
  * ALDS channel groups of a Conv2D with stock layers (TF.js has no grouped

@@ -91,35 +91,35 @@ export function patches(x: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
   return tf.reshape(tf.transpose(stacked, [0, 1, 2, 4, 3]), [n, ay.out, ax.out, c * kh * kw]);
 }
 
-/** A kernel kh x kw x c_in x c_out (row-major, as TF.js stores it) as the channel-major matrix (c_in kh kw) x c_out. */
-export function kernelToMatrix(kernel: Float32Array, shape: readonly number[]): Float32Array {
-  const [kh, kw, c, o] = shape;
-  const out = new Float32Array(kernel.length);
+/**
+ * Moves every tap between TF.js's kernel order kh x kw x c_in x cols
+ * (row-major) and the channel-major matrix order (c_in kh kw) x cols, either
+ * way, for float weights and integer levels alike. Allocates the result.
+ */
+function reorderTaps<T extends Float32Array | Int8Array>(values: T, kh: number, kw: number, c: number, cols: number, toMatrix: boolean): T {
+  const out = new (values.constructor as new (length: number) => T)(values.length);
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       for (let ch = 0; ch < c; ch++) {
-        const src = ((i * kw + j) * c + ch) * o;
-        const dst = ((ch * kh + i) * kw + j) * o;
-        for (let q = 0; q < o; q++) out[dst + q] = kernel[src + q];
+        const inKernel = ((i * kw + j) * c + ch) * cols;
+        const inMatrix = ((ch * kh + i) * kw + j) * cols;
+        const [src, dst] = toMatrix ? [inKernel, inMatrix] : [inMatrix, inKernel];
+        for (let q = 0; q < cols; q++) out[dst + q] = values[src + q];
       }
     }
   }
   return out;
 }
 
-/** The inverse of kernelToMatrix: a channel-major (c_in kh kw) x cols matrix as a kh x kw x c_in x cols kernel. */
-export function matrixToKernel(matrix: Float32Array, kh: number, kw: number, c: number, cols: number): Float32Array {
-  const out = new Float32Array(matrix.length);
-  for (let ch = 0; ch < c; ch++) {
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const src = ((ch * kh + i) * kw + j) * cols;
-        const dst = ((i * kw + j) * c + ch) * cols;
-        for (let q = 0; q < cols; q++) out[dst + q] = matrix[src + q];
-      }
-    }
-  }
-  return out;
+/** A kernel kh x kw x c_in x c_out (row-major, as TF.js stores it) as the channel-major matrix (c_in kh kw) x c_out. */
+export function kernelToMatrix(kernel: Float32Array, shape: readonly number[]): Float32Array {
+  const [kh, kw, c, o] = shape;
+  return reorderTaps(kernel, kh, kw, c, o, true);
+}
+
+/** The inverse of kernelToMatrix: a channel-major (c_in kh kw) x cols matrix (weights or integer levels) as a kh x kw x c_in x cols kernel. */
+export function matrixToKernel<T extends Float32Array | Int8Array>(matrix: T, kh: number, kw: number, c: number, cols: number): T {
+  return reorderTaps(matrix, kh, kw, c, cols, false);
 }
 
 /** matrixToKernel on the backend: a (c_in kh kw) x cols tensor as a kh x kw x c_in x cols filter. Call inside tf.tidy. */
