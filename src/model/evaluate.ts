@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MnistSample } from '../core/mnist';
 import { throwIfCancelled } from './errors';
-import type { LabModel } from './labModel';
+import { isPlainChain, type LabModel } from './labModel';
 import { applyChainLayer, inputOf, layerSignature, projectInputBlock, type KernelOverride } from './forward';
 import { projectionBlock, projectionBlockCount, type FactorCache } from './factors';
 import { ActivationCache } from './activationCache';
@@ -430,7 +430,7 @@ export class EvalData {
     const changed = lab.layers.filter((l) => l.factorizable && (overrides?.has(l.name) || effectiveRank(l, plan) !== null));
     // A model with branches has no NN-SVD bound (its merge layers have none), and recording a layer inside a
     // branch would make every pass start from the images: nothing is recorded there.
-    const record = new Set(lab.cut.every(Boolean) ? changed.slice(1).map((l) => l.name) : []);
+    const record = new Set(isPlainChain(lab) ? changed.slice(1).map((l) => l.name) : []);
     const run = await this.pass(lab, factors, plan, overrides, record, signal, (z, rows) => {
       const { refLogits, refPred } = rows;
       if (!refLogits || !refPred) throw new Error('computeReference() must run before evaluate()');

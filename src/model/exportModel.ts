@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { LabModel } from './labModel';
+import { isPlainChain, type LabModel } from './labModel';
 import type { FactorCache } from './factors';
 import { effectiveRank, type RankPlan } from './plan';
 import { floatFactorLayers, groupedFactorLayers, type ExportFactors, type FactorLayers, type FactorSite, type IntegerKernel } from './exportLayers';
@@ -76,7 +76,7 @@ export async function exportCompressedModel(
 ): Promise<ExportedModel> {
   // A plain chain is written as a Sequential, as before; a graph (residual Add, Concatenate) as a
   // functional model with the same connections, each factorized layer replaced by its stock layers.
-  const chainOnly = lab.outputIndex === lab.chain.length - 1 && lab.inputsOf.every((from, i) => from.length === 1 && from[0] === i - 1);
+  const chainOnly = isPlainChain(lab);
   const seq = chainOnly ? tf.sequential({ name: `${lab.model.name}_lowrank` }) : null;
   const graphInput = chainOnly ? null : tf.input({ shape: lab.inputShape, name: lab.model.inputs[0].sourceLayer.name });
   const symbolic = new Map<number, tf.SymbolicTensor>(graphInput ? [[-1, graphInput]] : []);

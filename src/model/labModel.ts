@@ -175,6 +175,11 @@ function describeModel(model: tf.LayersModel, name: string, policy: Decompositio
   return { model, chain, ...graph, layers, inputShape: inputShape as number[], data, noAccuracy, name, kernelWeights, inputScale: 1 };
 }
 
+/** Whether the model is a plain chain, each layer reading the one before it (a Sequential's shape): no branch, no merge. */
+export function isPlainChain(lab: Pick<LabModel, 'inputsOf' | 'outputIndex'>): boolean {
+  return lab.outputIndex === lab.inputsOf.length - 1 && lab.inputsOf.every((from, i) => from.length === 1 && from[0] === i - 1);
+}
+
 /**
  * The model's layers as a graph the evaluator walks in `chain` order: each
  * layer used once (no shared layers), with one output; the inputs of every
