@@ -50,6 +50,13 @@ async function waitForAccuracy(page: Page): Promise<string> {
   return (await acc.textContent())!;
 }
 
+/**
+ * How long a poll waits for the size chart to show its points: it redraws 250 ms after a change and then
+ * waits up to 4 x 250 ms more for an idle moment (useThrottled), past vitest's default poll timeout of 1 s,
+ * which made the chart's count flaky on a loaded machine (56 of 60 points after 1 s in one CI run).
+ */
+const CHART_SETTLE_MS = 10_000;
+
 async function pointsIn(page: Page, testId: string): Promise<number> {
   return Number(await page.getByTestId(testId).getAttribute('data-points'));
 }
@@ -61,7 +68,7 @@ async function settledSizePoints(page: Page): Promise<number> {
     await store.getState().whenIdle();
     return store.getState().history.length;
   });
-  await expect.poll(() => pointsIn(page, 'size-chart')).toBe(count);
+  await expect.poll(() => pointsIn(page, 'size-chart'), { timeout: CHART_SETTLE_MS }).toBe(count);
   return count;
 }
 
@@ -107,7 +114,7 @@ describe('the lab in Chromium', () => {
     const before = await waitForAccuracy(page);
     expect(before).toBe(await page.getByTestId('original-accuracy').textContent());
     // The original model, scored at load (the chart redraws its points a little after results arrive).
-    await expect.poll(() => pointsIn(page, 'size-chart')).toBe(1);
+    await expect.poll(() => pointsIn(page, 'size-chart'), { timeout: CHART_SETTLE_MS }).toBe(1);
     const points = 1;
 
     const slider = page.getByLabel(/Rank of fc1/);
@@ -117,7 +124,7 @@ describe('the lab in Chromium', () => {
     const after = await waitForAccuracy(page);
     expect(after).not.toBe(before);
     expect(parseFloat(after)).toBeLessThan(parseFloat(before));
-    await expect.poll(() => pointsIn(page, 'size-chart')).toBe(points + 1);
+    await expect.poll(() => pointsIn(page, 'size-chart'), { timeout: CHART_SETTLE_MS }).toBe(points + 1);
     expect(await page.locator('[data-testid="size-chart"] .recharts-scatter-symbol').count()).toBe(points + 1);
 
     for (let i = 0; i < 7; i++) await page.keyboard.press('ArrowRight'); // rank 8
@@ -180,7 +187,7 @@ describe('the lab in Chromium', () => {
       await page.getByTestId('method-select').selectOption(method);
       await expect.poll(() => page.getByTestId('method-bytes').textContent(), { timeout: 60_000 }).toContain(`${method} stores`);
       accuracyBy[method] = await waitForAccuracy(page);
-      await expect.poll(() => pointsIn(page, 'size-chart')).toBe(before + 1);
+      await expect.poll(() => pointsIn(page, 'size-chart'), { timeout: CHART_SETTLE_MS }).toBe(before + 1);
       if (method === 'svd+int8') {
         // Quantized factors download too (uint8 weights); the page reports the files' real size.
         const names: string[] = [];
