@@ -8,7 +8,7 @@ import { describeError } from './model/errors';
 import { createBrowserEnv } from './store/browserEnv';
 import { createLabStore } from './store/createLabStore';
 import { readUrlState, writeUrlState } from './store/urlState';
-import { formatGroupSpec, formatRankSpec } from './model/rankSpec';
+import { linkChanged, shareSearch } from './store/shareLink';
 import { LabSession } from './model/session';
 import './ui/styles.css';
 
@@ -46,27 +46,18 @@ export async function boot(root: HTMLElement, search: string): Promise<void> {
   );
   // Hooks for the browser tests: the store, the backend's live tensors outside the session's caches, and TF.js's flags.
   Object.assign(window, { __lab: store, __liveTensors: () => LabSession.liveTensors() - store.getState().cachedTensors(), __tfFlag: backendFlag });
-  await store.getState().boot({ model: url.model, ranks: url.ranks, method: url.method, groups: url.groups, scale: url.scale });
+  await store.getState().boot(url);
   if (errors.length > 0) store.setState({ error: [errors.join(' '), store.getState().error].filter(Boolean).join(' ') });
   // The address always holds the link of what is on screen: at once (so a refused part of
   // the link does not linger), then after each change of model, ranks or method.
   const showLink = (s: ReturnType<typeof store.getState>) => {
-    const search = writeUrlState('', {
-      backend: url.backend,
-      svd: url.svd,
-      model: s.modelId ?? undefined,
-      ranks: formatRankSpec(s.plan) || undefined,
-      method: s.method === 'svd' ? undefined : s.method,
-      groups: s.method === 'alds' ? formatGroupSpec(s.groups) || undefined : undefined,
-      // A scale the user chose travels with the link; a detected one is detected again.
-      scale: s.inputScale?.how === 'chosen' ? s.inputScale.scale : undefined,
-    });
+    const search = shareSearch(s, { backend: url.backend, svd: url.svd });
     window.history.replaceState(window.history.state, '', `${window.location.pathname}${search}${window.location.hash}`);
   };
   showLink(store.getState());
   let timer: ReturnType<typeof setTimeout> | undefined;
   store.subscribe((s, prev) => {
-    if (s.plan === prev.plan && s.modelId === prev.modelId && s.method === prev.method && s.groups === prev.groups && s.inputScale === prev.inputScale) return;
+    if (!linkChanged(s, prev)) return;
     clearTimeout(timer);
     timer = setTimeout(() => showLink(s), 300);
   });

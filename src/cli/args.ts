@@ -12,11 +12,13 @@ import type { NodeBackend } from './nodeEnv';
 
 /** The help text printed for `help` and after a usage error. */
 export const USAGE = `usage:
-  npm run cli -- evaluate --model <model.json> [--ranks <spec>]... [--rule <rule>:<value>] [--target-rule <rule>] [--method <method>] [--input-scale 1|255] [--json] [--backend wasm|cpu] [--data <file>]
-  npm run cli -- compress --model <model.json> (--ranks <spec> | --rule <rule>:<value>) [--method <method>] [--input-scale 1|255] --out <dir> [--force] [--json] [--backend wasm|cpu]
+  npm run cli -- evaluate --model <model.json> [--ranks <spec>]... [--plan <plan.json>] [--rule <rule>:<value>] [--target-rule <rule>] [--method <method>] [--input-scale 1|255] [--json] [--backend wasm|cpu] [--data <file>]
+  npm run cli -- compress --model <model.json> (--ranks <spec> | --rule <rule>:<value> | --plan <plan.json>) [--method <method>] [--input-scale 1|255] --out <dir> [--force] [--json] [--backend wasm|cpu]
   npm run cli -- compare --model <model.json> [--methods name,...] [--input-scale 1|255] [--csv <file>] [--force] [--backend wasm|cpu]
 
   <spec> is layer=rank pairs (fc1=16,fc2=16) or one number for every factorizable layer.
+  <plan.json> is the lab's "Export plan" file: {"model": "mlp-64", "method": "svd", "ranks": {"fc1": 16}},
+    with "groups" for alds; its method is used (a different --method is refused).
   evaluate takes --ranks several times to score several configurations in one run.
   <rule> picks the ranks (rules other than target read the calibration images where they need data):
 ${KNOB_RULE_NAMES.map((r) => `    ${r}:<${KNOB_RULES[r].knob.label}, ${KNOB_RULES[r].knob.min} to ${KNOB_RULES[r].knob.max}>  ${KNOB_RULES[r].hint}`).join('\n')}
@@ -45,6 +47,8 @@ export interface CliArgs {
   targetRule?: KnobRule;
   model: string;
   ranks?: string;
+  /** A plan file (the lab's "Export plan"): method, ranks and groups in one. */
+  plan?: string;
   sweep?: string[];
   out?: string;
   data?: string;
@@ -80,6 +84,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     switch (flag) {
       case '--model': args.model = value; break;
       case '--ranks': ranks.push(value); break;
+      case '--plan': args.plan = value; break;
       case '--out': args.out = value; break;
       case '--data': args.data = value; break;
       case '--methods': args.methods = value.split(',').filter(Boolean); break;
@@ -109,10 +114,10 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     }
   }
   if (!args.model) throw new LabInputError('model-json', 'Give the model with --model <path to model.json>.');
+  if (args.plan && (ranks.length > 0 || args.rule)) throw new LabInputError('rank', `A --plan file gives the ranks itself; drop ${ranks.length > 0 ? '--ranks' : '--rule'}.`);
   if (command === 'compress') {
-    if (args.rule) {
-      if (ranks.length > 0) throw new LabInputError('rank', 'Give compress either --ranks or --rule, not both.');
-    } else if (ranks.length !== 1) throw new LabInputError('rank', 'compress needs exactly one --ranks (or a --rule).');
+    if (args.rule && ranks.length > 0) throw new LabInputError('rank', 'Give compress either --ranks or --rule, not both.');
+    if (!args.rule && !args.plan && ranks.length !== 1) throw new LabInputError('rank', 'compress needs exactly one --ranks (or a --rule, or a --plan file).');
     if (!args.out) throw new LabInputError('rank', 'compress needs --out <folder>.');
     args.ranks = ranks[0];
     if (args.rule) args.ranks = undefined;

@@ -6,6 +6,7 @@ import { webgpuSvd } from '../model/svdEngine';
 import { BENCH_SHAPES, runGpuBench } from './gpuBench/run';
 import { table, timeSession } from './benchTable';
 import { readModelFromDisk, readSample } from './nodeEnv';
+import { MNIST_FILES } from '../core/mnist';
 
 /**
  * The GPU benchmark on a real GPU from Node, through Dawn's WebGPU (the npm
@@ -33,7 +34,7 @@ console.log(table(['shape', 'median ms', 'runs', 'sweeps', 'reconstr.', 'orthog.
 
 // Interaction figures on mlp-64 with the WebGPU backend: decomposition at load, rank change -> scores, sweep.
 const { artifacts, name } = await readModelFromDisk(join(repo, 'public', 'models', 'mlp-64', 'model.json'));
-const sample = await readSample('test', join(repo, 'public', 'data', 'mnist-test.bin'));
+const sample = await readSample('test', join(repo, 'public', 'data', MNIST_FILES.test));
 let t = performance.now();
 const session = await LabSession.open(artifacts, name, sample, webgpuSvd);
 const openMs = performance.now() - t;

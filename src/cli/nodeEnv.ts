@@ -2,7 +2,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { decodeMnistSample, type MnistSample } from '../core/mnist';
+import { MNIST_FILES, type MnistSample } from '../core/mnist';
+import { decodeMnistFile } from '../model/mnistFile';
 import { readModelArtifacts } from '../model/artifacts';
 import { readRegularFile, shardFileReader } from './inputFiles';
 import { LabInputError } from '../model/errors';
@@ -31,9 +32,9 @@ export async function useNodeBackend(name: NodeBackend): Promise<void> {
   await tf.ready();
 }
 
-/** Reads a sample file in the lab's MNIST format ("test" or "calib" from public/data by default). */
+/** Reads a sample file in the lab's MNIST format, gzipped or not ("test" or "calib" from public/data by default). */
 export async function readSample(which: 'test' | 'calib' = 'test', path?: string): Promise<MnistSample> {
-  const file = path ?? join(REPO_ROOT, 'public', 'data', `mnist-${which}.bin`);
+  const file = path ?? join(REPO_ROOT, 'public', 'data', MNIST_FILES[which]);
   let bytes: Uint8Array;
   try {
     bytes = await readRegularFile(file, 'data');
@@ -41,7 +42,7 @@ export async function readSample(which: 'test' | 'calib' = 'test', path?: string
     if (err instanceof LabInputError) throw new LabInputError('data', `${err.message} Run "npm run data" to rebuild the bundled samples.`);
     throw err;
   }
-  return decodeMnistSample(bytes);
+  return decodeMnistFile(bytes);
 }
 
 /**

@@ -9,6 +9,8 @@
  *   16-byte header (ASCII "LRMN", then little-endian uint32 count, rows,
  *   cols), `count*rows*cols` uint8 pixels row-major image after image, then
  *   `count` uint8 labels. One fetch, no parsing library, exact length known.
+ *   The lab ships it gzip-compressed (MNIST_FILES: 7.85 MB of test images
+ *   travel as about 1.6 MB); src/model/mnistFile.ts decompresses it.
  */
 
 import { mulberry32, sampleClassBalanced } from './sampling';
@@ -39,6 +41,17 @@ export interface MnistSample {
   cols: number;
   pixels: Uint8Array;
   labels: Uint8Array;
+}
+
+/**
+ * The sample files under `public/data/` (written by `npm run data`): gzip-compressed
+ * LRMN, named with `.bin.gz` so no host mistakes them for already-encoded responses.
+ */
+export const MNIST_FILES = { test: 'mnist-test.bin.gz', calib: 'mnist-calib.bin.gz' } as const;
+
+/** Whether `bytes` start with gzip's magic number (1f 8b): a compressed file, not yet LRMN. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 const IDX_UBYTE = 0x08;
@@ -120,7 +133,7 @@ export function encodeMnistSample(s: MnistSample): Uint8Array {
 }
 
 /**
- * Reads an LRMN file (e.g. the body of `fetch('data/mnist-test.bin')`).
+ * Reads an LRMN file (e.g. `data/mnist-test.bin.gz` once gunzipped).
  * `pixels` and `labels` of the result are views into `bytes`, not copies.
  * Throws MnistFormatError on a wrong magic, a length that is not exactly
  * header + pixels + labels, zero-sized images, or a label outside 0..9.
@@ -132,8 +145,9 @@ export function decodeMnistSample(bytes: Uint8Array | ArrayBuffer): MnistSample 
   }
   const magic = String.fromCharCode(b[0], b[1], b[2], b[3]);
   if (magic !== LRMN_MAGIC) {
+    const gz = isGzip(b) ? ' It is gzip-compressed: decompress it first (decodeMnistFile in src/model/mnistFile.ts does).' : '';
     throw new MnistFormatError(
-      `Not an MNIST sample file (magic "${magic}", expected "LRMN"); regenerate it with \`npm run data\`.`,
+      `Not an MNIST sample file (magic "${magic}", expected "LRMN"); regenerate it with \`npm run data\`.${gz}`,
     );
   }
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -252,7 +266,7 @@ export function gatherMnistSample(images: IdxArray, labels: IdxArray, indices?: 
 }
 
 /**
- * How `public/data/mnist-calib.bin` is drawn: this many images from the
+ * How `public/data/mnist-calib.bin.gz` is drawn: this many images from the
  * TRAINING split (never the test split, so calibration cannot leak into the
  * reported accuracy), 100 per digit, with this PRNG seed.
  */

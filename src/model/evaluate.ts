@@ -14,8 +14,10 @@ import { LAYER_KINDS } from './layers/registry';
  * Scores a rank plan on the whole test sample, on whichever backend runs:
  * accuracy against the labels, agreement with the original model's
  * predictions, and the relative logit error ||Z' - Z||_F / ||Z||_F. The data
- * and the original model's logits stay resident on the backend; each chunk
- * reads back four numbers, and a cancelled evaluation stops between chunks.
+ * and the original model's logits stay resident on the backend; each piece
+ * of a chunk reads back, in one read-back, its four sums and the predicted
+ * class of each of its images (for the per-digit view), and a cancelled
+ * evaluation stops between chunks.
  */
 
 /** Scores of one plan over `count` images; fractions in [0, 1]. */
@@ -44,6 +46,10 @@ export interface EvalResult {
    * for other factor methods.
    */
   lipschitzBound?: number | null;
+  /** Predicted class (argmax of the logits) of each of the `count` images under the evaluated plan, in test-set order. */
+  predicted: Int32Array;
+  /** The original model's predicted class of each image (the same array in every result of one EvalData; do not modify). */
+  originalPredicted: Int32Array;
 }
 
 /** How an EvalData keeps work between evaluations: see the EvalData constructor. */
@@ -283,6 +289,8 @@ export class EvalData {
   readonly count: number;
   private refNormSq = 0;
   private refAccuracy = 0;
+  /** The original model's class per image, from the reference pass. */
+  private refPredicted: Int32Array = new Int32Array(0);
   /** ||input||_F^2 of each kernel layer in the original network. */
   private refInputSq: Record<string, number> = {};
 
@@ -416,6 +424,7 @@ export class EvalData {
     this.refNormSq = run.sums[0];
     this.refAccuracy = this.labelled ? run.sums[1] / this.count : 1;
     this.refInputSq = run.inputSq;
+    this.refPredicted = run.predicted;
   }
 
   /**
@@ -457,6 +466,8 @@ export class EvalData {
       count: this.count,
       inputNorms: Object.fromEntries(Object.entries(inputSq).map(([name, sq]) => [name, Math.sqrt(sq)])),
       referenceNorm: Math.sqrt(this.refNormSq),
+      predicted: run.predicted,
+      originalPredicted: this.refPredicted,
     };
   }
 
@@ -468,7 +479,9 @@ export class EvalData {
    * A chunk whose work from that layer on exceeds PIECE_MACS (a pass from
    * the images through a conv prefix) runs as several pieces of rows, one
    * read-back each, with the page served between them; `keepLogits`, when
-   * given, receives each chunk's logits (a tensor it owns).
+   * given, receives each chunk's logits (a tensor it owns). Each read-back
+   * also carries the piece's predicted classes (as float32, exact below
+   * 2^24), returned as `predicted` in test-set order.
    */
   private async pass(
     lab: LabModel,
@@ -479,7 +492,7 @@ export class EvalData {
     signal: AbortSignal | undefined,
     finish: (z: tf.Tensor, rows: ChunkRows) => tf.Scalar[],
     keepLogits?: (chunk: Chunk, logits: tf.Tensor2D) => void,
-  ): Promise<{ sums: number[]; inputSq: Record<string, number> }> {
+  ): Promise<{ sums: number[]; inputSq: Record<string, number>; predicted: Int32Array }> {
     const cache = this.cache;
     const idOf = (o: KernelOverride) => {
       let id = this.overrideIds.get(o);
@@ -515,6 +528,9 @@ export class EvalData {
     const startMacs = macsPerExample(lab.chain[start]);
     const restMacs = macsFrom(lab, start + 1, plan, overrides);
     const sums: number[] = [];
+    const predicted = new Int32Array(this.count);
+    // The test-set index of the chunk's first image (chunks are consecutive runs of images).
+    let chunkStart = 0;
     const inputSq: Record<string, number> = {};
     const add = (name: string, v: number) => { inputSq[name] = (inputSq[name] ?? 0) + v; };
     this.lastPieceCount = 0;
@@ -651,7 +667,8 @@ export class EvalData {
               if (keepLogits) logitsHere = tf.keep(alias(logits)) as tf.Tensor2D;
               const extra = finish(logits, { labels: part(chunk.labels), refLogits: chunk.refLogits && part(chunk.refLogits), refPred: chunk.refPred && part(chunk.refPred) });
               scalars = extra.length;
-              return tf.stack([...extra, ...norms, ...keptNorms]);
+              // The classes ride along in the same read-back as the sums: no extra round trip per piece.
+              return tf.concat([tf.stack([...extra, ...norms, ...keptNorms]), tf.cast(tf.argMax(logits, -1), 'float32')]);
             });
           } catch (err) {
             dropHere();
@@ -677,6 +694,8 @@ export class EvalData {
           for (let i = 0; i < scalars; i++) sums[i] = (sums[i] ?? 0) + v[i];
           normNames.forEach((name, i) => add(name, v[scalars + i]));
           keptIndices.forEach((index, n) => keptNormSq.set(index, (keptNormSq.get(index) ?? 0) + v[scalars + normNames.length + n]));
+          const head = scalars + normNames.length + keptIndices.length;
+          for (let i = 0; i < count; i++) predicted[chunkStart + first + i] = v[head + i];
         }
       } catch (err) {
         allParts().forEach((p) => p.dispose());
@@ -689,9 +708,10 @@ export class EvalData {
         for (const made of blockParts.get(index) ?? []) cache!.addBlock(entry, made.finish());
       }
       if (keepLogits) keepLogits(chunk, logitParts.finish());
+      chunkStart += rows;
     }
     cache?.enforceBudget();
-    return { sums, inputSq };
+    return { sums, inputSq, predicted };
   }
 
   dispose(): void {

@@ -17,9 +17,12 @@ export function parseRankSpec(spec: string, layers: readonly LayerInfo[]): RankP
   const factorizable = layers.filter((l): l is FactorizableLayer => l.factorizable);
   const plan: Record<string, Rank> = {};
   if (/^\d+$/.test(trimmed)) {
-    // A number above a layer's largest rank means "as much as it has"; 0 means nothing and is refused.
-    if (Number(trimmed) < 1) throw new LabInputError('rank', `Rank ${trimmed} is not a rank: ranks start at 1 (give a number from 1 up, or layer=rank pairs).`);
-    for (const l of factorizable) plan[l.name] = clampCheck(l, Number(trimmed), true);
+    // One number for every layer: capped at each layer's largest rank ("as much as it has"), but a
+    // number no layer can take (0, or above the largest layer's limit) is refused like a pair would be.
+    const k = Number(trimmed);
+    const widest = factorizable.reduce<FactorizableLayer | null>((w, l) => (w === null || l.rankLimit > w.rankLimit ? l : w), null);
+    if (widest && (k < 1 || k > widest.rankLimit)) checkRank(widest, k);
+    for (const l of factorizable) plan[l.name] = asRank(Math.min(k, l.rankLimit));
     return plan;
   }
   for (const part of trimmed.split(',').filter((p) => p.length > 0)) {
@@ -32,16 +35,19 @@ export function parseRankSpec(spec: string, layers: readonly LayerInfo[]): RankP
       const names = factorizable.map((l) => l.name).join(', ') || 'none';
       throw new LabInputError('rank', `"${m[1].slice(0, 40)}" is not a factorizable layer of this model (factorizable: ${names}).`);
     }
-    plan[layer.name] = clampCheck(layer, Number(m[2]), false);
+    plan[layer.name] = checkRank(layer, Number(m[2]));
   }
   return plan;
 }
 
-function clampCheck(layer: FactorizableLayer, k: number, clamp: boolean): Rank {
+/**
+ * `k` as a rank of `layer`, or LabInputError('rank') with the one message both
+ * forms of a spec (and the plan file) give for a rank outside 1..rankLimit.
+ */
+export function checkRank(layer: FactorizableLayer, k: number): Rank {
   const [m, n] = layer.kernelShape;
   const top = layer.rankLimit;
-  if (clamp) return asRank(Math.min(k, top));
-  if (k < 1 || k > top) {
+  if (!Number.isSafeInteger(k) || k < 1 || k > top) {
     const why = top < maxRank(m, n) ? `the lab computed the top ${top} singular directions of its ${m}x${n} kernel` : `its ${m}x${n} kernel allows 1..${top}`;
     throw new LabInputError('rank', `Rank ${k} for layer "${layer.name}" is out of range: ${why}.`);
   }

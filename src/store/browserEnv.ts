@@ -1,4 +1,5 @@
-import { decodeMnistSample } from '../core/mnist';
+import { MNIST_FILES } from '../core/mnist';
+import { decodeMnistFile } from '../model/mnistFile';
 import { LabInputError } from '../model/errors';
 import { parseManifest, type BundledModel } from '../model/manifest';
 import { artifactsFromFiles, artifactsFromUrl, baseName } from '../model/sources';
@@ -7,11 +8,12 @@ import type { BackendChoice } from '../model/backendBrowser';
 import { webgpuSvd, type SvdEngineChoice } from '../model/svdEngine';
 import type { ExportedModel } from '../model/exportModel';
 import type { LabEnv, ModelSource } from './env';
+import { zipExportedModel } from './exportFiles';
 
 /**
  * The store's environment in the browser: everything is fetched from the
  * lab's own origin (relative to the page, so the lab works under any base
- * path), SVDs run in a worker, downloads are two anchor clicks.
+ * path), SVDs run in a worker, a download is an anchor click.
  */
 
 async function fetchSameOrigin(path: string): Promise<Response> {
@@ -41,13 +43,17 @@ export function createBrowserEnv(backend: BackendChoice, engine: SvdEngineChoice
       return parseManifest(await (await fetchSameOrigin('models/manifest.json')).json());
     },
     async loadCalibrationSample() {
-      return decodeMnistSample(await (await fetchSameOrigin('data/mnist-calib.bin')).arrayBuffer());
+      return decodeMnistFile(new Uint8Array(await (await fetchSameOrigin(`data/${MNIST_FILES.calib}`)).arrayBuffer()));
     },
+    async loadPicture() {
+      return new Uint8Array(await (await fetchSameOrigin('data/picture.pgm')).arrayBuffer());
+    },
+    imageSvd: (image) => workerSvd(Float32Array.from(image.pixels), [image.rows, image.cols]),
     saveText(name: string, text: string) {
-      triggerDownload(name, new Blob([text], { type: 'text/csv' }));
+      triggerDownload(name, new Blob([text], { type: name.endsWith('.json') ? 'application/json' : 'text/csv' }));
     },
     async loadTestSample() {
-      return decodeMnistSample(await (await fetchSameOrigin('data/mnist-test.bin')).arrayBuffer());
+      return decodeMnistFile(new Uint8Array(await (await fetchSameOrigin(`data/${MNIST_FILES.test}`)).arrayBuffer()));
     },
     async loadArtifacts(source: ModelSource, bundled: BundledModel | undefined, signal: AbortSignal) {
       if (source.kind === 'files') return artifactsFromFiles(source.files, source.folder);
@@ -59,8 +65,9 @@ export function createBrowserEnv(backend: BackendChoice, engine: SvdEngineChoice
     svd: engine.name === 'gpu' ? webgpuSvd : workerSvd,
     factorJob: workerFactorJob,
     saveDownload(exported: ExportedModel, fileBase: string) {
-      triggerDownload(`${fileBase}.json`, new Blob([exported.modelJson], { type: 'application/json' }));
-      triggerDownload(exported.weightsFileName, new Blob([exported.weights], { type: 'application/octet-stream' }));
+      // One file per configuration: model.json and its shard in a zip named after it.
+      const zip = zipExportedModel(exported);
+      triggerDownload(`${fileBase}.zip`, new Blob([zip.buffer as ArrayBuffer], { type: 'application/zip' }));
     },
   };
 }

@@ -5,6 +5,9 @@ import { createEvalSlice } from './evalSlice';
 import { createSweepSlice } from './sweepSlice';
 import { createExportSlice } from './exportSlice';
 import { createCompareSlice } from './compareSlice';
+import { createHistorySlice } from './historySlice';
+import { createLessonSlice } from './lessonSlice';
+import { createViewsSlice } from './viewsSlice';
 import type { LabEnv } from './env';
 import type { LabState } from './types';
 
@@ -21,6 +24,9 @@ export function createLabStore(env: LabEnv): StoreApi<LabState> & { dispose(): P
     ...createSweepSlice(rt)(set, get),
     ...createExportSlice(rt)(set, get),
     ...createCompareSlice(rt)(set, get),
+    ...createHistorySlice(rt)(set, get, api),
+    ...createLessonSlice()(set, get),
+    ...createViewsSlice(rt)(set, get, api),
   }));
   return Object.assign(store, {
     /** Stops running work, waits for it to unwind, then frees the session's tensors. */

@@ -1,5 +1,7 @@
 import type { ModelArtifacts } from '../model/artifacts';
 import type { MnistSample } from '../core/mnist';
+import type { GreyImage } from '../core/imageSvd';
+import type { Svd } from '../core/svd';
 import type { BundledModel } from '../model/manifest';
 import type { SvdFn } from '../model/factors';
 import type { FactorJobFn } from '../model/factorJobs';
@@ -36,6 +38,10 @@ export interface LabEnv {
   loadTestSample(): Promise<MnistSample>;
   /** The 1,000 calibration images (from the training set) that data-aware methods fit to. */
   loadCalibrationSample(): Promise<MnistSample>;
+  /** The image warm-up's greyscale picture as PGM bytes (public/data/picture.pgm); absent where there is none (Node tests). */
+  loadPicture?(): Promise<Uint8Array>;
+  /** The float64 Jacobi SVD of a greyscale image off the page's thread (browser: the SVD worker, whatever the engine); absent: inline. */
+  imageSvd?(image: GreyImage): Promise<Svd>;
   /** Hands a text file to the user (browser: a download). */
   saveText(name: string, text: string): void;
   /** Model files for `source`; `bundled` carries the manifest entry resolved by the store. */
@@ -43,6 +49,8 @@ export interface LabEnv {
   svd: SvdFn;
   /** Where the factor methods' slow work (data-aware, l_p, grouped SVD, ALDS) runs: a worker in the browser. */
   factorJob: FactorJobFn;
-  /** Hands the exported files to the user (browser: two downloads). */
+  /** The clock Undo groups slider moves by, in ms (Date.now when absent; tests pass their own). */
+  now?(): number;
+  /** Hands the exported files to the user (browser: one zip named `baseName`.zip). */
   saveDownload(exported: ExportedModel, baseName: string): void;
 }

@@ -3,6 +3,8 @@ import { CancelledError, LabInputError, describeError, isCancellation } from '..
 import { formatRankSpec, parseGroupSpec, parseRankSpec } from '../model/rankSpec';
 import { planKey, planSize, type RankPlan } from '../model/plan';
 import { historyPoint, scheduleEvaluation } from './evalSlice';
+import { expandPreset } from './presetLink';
+import { PRESETS, findPreset } from './presets';
 import type { ModelSource } from './env';
 import type { LabSlice, SessionSlice } from './types';
 
@@ -35,25 +37,49 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
       set({ phase: 'failed', error: describeError(err) });
       return;
     }
-    const wanted = initial?.model;
+    const link = expandPreset(initial ?? {});
+    const notes: string[] = [];
+    let wanted = link.model;
+    // A plain name is meant as a bundled model; only a path (with / or .json) is fetched as a URL.
+    if (wanted !== undefined && !get().bundled.some((b) => b.id === wanted) && !/[/\\]|\.json$/i.test(wanted)) {
+      const known = get().bundled.map((b) => b.id);
+      notes.push(`There is no bundled model "${wanted.slice(0, 40)}" (bundled: ${known.join(', ')}); the lab opened ${known[0] ?? 'nothing'} instead, without the link's ranks.`);
+      wanted = undefined;
+      link.ranks = undefined;
+      link.method = undefined;
+      link.groups = undefined;
+      link.rule = undefined;
+    }
     const source: ModelSource = wanted === undefined || get().bundled.some((b) => b.id === wanted)
       ? { kind: 'bundled', id: wanted ?? get().bundled[0]?.id ?? '' }
       : { kind: 'url', url: wanted };
-    await get().openModel(source, initial?.ranks, initial?.scale);
+    await get().openModel(source, link.ranks, link.scale);
     if (get().phase !== 'ready' && source.kind === 'url' && get().bundled.length > 0) {
       // A broken ?model= link must not leave an empty lab: fall back to the default, keep the message.
       const message = get().error;
       await get().openModel({ kind: 'bundled', id: get().bundled[0].id });
       if (message) set({ error: message });
     }
-    if (get().phase === 'ready' && initial?.method && initial.method !== 'svd') {
+    const opened = get().error;
+    if (get().phase === 'ready' && link.method && link.method !== 'svd') {
       try {
-        if (initial.groups) set({ groups: parseGroupSpec(initial.groups, get().layers) });
+        if (link.groups) set({ groups: parseGroupSpec(link.groups, get().layers) });
       } catch (err) {
-        set({ error: [get().error, `The channel groups in the address were ignored: ${describeError(err)}`].filter(Boolean).join(' ') });
+        notes.push(`The channel groups in the address were ignored: ${describeError(err)}`);
       }
-      get().setMethod(initial.method);
+      get().setMethod(link.method);
     }
+    if (link.lesson !== undefined || link.present) get().startLesson((link.lesson ?? 1) - 1);
+    if (link.present) get().setPresenting(true);
+    const message = [...notes, opened].filter(Boolean).join(' ') || null;
+    set({ error: message });
+    if (get().phase === 'ready' && link.rule) {
+      await get().applyRule(link.rule.name, link.rule.value);
+      const ruleError = get().error;
+      if (ruleError !== message) set({ error: [message, ruleError].filter(Boolean).join(' ') });
+    }
+    // What the link opened is where Undo starts, not a step of its own.
+    set({ undoStack: [], redoStack: [] });
   },
 
   async openModel(source, ranks, scale) {
@@ -117,6 +143,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
         // The original model was just scored: it is the first point of the size chart.
         history: [historyPoint(planKey(layers, {}), original.accuracy, planSize(layers, {}).bytes)],
         sweep: null,
+        sweeps: [],
         compare: null,
         lastDownload: null,
         loadProgress: null,
@@ -141,6 +168,32 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
     } finally {
       if (rt.load === controller) rt.load = null;
     }
+  },
+
+  async applyPreset(name) {
+    const preset = findPreset(name);
+    if (!preset) {
+      set({ error: `There is no preset "${name.slice(0, 40)}" (presets: ${PRESETS.map((p) => p.name).join(', ')}).` });
+      return;
+    }
+    if (get().modelId !== preset.model) {
+      await get().openModel({ kind: 'bundled', id: preset.model }, preset.ranks);
+      if (get().modelId !== preset.model || get().phase !== 'ready') return; // the failure is in the banner
+      if (!preset.rule) get().setMethod(preset.method ?? 'svd');
+    } else {
+      try {
+        const plan = preset.ranks ? parseRankSpec(preset.ranks, get().layers) : {};
+        // A rule sets its own method (ALDS: its grouped SVD) with the groups it picks.
+        const method = preset.rule ? 'svd' : preset.method ?? 'svd';
+        // One change (one undo step): ranks and method together.
+        set({ plan, method, groups: {}, ruleDetail: null, size: planSize(get().layers, plan) });
+        scheduleEvaluation(rt, set, get);
+      } catch (err) {
+        set({ error: `The preset "${preset.label}" does not fit this model: ${describeError(err)}` });
+        return;
+      }
+    }
+    if (preset.rule) await get().applyRule(preset.rule.name, preset.rule.value);
   },
 
   cancelLoad() {

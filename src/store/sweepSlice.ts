@@ -5,6 +5,7 @@ import { methodContext } from './runtime';
 import { selectGroups, selectPlanKey } from './selectors';
 import { appendHistory, historyPoint } from './evalSlice';
 import { sweepRanks } from './sweepRanks';
+import { createGroupSpectraActions } from './groupSpectra';
 import type { Runtime } from './runtime';
 import type { FactorizableLayer } from '../model/labModel';
 import type { HistoryPoint, LabState, SweepSlice, SweepState } from './types';
@@ -14,7 +15,8 @@ import type { HistoryPoint, LabState, SweepSlice, SweepState } from './types';
  * while the other layers stay at their current ranks. Results are shared
  * with the slider's cache, progress is published at most every 100 ms, and
  * Cancel (or opening another model, or a new sweep) stops it between
- * evaluations.
+ * evaluations. Finished sweeps of other layers and methods are kept (up to
+ * SWEEPS_KEPT) so the rank chart can overlay them.
  */
 
 type Set = (partial: Partial<LabState>) => void;
@@ -25,9 +27,27 @@ export function sweepBaseKey(state: Pick<LabState, 'layers' | 'plan' | 'method' 
   return selectPlanKey({ ...state, layers: state.layers.filter((l) => l.name !== layer) });
 }
 
-/** The sweep slice: one sweep at a time, with progress and cancel. */
+/** How many sweeps the rank chart keeps overlaid: past this the oldest goes. */
+export const SWEEPS_KEPT = 8;
+
+/**
+ * `sweeps` with `sweep` in it as the newest entry: an earlier state of the
+ * same sweep (same id), and a sweep of the same layer, method and other
+ * ranks (same baseKey), are replaced; a finished sweep without points is
+ * dropped; past `cap` the oldest go. Pure: returns a new array.
+ */
+export function keepSweep(sweeps: readonly SweepState[], sweep: SweepState, cap: number = SWEEPS_KEPT): SweepState[] {
+  const same = (s: SweepState) => s.id === sweep.id || (s.layer === sweep.layer && s.method === sweep.method && s.baseKey === sweep.baseKey);
+  const kept = sweeps.filter((s) => !same(s));
+  if (sweep.status === 'running' || sweep.points.length > 0) kept.push(sweep);
+  return kept.slice(Math.max(0, kept.length - cap));
+}
+
+/** The sweep slice: one sweep running at a time, with progress and cancel; finished ones kept for the chart. */
 export const createSweepSlice = (rt: Runtime) => (set: Set, get: Get): SweepSlice => ({
   sweep: null,
+  sweeps: [],
+  ...createGroupSpectraActions(rt, set, get),
 
   async startSweep(layerName) {
     const state = get();
@@ -42,10 +62,10 @@ export const createSweepSlice = (rt: Runtime) => (set: Set, get: Get): SweepSlic
     const basePlan = get().plan;
     const { method, groups } = get();
     let sweep: SweepState = {
-      layer: layer.name, baseKey: sweepBaseKey(get(), layer.name), method,
+      id: ++sweepCount, layer: layer.name, baseKey: sweepBaseKey(get(), layer.name), method,
       status: 'running', done: 0, total: ranks.length, points: [],
     };
-    set({ sweep });
+    set({ sweep, sweeps: keepSweep(get().sweeps, sweep) });
     const pendingHistory: HistoryPoint[] = [];
     let lastFlush = 0;
     const flush = (final: boolean) => {
@@ -53,7 +73,7 @@ export const createSweepSlice = (rt: Runtime) => (set: Set, get: Get): SweepSlic
       if (!final && now - lastFlush < 100) return;
       lastFlush = now;
       if (rt.sweep === controller || final) {
-        set({ sweep });
+        set({ sweep, sweeps: keepSweep(get().sweeps, sweep) });
         appendHistory(set, get, pendingHistory.splice(0));
       }
     };
@@ -94,4 +114,12 @@ export const createSweepSlice = (rt: Runtime) => (set: Set, get: Get): SweepSlic
   cancelSweep() {
     rt.sweep?.abort();
   },
+
+  clearSweeps() {
+    const running = get().sweeps.filter((s) => s.status === 'running');
+    set({ sweeps: running, sweep: running.length > 0 ? get().sweep : null });
+  },
 });
+
+/** Ids of sweeps, counted over the page's life (two stores never share a slice's count: ids are only compared within one store). */
+let sweepCount = 0;

@@ -4,18 +4,26 @@ import { LabInputError } from '../model/errors';
 import { parseInputScale, type InputScale } from '../model/pixels';
 import { FACTOR_METHOD_NAMES, isFactorMethodName, type FactorMethodName } from '../model/methods/registry';
 
+import { PRESETS, findPreset } from './presets';
+
 /**
- * Everything that goes into a share link, in one table: each key with its
- * parser. A key that is not in URL_PROPS is never read or written, so adding
- * shared state means deciding here how it is parsed and bounded.
+ * Everything that goes into a share link, in one two-way table: each key
+ * with its parser (which enforces the key's bounds) and its writer. A key
+ * that is not in URL_PROPS is never read or written, so adding shared
+ * state means deciding here how it is parsed, bounded and written.
+ * Values that depend on the open model (layer names, rank limits, channel
+ * counts) are checked again when the model is loaded (rankSpec.ts).
  */
 
 interface UrlProp<T> {
-  /** Parses the raw value; throws LabInputError on garbage. */
+  /** Parses the raw value; throws LabInputError on garbage or a value out of bounds. */
   parse(raw: string): T;
+  /** The value's text in the address; parse(write(v)) returns v. */
+  write(value: T): string;
 }
 
 const MAX_LEN = 2000;
+const asText = (v: string | number) => String(v);
 
 function boundedText(what: string): UrlProp<string> {
   return {
@@ -26,16 +34,40 @@ function boundedText(what: string): UrlProp<string> {
       }
       return raw;
     },
+    write: asText,
   };
 }
 
-/** Every key of the share link with its parser; nothing else is read from or written to the URL. */
+/** An integer key within [min, max]. */
+function boundedInteger(what: string, min: number, max: number): UrlProp<number> {
+  return {
+    parse(raw) {
+      const n = /^\d{1,6}$/.test(raw) ? Number(raw) : NaN;
+      if (!(n >= min && n <= max)) throw new LabInputError('url', `The ${what} "${raw.slice(0, 40)}" in the address must be a whole number from ${min} to ${max}; it was ignored.`);
+      return n;
+    },
+    write: asText,
+  };
+}
+
+/** The highest lesson step a link may name (the lesson itself may have fewer; it checks). */
+export const MAX_LESSON_STEP = 20;
+
+/** Every key of the share link with its parser and writer; nothing else is read from or written to the URL. */
 export const URL_PROPS = {
   /** Forces a TF.js backend (tests drive WebGPU on a software adapter with it). */
-  backend: { parse: (raw: string): BackendName | null => parseBackendParam(raw) } satisfies UrlProp<BackendName | null>,
+  backend: { parse: (raw: string): BackendName | null => parseBackendParam(raw), write: (v: BackendName | null) => v ?? '' } satisfies UrlProp<BackendName | null>,
   /** Forces where SVDs run (gpu needs the WebGPU backend). */
-  svd: { parse: (raw: string): SvdEngineName | null => parseSvdEngineParam(raw) } satisfies UrlProp<SvdEngineName | null>,
-  /** A bundled model id or a same-origin model.json path. */
+  svd: { parse: (raw: string): SvdEngineName | null => parseSvdEngineParam(raw), write: (v: SvdEngineName | null) => v ?? '' } satisfies UrlProp<SvdEngineName | null>,
+  /** A saved configuration (presets.ts); expands to its keys, which the link's own keys override. */
+  preset: {
+    parse: (raw: string): string => {
+      if (!findPreset(raw)) throw new LabInputError('url', `There is no preset "${raw.slice(0, 40)}" (presets: ${PRESETS.map((p) => p.name).join(', ')}); it was ignored.`);
+      return raw;
+    },
+    write: asText,
+  } satisfies UrlProp<string>,
+  /** A bundled model id or a same-origin model.json path; an unknown bundled id is reported when the manifest is known. */
   model: boundedText('model'),
   /** A rank spec, checked against the model once it is loaded. */
   ranks: boundedText('ranks'),
@@ -47,6 +79,7 @@ export const URL_PROPS = {
       }
       return raw;
     },
+    write: asText,
   } satisfies UrlProp<FactorMethodName>,
   /** ALDS channel groups, `layer=k` pairs, checked against the model once it is loaded. */
   groups: boundedText('groups'),
@@ -57,7 +90,18 @@ export const URL_PROPS = {
       if (scale === null) throw new LabInputError('url', `The input scale "${raw.slice(0, 40)}" in the address must be 1 or 255; it was ignored.`);
       return scale;
     },
+    write: asText,
   } satisfies UrlProp<InputScale>,
+  /** The lesson step on screen, 1..MAX_LESSON_STEP (the store's lessonStep). */
+  lesson: boundedInteger('lesson step', 1, MAX_LESSON_STEP),
+  /** Presentation mode (the store's presenting): `1` when on, absent when off. */
+  present: {
+    parse: (raw: string): boolean => {
+      if (raw !== '1' && raw !== '0') throw new LabInputError('url', `"present" in the address must be 1 (presentation mode) or 0; "${raw.slice(0, 40)}" was ignored.`);
+      return raw === '1';
+    },
+    write: (v: boolean) => (v ? '1' : ''),
+  } satisfies UrlProp<boolean>,
 };
 
 /** Parsed share-link values; a key is absent when the link lacks it or its value was refused. */
@@ -110,14 +154,16 @@ export function readUrlState(search: string): { state: UrlState; errors: string[
   return { state: state as UrlState, errors };
 }
 
-/** Writes the shared keys into `search`, keeping unrelated parameters as they are. */
+/** Writes the shared keys into `search` with their writers, keeping unrelated parameters as they are; an empty text leaves the key out. */
 export function writeUrlState(search: string, state: UrlState): string {
   const params = new URLSearchParams(search);
   for (const key of Object.keys(URL_PROPS) as Array<keyof typeof URL_PROPS>) {
     const value = state[key];
-    if (value === undefined || value === null || value === '') params.delete(key);
-    else params.set(key, String(value));
+    const text = value === undefined || value === null ? '' : (URL_PROPS[key].write as (v: typeof value) => string)(value);
+    if (text === '') params.delete(key);
+    else params.set(key, text);
   }
   const text = params.toString();
   return text ? `?${text}` : '';
 }
+

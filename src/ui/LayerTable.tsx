@@ -2,6 +2,8 @@ import { useShallow } from 'zustand/react/shallow';
 import { RankSlider } from './RankSlider';
 import { formatBytes, formatCount, formatRatio } from './format';
 import { useLab } from './useLab';
+import { selectStoredSize, storedSizeText } from '../store/sizeSelectors';
+import { Explain } from './explain/Explain';
 
 /**
  * Every layer of the model: its kernel shape and parameter count, a rank
@@ -9,12 +11,12 @@ import { useLab } from './useLab';
  * it is. The last row totals the model under the current ranks.
  */
 export function LayerTable() {
-  const { layers, size } = useLab(useShallow((s) => ({ layers: s.layers, size: s.size })));
+  const { layers, size, stored } = useLab(useShallow((s) => ({ layers: s.layers, size: s.size, stored: selectStoredSize(s) })));
   if (!size || layers.length === 0) return null;
   return (
     <table className="layer-table" data-testid="layers">
       <thead>
-        <tr><th>Layer</th><th>Type</th><th>Kernel</th><th>Params</th><th>Rank</th></tr>
+        <tr><th>Layer</th><th>Type</th><th>Kernel</th><th>Params <Explain term="params" /></th><th>Rank <Explain term="rank" /></th></tr>
       </thead>
       <tbody>
         {layers.map((info, i) => (
@@ -35,7 +37,10 @@ export function LayerTable() {
         <tr data-testid="total">
           <td colSpan={3}>Whole model</td>
           <td>{formatCount(size.params)} / {formatCount(size.originalParams)}</td>
-          <td>{formatBytes(size.bytes)} of {formatBytes(size.originalBytes)} · {formatRatio(size.ratio)} smaller</td>
+          <td>
+            <span data-testid="stored-size">{storedSizeText(stored, formatBytes).amount}</span> of {formatBytes(stored.originalBytes)} stored{storedSizeText(stored, formatBytes).packing} <Explain term="bytes" /> · {formatRatio(size.ratio)} fewer parameters <Explain term="ratio" />
+            {stored.fileBytes !== stored.bytes && <div className="note" data-testid="stored-file-size">{storedSizeText(stored, formatBytes).file}</div>}
+          </td>
         </tr>
       </tfoot>
     </table>

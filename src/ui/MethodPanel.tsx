@@ -5,9 +5,14 @@ import type { KnobRule } from '../model/rules/registry';
 import type { RuleName } from '../model/rules/target';
 import { METHOD_CHOICES, RULE_CHOICES, SEARCHABLE_RULES, methodChoice } from '../store/catalog';
 import { useLab } from './useLab';
+import { Explain } from './explain/Explain';
+import type { TermName } from './explain/glossary';
 
 const choiceOf = (rule: RuleName) => RULE_CHOICES.find((r) => r.name === rule)!;
 const knobOf = (rule: RuleName) => choiceOf(rule).knob;
+
+/** The explanation of each rule's knob; a new rule does not compile until it has one. */
+const RULE_TERM = { energy: 'energy-tau', 'output-error': 'output-eps', alds: 'alds-budget', target: 'target-accuracy' } satisfies Record<RuleName, TermName>;
 
 /**
  * How factors are computed (the factor method every evaluation uses) and a
@@ -48,6 +53,7 @@ export function MethodPanel() {
           {knob.label}{' '}
           <input type="number" min={knob.min} max={knob.max} step={knob.step} value={value} onChange={(e) => setValue(Number(e.target.value))} data-testid="rule-value" style={{ width: '5em' }} />
         </label>{' '}
+        <Explain term={RULE_TERM[rule]} />{' '}
         {rule === 'target' && (
           <label>
             searching{' '}

@@ -1,8 +1,10 @@
 import { useShallow } from 'zustand/react/shallow';
-import { selectDownloadExtraBytes, selectPlanKey } from '../store/selectors';
+import { selectPlanKey } from '../store/selectors';
+import { selectStoredSize, storedSizeText } from '../store/sizeSelectors';
 import { formatBytes, formatPercent } from './format';
 import { methodChoice } from '../store/catalog';
 import { useLab } from './useLab';
+import { Explain } from './explain/Explain';
 
 /**
  * The compressed model's scores on the 10,000 test images, shown only when
@@ -14,28 +16,30 @@ export function MetricsPanel() {
     current: st.current, original: st.original, evaluating: st.evaluating,
     key: selectPlanKey(st), exporting: st.exporting, lastDownload: st.lastDownload,
     ready: st.phase === 'ready' || st.phase === 'loading',
-    method: st.method, extra: selectDownloadExtraBytes(st), noAccuracy: st.noAccuracy, scoredOn: st.scoredOn,
+    method: st.method, stored: selectStoredSize(st), noAccuracy: st.noAccuracy, scoredOn: st.scoredOn,
   })));
   const download = useLab((st) => st.download);
   const result = s.current && s.current.key === s.key ? s.current.result : null;
   const show = (f: (r: NonNullable<typeof result>) => string) => (result ? f(result) : '…');
+  // One size source (storedSize): the same words as the layer table's total and the size chart's points.
+  const size = storedSizeText(s.stored, formatBytes);
   return (
     <section className="metrics" aria-label="Scores" aria-busy={s.evaluating}>
       <dl>
         {s.noAccuracy ? (
-          <div><dt>Accuracy</dt><dd data-testid="accuracy-na" aria-describedby="no-accuracy-reason">n/a</dd></div>
+          <div><dt>Accuracy <Explain term="accuracy" /></dt><dd data-testid="accuracy-na" aria-describedby="no-accuracy-reason">n/a</dd></div>
         ) : (
           <>
-            <div><dt>Accuracy</dt><dd data-testid="accuracy">{show((r) => formatPercent(r.accuracy))}</dd></div>
-            <div><dt>Original</dt><dd data-testid="original-accuracy">{s.original ? formatPercent(s.original.accuracy) : '…'}</dd></div>
+            <div><dt>Accuracy <Explain term="accuracy" /></dt><dd data-testid="accuracy">{show((r) => formatPercent(r.accuracy))}</dd></div>
+            <div><dt>Original <Explain term="original-accuracy" /></dt><dd data-testid="original-accuracy">{s.original ? formatPercent(s.original.accuracy) : '…'}</dd></div>
           </>
         )}
-        <div><dt title="Share of inputs where the compressed model's top class is the original's">Agreement with original</dt><dd data-testid="agreement">{show((r) => formatPercent(r.agreement))}</dd></div>
-        <div><dt title="Mean over the inputs of the cosine similarity between the compressed and the original model's outputs (before a final softmax)">Output cosine similarity</dt><dd data-testid="output-cosine">{show((r) => r.outputCosine.toFixed(4))}</dd></div>
-        <div><dt>Relative logit error</dt><dd data-testid="logit-error">{show((r) => r.relativeLogitError.toFixed(4))}</dd></div>
+        <div><dt>Agreement with original <Explain term="agreement" /></dt><dd data-testid="agreement">{show((r) => formatPercent(r.agreement))}</dd></div>
+        <div><dt>Output cosine similarity <Explain term="output-cosine" /></dt><dd data-testid="output-cosine">{show((r) => r.outputCosine.toFixed(4))}</dd></div>
+        <div><dt>Relative logit error <Explain term="logit-error" /></dt><dd data-testid="logit-error">{show((r) => r.relativeLogitError.toFixed(4))}</dd></div>
         {s.method === 'svd' && (
           <div>
-            <dt title="NN-SVD: sum over truncated layers of s_(k+1) times that layer's input norm times the spectral norms of the layers after it, over the original logits' norm">Lipschitz bound on it</dt>
+            <dt>Lipschitz bound on it <Explain term="lipschitz-bound" /></dt>
             <dd data-testid="lipschitz-bound">{show((r) => (typeof r.lipschitzBound === 'number' ? r.lipschitzBound.toFixed(4) : 'n/a: a layer has no known Lipschitz constant'))}</dd>
           </div>
         )}
@@ -44,22 +48,18 @@ export function MetricsPanel() {
       <p className="note">{result ? `on ${result.count.toLocaleString('en-US')} ${s.scoredOn ?? 'MNIST test images'}` : 'evaluating…'}</p>
       {s.method !== 'svd' && result && (
         <p className="note" data-testid="method-bytes">
-          {s.method} stores {formatBytes(s.current!.bytes)}{methodChoice(s.method).storage}
+          {s.method} stores <span data-testid="method-stored-size">{size.amount}</span>{size.packing}{size.file ? `; ${size.file}.` : methodChoice(s.method).storage}
         </p>
       )}
-      {s.extra > 0 && result && (
-        <p className="note" data-testid="download-extra">
-          The download&apos;s weights take {formatBytes(s.current!.bytes + s.extra)}, not {formatBytes(s.current!.bytes)}: TF.js has no grouped
-          convolution, so a Conv2D&apos;s channel groups are written as a depthwise convolution and a 1×1 convolution that repeats
-          each group&apos;s second factor for every input channel of the group.
-        </p>
-      )}
+      {s.method === 'svd' && size.file && result && <p className="note" data-testid="download-extra">{size.file}.</p>}
       <button type="button" onClick={() => void download()} disabled={!s.ready || s.exporting} data-testid="download">
         {s.exporting ? 'Preparing…' : 'Download compressed model'}
       </button>
       {s.lastDownload && (
         <p className="note" data-testid="download-size">
           {s.lastDownload.key === s.key ? 'Downloaded' : 'Last download'}: {formatBytes(s.lastDownload.bytes)} ({s.lastDownload.bytes.toLocaleString('en-US')} bytes, model.json + weights)
+          {' '}in <span data-testid="download-name">{s.lastDownload.fileName}</span>: weights file{' '}
+          <span data-testid="download-weights">{formatBytes(s.lastDownload.weightBytes)}</span>, model.json {formatBytes(s.lastDownload.jsonBytes)}
         </p>
       )}
     </section>

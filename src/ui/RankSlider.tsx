@@ -2,6 +2,7 @@ import type { FactorizableLayer } from '../model/labModel';
 import type { LayerSize } from '../model/plan';
 import { formatBytes, formatCount, formatRatio } from './format';
 import { useLab } from './useLab';
+import { Explain } from './explain/Explain';
 
 /**
  * The rank of one Dense layer: a labelled range input (arrows step 1,
@@ -9,6 +10,11 @@ import { useLab } from './useLab';
  * full rank) with what the rank costs beside it, and ALDS's channel
  * groups when the layer has them (the rank is then each group's). For a kernel decomposed
  * by a top-k SVD the slider ends at k; the layer is dense until moved.
+ *
+ * The layer becomes the selected one (the spectrum and the sweep follow it)
+ * only by a deliberate act: a click on its row, Enter or Space on its
+ * slider, or a change of its rank (setRank selects). Tabbing through the
+ * sliders only moves focus, so it leaves the charts on the layer chosen.
  */
 export function RankSlider({ info, size }: { info: FactorizableLayer; size: LayerSize }) {
   const [m, n] = info.kernelShape;
@@ -21,7 +27,7 @@ export function RankSlider({ info, size }: { info: FactorizableLayer; size: Laye
   const selectLayer = useLab((s) => s.selectLayer);
   const id = `rank-${info.name}`;
   return (
-    <div className={selected ? 'rank-slider selected' : 'rank-slider'} data-testid={`slider-row-${info.name}`}>
+    <div className={selected ? 'rank-slider selected' : 'rank-slider'} data-testid={`slider-row-${info.name}`} onClick={() => selectLayer(info.name)}>
       <label htmlFor={id}>
         Rank of {info.name} <output data-testid={`rank-${info.name}`}>{chosen === undefined && top < full ? 'dense' : rank}</output> / {full}
         {top < full && <small> (top {top} computed: kernel too large for a full SVD)</small>}
@@ -35,13 +41,13 @@ export function RankSlider({ info, size }: { info: FactorizableLayer; size: Laye
         step={1}
         value={rank}
         aria-valuetext={chosen === undefined && top < full ? 'dense, original weights' : `rank ${rank} of ${full}`}
-        onFocus={() => selectLayer(info.name)}
+        onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') selectLayer(info.name); }}
         onChange={(e) => setRank(info.name, Number(e.target.value))}
       />
       <span className="cost">
         {formatCount(size.params)} params · {formatBytes(size.bytes)} ·{' '}
         {size.rank === null ? (
-          size.keptDense ? <em className="kept-dense" title="k(m+n) >= mn: two factors would be larger than the kernel">kept dense</em> : 'full rank'
+          size.keptDense ? <><em className="kept-dense">kept dense</em> <Explain term="kept-dense" /></> : 'full rank'
         ) : (
           <>ratio {formatRatio(size.ratio)}</>
         )}

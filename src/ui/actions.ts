@@ -32,6 +32,16 @@ export const LAB_ACTIONS: readonly LabAction[] = [
     keyTest: (e) => plain(e) && e.key.toLowerCase() === 'd',
     perform: (s) => void s.download(),
   },
+  {
+    name: 'undo', label: 'Undo the last rank or method change', key: 'Ctrl+Z',
+    keyTest: (e) => (e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'z',
+    perform: (s) => s.undo(),
+  },
+  {
+    name: 'redo', label: 'Redo it', key: 'Ctrl+Shift+Z',
+    keyTest: (e) => (e.ctrlKey || e.metaKey) && !e.altKey && ((e.shiftKey && e.key.toLowerCase() === 'z') || (!e.shiftKey && e.key.toLowerCase() === 'y')),
+    perform: (s) => s.redo(),
+  },
 ];
 
 /** The action a key press triggers, ignoring presses inside text fields and selects. */

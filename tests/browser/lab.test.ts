@@ -9,6 +9,7 @@ import { stockAccuracy } from '../helpers/stockAccuracy';
 import { loadLabModel } from '../../src/model/labModel';
 import { svdJacobi } from '../../src/core/svd';
 import { downloadDir, serveDir, startHarness, type Harness } from './harness';
+import { saveAndUnzip } from './zipDownload';
 
 /**
  * The lab end to end in real Chromium: the bundled model loads, a slider
@@ -137,13 +138,14 @@ describe('the lab in Chromium', () => {
     const dir = downloadDir();
     const downloads: string[] = [];
     page.on('download', async (d) => {
-      const name = d.suggestedFilename();
-      await d.saveAs(join(dir, name));
-      downloads.push(name);
+      // One zip named after the configuration, holding model.json and its shard.
+      const { zipName, entries } = await saveAndUnzip(d, dir);
+      downloads.push(zipName, ...entries);
     });
     await page.getByTestId('download').click();
-    await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
-    const jsonName = downloads.find((n) => n.endsWith('.json'))!;
+    await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(3);
+    expect(downloads).toEqual(['mlp-64-svd-fc1_8.zip', 'mlp-64-svd-fc1_8.weights.bin', 'model.json']);
+    const jsonName = 'model.json';
     const sizeText = await page.getByTestId('download-size').textContent();
     expect(sizeText).toMatch(/\d[\d,]* bytes/);
 
@@ -194,9 +196,9 @@ describe('the lab in Chromium', () => {
         const onDownload = (d: { suggestedFilename(): string }) => names.push(d.suggestedFilename());
         page.on('download', onDownload);
         await page.getByTestId('download').click();
-        await expect.poll(() => names.length).toBe(2);
+        await expect.poll(() => names.length).toBe(1);
         page.off('download', onDownload);
-        expect(names.sort()).toEqual(['mlp-64-lowrank.json', 'mlp-64-lowrank.weights.bin']);
+        expect(names).toEqual(['mlp-64-svd-int8-fc1_16.zip']);
         await expect.poll(() => page.getByTestId('download-size').textContent()).toMatch(/^Downloaded: .*model\.json \+ weights/);
       }
     }
@@ -325,12 +327,13 @@ describe('the lab in Chromium', () => {
     const dir = downloadDir();
     const downloads: string[] = [];
     page.on('download', async (d) => {
-      await d.saveAs(join(dir, d.suggestedFilename()));
-      downloads.push(d.suggestedFilename());
+      const { zipName, entries } = await saveAndUnzip(d, dir);
+      downloads.push(zipName, ...entries);
     });
     await page.getByTestId('download').click();
-    await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
-    const jsonName = downloads.find((n) => n.endsWith('.json'))!;
+    await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(3);
+    expect(downloads[0]).toBe('cnn-svd-conv2_4-fc1_8.zip');
+    const jsonName = 'model.json';
     const json = JSON.parse(readFileSync(join(dir, jsonName), 'utf8')) as { modelTopology: { config: { layers: Array<{ class_name: string; config: { name: string; kernel_size?: number[]; filters?: number } }> } } };
     const byName = Object.fromEntries(json.modelTopology.config.layers.map((l) => [l.config.name, l]));
     // conv2 at rank 4: a 5x5 convolution to 4 channels, then a 1x1 convolution to its 32.

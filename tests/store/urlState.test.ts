@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { readUrlState, writeUrlState } from '../../src/store/urlState';
+import { expandPreset } from '../../src/store/presetLink';
+import { URL_PROPS, readUrlState, writeUrlState, MAX_LESSON_STEP, type UrlState } from '../../src/store/urlState';
+import { linkState, shareSearch } from '../../src/store/shareLink';
+import { PRESETS } from '../../src/store/presets';
 import { parseRankSpec, formatRankSpec, parseGroupSpec, formatGroupSpec } from '../../src/model/rankSpec';
 import { sweepRanks } from '../../src/store/sweepRanks';
 import type { LayerInfo } from '../../src/model/labModel';
@@ -68,6 +71,62 @@ describe('URL state', () => {
   });
 });
 
+describe('the URL table, both ways', () => {
+  // One sample value per key: a new key in URL_PROPS fails to compile here until it has one.
+  const samples: { [K in keyof typeof URL_PROPS]-?: Array<NonNullable<UrlState[K]>> } = {
+    backend: ['webgpu', 'wasm'], svd: ['gpu', 'cpu'], preset: [PRESETS[0].name], model: ['mlp-64', 'models/x y/model.json'],
+    ranks: ['fc1=16,fc2=3'], method: ['svd+int4', 'alds'], groups: ['fc1=4'], scale: [1, 255], lesson: [1, MAX_LESSON_STEP], present: [true],
+  };
+
+  it.each(Object.entries(samples))('%s: parse(write(v)) is v, and the written link reads back', (key, values) => {
+    const prop = URL_PROPS[key as keyof typeof URL_PROPS] as { parse(raw: string): unknown; write(v: unknown): string };
+    for (const v of values) {
+      expect(prop.parse(prop.write(v))).toEqual(v);
+      const search = writeUrlState('', { [key]: v });
+      expect(readUrlState(search)).toEqual({ state: { [key]: v }, errors: [] });
+    }
+  });
+
+  it.each([
+    ['?lesson=0', /lesson step "0" in the address must be a whole number from 1 to 20/],
+    ['?lesson=21', /from 1 to 20/],
+    ['?lesson=2.5', /from 1 to 20/],
+    ['?lesson=-1', /from 1 to 20/],
+    ['?present=yes', /"present" in the address must be 1/],
+    ['?preset=nope', /There is no preset "nope" \(presets: mlp64-fc1-r8/],
+  ])('refuses %s with a message', (search, message) => {
+    const { state, errors } = readUrlState(search);
+    expect(state).toEqual({});
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(message);
+  });
+
+  it('leaves presentation mode off the link when it is off', () => {
+    expect(writeUrlState('', { present: false, lesson: 3 })).toBe('?lesson=3');
+  });
+
+  it('writes the store\'s shared state: lesson steps count from 1 in the link, from 0 in the store', () => {
+    const base = { modelId: 'mlp-64', plan: { fc1: 16 } as never, method: 'svd' as const, groups: {}, inputScale: null, lessonStep: null, presenting: false };
+    expect(shareSearch(base)).toBe('?model=mlp-64&ranks=fc1%3D16');
+    expect(shareSearch({ ...base, lessonStep: 2, presenting: true })).toBe('?model=mlp-64&ranks=fc1%3D16&lesson=3&present=1');
+    // Groups only travel with ALDS; a model opened from files (no id) has no model key.
+    expect(linkState({ ...base, method: 'alds', groups: { fc1: 4 } })).toMatchObject({ method: 'alds', groups: 'fc1=4' });
+    expect(linkState({ ...base, groups: { fc1: 4 } }).groups).toBeUndefined();
+    expect(linkState({ ...base, modelId: null }).model).toBeUndefined();
+    expect(readUrlState(shareSearch({ ...base, method: 'svd+int8', lessonStep: 0 })).state).toEqual({ model: 'mlp-64', ranks: 'fc1=16', method: 'svd+int8', lesson: 1 });
+  });
+
+  it('expands a preset under the link\'s own keys', () => {
+    const withRanks = PRESETS.find((p) => p.ranks)!;
+    expect(expandPreset({ preset: withRanks.name })).toEqual({ model: withRanks.model, method: withRanks.method, ranks: withRanks.ranks, rule: undefined });
+    expect(expandPreset({ preset: withRanks.name, ranks: 'fc1=2' }).ranks).toBe('fc1=2');
+    const withRule = PRESETS.find((p) => p.rule)!;
+    expect(expandPreset({ preset: withRule.name }).rule).toEqual(withRule.rule);
+    // Ranks in the link say what the user wants on screen: the preset's rule would overwrite them.
+    expect(expandPreset({ preset: withRule.name, ranks: 'fc1=2' }).rule).toBeUndefined();
+  });
+});
+
 describe('rank specs', () => {
   it('parses pairs and a uniform rank clamped per layer', () => {
     expect(parseRankSpec('fc1=16,out=3', layers)).toEqual({ fc1: 16, out: 3 });
@@ -77,14 +136,22 @@ describe('rank specs', () => {
 
   it.each([
     ['fc1=0', /out of range.*1\.\.64/],
-    ['0', /Rank 0 is not a rank/],
-    ['00', /Rank 00 is not a rank/],
     ['fc1=65', /out of range/],
     ['drop=2', /not a factorizable layer.*fc1, out/],
     ['fc1:16', /layer=rank/],
     ['fc1=1.5', /layer=rank/],
   ])('refuses %j', (spec, text) => {
     expect(() => parseRankSpec(spec, layers)).toThrow(text);
+  });
+
+  it.each([
+    ['0', 'fc1=0', 0],
+    ['00', 'fc1=0', 0],
+    ['65', 'fc1=65', 65],
+  ])('refuses the uniform rank %j with the message the pair %j gets', (uniform, pair, k) => {
+    const message = `Rank ${k} for layer "fc1" is out of range: its 784x64 kernel allows 1..64.`;
+    expect(() => parseRankSpec(pair, layers)).toThrow(message);
+    expect(() => parseRankSpec(uniform, layers)).toThrow(message);
   });
 });
 

@@ -59,6 +59,8 @@ export interface FactorMethod {
   readonly storage: string;
   /** Whether the plan's channel groups apply (ALDS); other methods factor each layer whole. */
   readonly grouped: boolean;
+  /** The integer width its factors are stored at (storedSize.ts counts them so); absent for float factors. */
+  readonly quantizedBits?: 8 | 4;
   /** The comparison's curve of this method: its knob label and the uniform ranks it scores; absent when the comparison reaches it through a rule. */
   readonly compare?: { readonly knob: string; readonly ranks: readonly number[] };
   /**

@@ -5,6 +5,7 @@ import type { LabSession, ReplacementWeights } from '../session';
 import type { LayerInfo } from '../labModel';
 import { effectiveRank, layerGroups, planSize, type GroupPlan, type RankPlan } from '../plan';
 import type { LayerFactors, MethodContext } from './context';
+import { storedSize } from '../storedSize';
 import { FACTOR_METHODS, type FactorMethodName } from './registry';
 
 /**
@@ -42,11 +43,12 @@ export async function factorPlan(ctx: MethodContext, method: FactorMethodName, p
   const detail = describePlan(ctx, plan, grouping);
   // The ranks that take effect (capped to a group's size, dense layers left out), so export and scoring agree.
   const effective: RankPlan = Object.fromEntries(size.layers.filter((l) => l.rank !== null).map((l) => [l.name, l.rank!]));
-  if (!entry.factors) return { plan: effective, bytes: size.bytes, detail };
+  // The one size function (storedSize.ts): the chart's points, the table and the note read the same bytes.
+  const bytes = storedSize(ctx.session.layers, plan, method, groups).bytes;
+  if (!entry.factors) return { plan: effective, bytes, detail };
   const compute = entry.factors;
   const kernels = new Map<string, ReplacementWeights>();
   const factors = new Map<string, ExportFactors>();
-  let bytes: number = size.bytes;
   for (const [i, l] of ctx.session.layers.entries()) {
     const rank = size.layers[i].rank;
     if (rank === null || !l.factorizable) continue;
@@ -54,7 +56,6 @@ export async function factorPlan(ctx: MethodContext, method: FactorMethodName, p
     const layer: LayerFactors = await ctx.work.get(`${method}:${l.name}:${count}:${rank}`, (own) => compute(ctx, l, rank, count, own), { signal });
     kernels.set(l.name, { ...layer.scoring, bias: layer.export.bias });
     factors.set(l.name, layer.export);
-    bytes += layer.bytes - size.layers[i].bytes + 4 * (l.hasBias ? l.kernelShape[1] : 0);
   }
   return { kernels, factors, groups: entry.grouped ? grouping : undefined, plan: effective, bytes, detail };
 }

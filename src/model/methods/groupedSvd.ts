@@ -48,8 +48,8 @@ function groupedScoring(parts: ReadonlyArray<{ a: Float32Array; b: Float32Array 
   return { factors: { a, b, rank: width } };
 }
 
-/** The SVDs of the layer's channel groups (contiguous chunks of m / groups input rows), once per (layer, groups), pinned. */
-function groupSvds(ctx: MethodContext, l: FactorizableLayer, groups: number, signal: AbortSignal): Promise<Svd[]> {
+/** The SVDs of the layer's channel groups (contiguous chunks of m / groups input rows), once per (layer, groups), pinned; the spectrum view reads their singular values too. */
+export function groupSvds(ctx: MethodContext, l: FactorizableLayer, groups: number, signal: AbortSignal): Promise<Svd[]> {
   return ctx.work.get(`groups:${l.name}:${groups}`, async (own) => {
     const [m, n] = l.kernelShape;
     const kernel = ctx.session.kernelWeights(l.name).kernel;

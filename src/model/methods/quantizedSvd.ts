@@ -14,6 +14,7 @@ export function quantizedSvdMethod(bits: 8 | 4): FactorMethod {
       ? '; the download stores both factors as TF.js uint8-quantized weights, with float per-channel scales in BatchNormalization layers.'
       : ' (4-bit packed); the download stores one byte per int4 value, since TF.js has no 4-bit weights.',
     grouped: false,
+    quantizedBits: bits,
     // The comparison draws int8, the paper's main setting; int4 is reached from the method select.
     compare: bits === 8 ? UNIFORM_RANKS : undefined,
     async factors(ctx, l, rank) {

@@ -1,0 +1,80 @@
+import { DefaultZIndexes, Symbols, usePlotArea, useXAxisScale, useYAxisScale, ZIndexLayer } from 'recharts';
+import { selectPlanKey } from '../../store/selectors';
+import { useLab } from '../useLab';
+import { ON_SCREEN_STYLE, type SeriesStyle } from './palette';
+
+/**
+ * Marks of the configuration on screen, drawn inside a recharts chart by
+ * components that read the lab store themselves: a slider move redraws a
+ * line or a dot, not the chart around it (a full recharts redraw of the
+ * three charts cost more than scoring the move).
+ */
+
+/**
+ * A labelled vertical line at `x` in the chart's x units (nothing when `x`
+ * is off the axis). `className` and `data-rank` let tests and styles find it.
+ */
+export function VerticalMark({ x, label, className, colour, dashed }: { x: number; label: string; className: string; colour: string; dashed?: boolean }) {
+  const scale = useXAxisScale();
+  const area = usePlotArea();
+  const px = scale?.(x);
+  if (px === undefined || !Number.isFinite(px) || !area || px < area.x - 0.5 || px > area.x + area.width + 0.5) return null;
+  // Labels near the right edge are written leftwards so they stay inside the plot; a white halo keeps them legible over lines.
+  const leftwards = px > area.x + 0.75 * area.width;
+  return (
+    <ZIndexLayer zIndex={DefaultZIndexes.line + 1}>
+      <g className={className} data-rank={x}>
+        <line x1={px} x2={px} y1={area.y} y2={area.y + area.height} stroke={colour} strokeWidth={1.5} strokeDasharray={dashed ? '5 3' : undefined} />
+        <text x={px + (leftwards ? -4 : 4)} y={area.y + 12} fontSize={11} fill={colour} textAnchor={leftwards ? 'end' : 'start'}
+          stroke="#fff" strokeWidth={3} paintOrder="stroke">{label}</text>
+      </g>
+    </ZIndexLayer>
+  );
+}
+
+/** A vertical line at `layer`'s rank in the plan (`fallback` when the layer is unranked), labelled "k = ...". */
+export function RankMarker({ layer, fallback }: { layer: string; fallback: number }) {
+  const rank = useLab((s) => s.plan[layer]) ?? fallback;
+  return <VerticalMark x={rank} label={`k = ${rank}`} className="rank-marker" colour={ON_SCREEN_STYLE.colour} />;
+}
+
+/** The configuration on screen as a black star on a size/accuracy chart, once it has a result. */
+export function CurrentPoint() {
+  const point = useLab((s) => {
+    const key = selectPlanKey(s);
+    return s.history.find((h) => h.key === key);
+  });
+  const x = useXAxisScale();
+  const y = useYAxisScale();
+  const area = usePlotArea();
+  if (!x || !y || !area) return null;
+  const cx = point ? x(point.bytes) : undefined;
+  const cy = point ? y(100 * point.accuracy) : undefined;
+  // Until the throttled points catch up, the dot may lie outside the axes' range: it is not drawn there.
+  const shown = cx !== undefined && cy !== undefined && cy >= area.y && cy <= area.y + area.height;
+  // The layer stays mounted while a move is scored: mounting one registers it in recharts' own store,
+  // which redraws the whole chart on the next frame (8-24 ms a move, slider moves back to back).
+  return (
+    <ZIndexLayer zIndex={DefaultZIndexes.scatter + 1}>
+      {shown && (
+        <g className="current-point" data-testid="current-point">
+          <Symbols cx={cx} cy={cy} type={ON_SCREEN_STYLE.shape} size={160} fill={ON_SCREEN_STYLE.colour} stroke="#fff" strokeWidth={1} />
+        </g>
+      )}
+    </ZIndexLayer>
+  );
+}
+
+/** A legend entry outside recharts' legend (the exports pick it up by its class): a marker and a text. */
+export function KeyItem({ style, text, line }: { style: SeriesStyle; text: string; line?: boolean }) {
+  return (
+    <span className="chart-key-item">
+      <svg width={14} height={14} viewBox="0 0 14 14" aria-hidden="true">
+        {line
+          ? <line x1={7} x2={7} y1={0} y2={14} stroke={style.colour} strokeWidth={2} />
+          : <Symbols cx={7} cy={7} type={style.shape} size={70} fill={style.colour} />}
+      </svg>
+      {text}
+    </span>
+  );
+}

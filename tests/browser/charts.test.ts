@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Download, Page } from 'playwright-core';
+import { downloadDir, startHarness, type Harness } from './harness';
+
+/**
+ * The charts in real Chromium on mlp-64: two sweeps of different layers
+ * drawn side by side with a legend entry each, the data table with one row
+ * per point, SVG and PNG exports that are real files (the SVG parses and
+ * holds the points), the accuracy axis's zoom toggle, and the spectrum's
+ * points and marks.
+ */
+
+let h: Harness;
+let page: Page;
+
+interface LabWindow {
+  __lab: {
+    getState(): {
+      whenIdle(): Promise<void>;
+      selectLayer(layer: string): void;
+      setRank(layer: string, k: number): void;
+      spectra: Record<string, Float64Array>;
+      layers: Array<{ name: string; kernelShape: [number, number] | null }>;
+    };
+  };
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  page = await h.browser.newPage({ acceptDownloads: true });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${h.url}?model=mlp-64`);
+  await page.getByTestId('lab').waitFor({ timeout: 240_000 });
+  // The first evaluation is shown (expect.poll may not run in a hook).
+  await page.waitForFunction(() => /%$/.test(document.querySelector('[data-testid="accuracy"]')?.textContent ?? ''), null, { timeout: 240_000 });
+}, 300_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const rankChart = () => page.getByTestId('rank-chart');
+
+/** The y-axis tick labels of the chart under `testId`. */
+async function yTicks(testId: string): Promise<string[]> {
+  return page.locator(`[data-testid="${testId}"] .accuracy-tick`).allTextContents();
+}
+
+/** Clicks `testId` and returns the saved download's path. */
+async function download(testId: string): Promise<{ path: string; name: string }> {
+  const [d]: [Download, void] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
+  const path = join(downloadDir(), d.suggestedFilename());
+  await d.saveAs(path);
+  return { path, name: d.suggestedFilename() };
+}
+
+describe('charts', () => {
+  it('zooms the accuracy axis to the data and back to 0-100% with its toggle', async () => {
+    // Before any sweep the size chart holds the original model alone (about 95%): zoomed, the axis spans a few points.
+    await expect.poll(() => yTicks('size-chart'), { timeout: 10_000 }).not.toEqual([]);
+    const zoomed = await yTicks('size-chart');
+    expect(Number(zoomed.at(-1)) - Number(zoomed[0])).toBeLessThan(20);
+    await page.getByTestId('size-full-axis').check();
+    await expect.poll(() => yTicks('size-chart')).not.toEqual(zoomed);
+    const full = await yTicks('size-chart');
+    expect(full[0]).toBe('0');
+    expect(full.at(-1)).toBe('100');
+    await page.getByTestId('size-full-axis').uncheck();
+    await expect.poll(() => yTicks('size-chart')).toEqual(zoomed);
+  });
+
+  it('explains a sweep before the first one, then overlays sweeps of two layers with a legend entry and points each', async () => {
+    expect(await rankChart().getAttribute('data-series')).toBe('0');
+    await expect.poll(() => rankChart().textContent()).toMatch(/scores the model at every rank of one layer/);
+
+    await page.getByTestId('start-sweep').click(); // fc1, the selected layer: ranks 1..64
+    await expect.poll(() => rankChart().getAttribute('data-points'), { timeout: 120_000 }).toBe('64');
+    await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('out'));
+    // The button names the layer it sweeps; it follows the selection at the chart's next redraw.
+    await expect.poll(() => page.getByTestId('start-sweep').textContent()).toBe('Sweep ranks of out');
+    await page.getByTestId('start-sweep').click(); // out: 64 x 10, ranks 1..10
+    await expect.poll(() => rankChart().getAttribute('data-points'), { timeout: 120_000 }).toBe('74');
+    await page.getByTestId('start-sweep').waitFor({ state: 'visible', timeout: 60_000 });
+
+    expect(await rankChart().locator('.recharts-legend-item').allTextContents()).toEqual(['fc1, svd', 'out, svd']);
+    const series = rankChart().locator('.recharts-scatter');
+    expect(await series.count()).toBe(2);
+    expect(await series.nth(0).locator('.recharts-scatter-symbol').count()).toBe(64);
+    expect(await series.nth(1).locator('.recharts-scatter-symbol').count()).toBe(10);
+  }, 240_000);
+
+  it('shows the data as a table with one row per point', async () => {
+    await page.getByTestId('rank-table-toggle').click();
+    const table = page.getByTestId('rank-table');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(74);
+    expect(await table.locator('caption').textContent()).toMatch(/Rank versus accuracy/);
+    expect(await table.locator('thead th[scope="col"]').count()).toBe(3);
+    expect(await page.getByTestId('rank-table-toggle').getAttribute('aria-expanded')).toBe('true');
+  });
+
+  it('exports the rank chart as an SVG that parses and holds every point and legend entry', async () => {
+    const { path, name } = await download('rank-export-svg');
+    expect(name).toMatch(/\.svg$/);
+    const text = readFileSync(path, 'utf8');
+    const parsed = await page.evaluate((svg) => {
+      const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+      return {
+        error: doc.querySelector('parsererror')?.textContent ?? null,
+        root: doc.documentElement.localName,
+        symbols: doc.querySelectorAll('.recharts-scatter-symbol').length,
+        text: doc.documentElement.textContent,
+      };
+    }, text);
+    expect(parsed.error).toBeNull();
+    expect(parsed.root).toBe('svg');
+    expect(parsed.symbols).toBe(74);
+    expect(parsed.text).toContain('fc1, svd');
+    expect(parsed.text).toContain('out, svd');
+  });
+
+  it('exports the rank chart as a PNG', async () => {
+    const { path, name } = await download('rank-export-png');
+    expect(name).toMatch(/\.png$/);
+    const bytes = readFileSync(path);
+    expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    // IHDR: width and height, big-endian, at bytes 16-23; drawn at twice the chart's 520 px.
+    expect(bytes.readUInt32BE(16)).toBe(1040);
+    expect(bytes.length).toBeGreaterThan(5_000);
+  });
+
+  it('draws one spectrum point per singular value, with the rank and the break-even rank marked', async () => {
+    await page.evaluate(() => {
+      const s = (window as unknown as LabWindow).__lab.getState();
+      s.selectLayer('fc1');
+      s.setRank('fc1', 16);
+    });
+    const count = await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().spectra.fc1.length);
+    const spectrum = page.getByTestId('spectrum-chart');
+    await expect.poll(() => spectrum.locator('.layer-spectrum .recharts-scatter-symbol').count(), { timeout: 10_000 }).toBe(count);
+    expect(count).toBe(64);
+    await expect.poll(() => spectrum.locator('.rank-marker').getAttribute('data-rank')).toBe('16');
+    // Break-even: floor(mn / (m + n)) of fc1's 784 x 64 kernel, computed here from the shape the store reports.
+    const shape = await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().layers.find((l) => l.name === 'fc1')!.kernelShape!);
+    expect(shape).toEqual([784, 64]);
+    let breakEven = 0;
+    while ((breakEven + 1) * (shape[0] + shape[1]) <= shape[0] * shape[1]) breakEven++;
+    expect(await spectrum.locator('.break-even-marker').getAttribute('data-rank')).toBe(String(breakEven));
+    expect(await spectrum.locator('.break-even-marker text').textContent()).toBe(`break-even ${breakEven}`);
+    expect(await spectrum.locator('.rank-marker text').textContent()).toBe('k = 16');
+  });
+});
