@@ -85,7 +85,7 @@ const SpectrumPlot = memo(function SpectrumPlot({ data: s }: { data: SpectrumDat
             fill={layerStyle.colour} shape={layerStyle.shape} legendType={layerStyle.shape} isAnimationActive={false} />
           <Line yAxisId="energy" name="cumulative energy" data={points} dataKey="energy" stroke={energyStyle.colour} strokeWidth={1.5}
             dot={false} legendType="plainline" isAnimationActive={false} />
-          <VerticalMark x={breakEven} label={`break-even ${breakEven}`} className="break-even-marker" colour={REFERENCE_COLOUR} dashed />
+          <VerticalMark x={breakEven} label={`break-even ${breakEven}`} className="break-even-marker" colour={REFERENCE_COLOUR} dashed row={1} />
           <RankMarker layer={s.layer} fallback={points.length} />
         </ComposedChart>
       </div>

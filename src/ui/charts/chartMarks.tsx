@@ -13,8 +13,11 @@ import { ON_SCREEN_STYLE, type SeriesStyle } from './palette';
 /**
  * A labelled vertical line at `x` in the chart's x units (nothing when `x`
  * is off the axis). `className` and `data-rank` let tests and styles find it.
+ * `row` puts the label on a line of its own below the top (0 = first), so two
+ * marks at nearby x (the rank on screen at the break-even rank) never write
+ * their labels over each other.
  */
-export function VerticalMark({ x, label, className, colour, dashed }: { x: number; label: string; className: string; colour: string; dashed?: boolean }) {
+export function VerticalMark({ x, label, className, colour, dashed, row = 0 }: { x: number; label: string; className: string; colour: string; dashed?: boolean; row?: number }) {
   const scale = useXAxisScale();
   const area = usePlotArea();
   const px = scale?.(x);
@@ -25,7 +28,7 @@ export function VerticalMark({ x, label, className, colour, dashed }: { x: numbe
     <ZIndexLayer zIndex={DefaultZIndexes.line + 1}>
       <g className={className} data-rank={x}>
         <line x1={px} x2={px} y1={area.y} y2={area.y + area.height} stroke={colour} strokeWidth={1.5} strokeDasharray={dashed ? '5 3' : undefined} />
-        <text x={px + (leftwards ? -4 : 4)} y={area.y + 12} fontSize={11} fill={colour} textAnchor={leftwards ? 'end' : 'start'}
+        <text x={px + (leftwards ? -4 : 4)} y={area.y + 12 + 14 * row} fontSize={11} fill={colour} textAnchor={leftwards ? 'end' : 'start'}
           stroke="#fff" strokeWidth={3} paintOrder="stroke">{label}</text>
       </g>
     </ZIndexLayer>
