@@ -58,6 +58,12 @@ describe('palette', () => {
     expect(minPairwise(['#2266cc', '#cc7a00', '#2e9e5b', '#b8336a', '#6b4fbb', '#444444', '#0f9ab8', '#8c564b'])).toBeLessThan(10);
   });
 
+  it('gives the first 12 series (the comparison draws 8) distinct markers by shape and fill alone, colour aside', () => {
+    const markers = Array.from({ length: 12 }, (_, i) => seriesStyle(i)).map((s) => `${s.shape}/${s.hollow ? 'outline' : 'filled'}`);
+    expect(new Set(markers).size).toBe(12);
+    expect(markers.filter((m) => m.endsWith('outline'))).toHaveLength(6);
+  });
+
   it('gives the first series distinct shapes and no two of the first 42 both colour and shape, none the on-screen star', () => {
     expect(new Set(SERIES_SHAPES).size).toBe(SERIES_SHAPES.length);
     const styles = Array.from({ length: 42 }, (_, i) => seriesStyle(i));

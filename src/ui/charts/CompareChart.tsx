@@ -10,6 +10,7 @@ import { accuracyDomain, niceTicks } from './axes';
 import { AxisOption, ChartFrame } from './ChartFrame';
 import { CurrentPoint, KeyItem } from './chartMarks';
 import { ON_SCREEN_STYLE, seriesStyle } from './palette';
+import { SeriesLegend, scatterShape } from './SeriesMarkers';
 
 type CompareRows = NonNullable<LabState['compare']>['rows'];
 
@@ -85,11 +86,11 @@ const CompareChartView = memo(function CompareChartView({ data, originalBytes, f
         <YAxis dataKey="accuracy" type="number" tick={{ className: 'accuracy-tick' }} name="accuracy" domain={yDomain} allowDataOverflow ticks={niceTicks(yDomain[0], yDomain[1])}
           width={56} label={{ value: yTitle, angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }} />
         <Tooltip formatter={(v, name) => (name === 'size' ? formatBytes(Number(v)) : `${Number(v).toFixed(2)}%`)} />
-        <Legend verticalAlign="top" height={44} />
+        <Legend verticalAlign="top" height={44} content={() => <SeriesLegend entries={methods.map((name, i) => ({ name, style: seriesStyle(i) }))} />} />
         {methods.map((m, i) => {
           const style = seriesStyle(i);
           return <Scatter key={m} name={m} data={data.filter((r) => r.method === m).map((r) => ({ bytes: r.bytes, accuracy: 100 * r.accuracy }))}
-            fill={style.colour} stroke={style.colour} shape={style.shape} legendType={style.shape} line={m !== 'int8 dense'} isAnimationActive={false} />;
+            fill={style.colour} stroke={style.colour} shape={scatterShape(style)} line={m !== 'int8 dense'} isAnimationActive={false} />;
         })}
         <CurrentPoint />
       </ScatterChart>}

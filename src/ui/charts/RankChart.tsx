@@ -9,6 +9,7 @@ import { accuracyDomain, niceTicks, rankTicks } from './axes';
 import { AxisOption, ChartFrame } from './ChartFrame';
 import { KeyItem, RankMarker } from './chartMarks';
 import { ON_SCREEN_STYLE, REFERENCE_COLOUR, seriesStyle } from './palette';
+import { SeriesLegend, scatterShape } from './SeriesMarkers';
 
 /** How often a running sweep's points and progress are redrawn. */
 const REDRAW_MS = 100;
@@ -86,12 +87,12 @@ const RankChartView = memo(function RankChartView({ data: s }: { data: RankChart
             <YAxis dataKey="accuracy" type="number" tick={{ className: 'accuracy-tick' }} name={s.score} domain={yDomain} allowDataOverflow ticks={niceTicks(yDomain[0], yDomain[1])}
               width={56} label={{ value: yTitle, angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }} />
             <Tooltip formatter={(v, name) => (name === 'rank' ? String(v) : `${Number(v).toFixed(2)}%`)} />
-            <Legend verticalAlign="top" height={28} />
+            <Legend verticalAlign="top" height={28} content={() => <SeriesLegend entries={series.map((x, i) => ({ name: x.name, style: seriesStyle(i), faded: x.stale }))} />} />
             {originalPercent !== null && <ReferenceLine y={originalPercent} stroke={REFERENCE_COLOUR} strokeDasharray="4 4"
               label={{ value: `original ${formatPercent(s.original!.accuracy)}`, position: 'insideBottomRight', fontSize: 11 }} />}
             {series.map((x, i) => {
               const style = seriesStyle(i);
-              return <Scatter key={x.id} name={x.name} data={x.points} fill={style.colour} stroke={style.colour} shape={style.shape} legendType={style.shape}
+              return <Scatter key={x.id} name={x.name} data={x.points} fill={style.colour} stroke={style.colour} shape={scatterShape(style)}
                 line={{ strokeWidth: 1.5 }} lineJointType="linear" fillOpacity={x.stale ? 0.4 : 1} strokeOpacity={x.stale ? 0.4 : 1} isAnimationActive={false} />;
             })}
             <RankMarker layer={layer} fallback={Math.min(...selected.kernelShape)} />

@@ -2,6 +2,7 @@ import { DefaultZIndexes, Symbols, usePlotArea, useXAxisScale, useYAxisScale, ZI
 import { selectPlanKey } from '../../store/selectors';
 import { useLab } from '../useLab';
 import { ON_SCREEN_STYLE, type SeriesStyle } from './palette';
+import { MarkerIcon } from './SeriesMarkers';
 
 /**
  * Marks of the configuration on screen, drawn inside a recharts chart by
@@ -72,11 +73,7 @@ export function CurrentPoint() {
 export function KeyItem({ style, text, line }: { style: SeriesStyle; text: string; line?: boolean }) {
   return (
     <span className="chart-key-item">
-      <svg width={14} height={14} viewBox="0 0 14 14" aria-hidden="true">
-        {line
-          ? <line x1={7} x2={7} y1={0} y2={14} stroke={style.colour} strokeWidth={2} />
-          : <Symbols cx={7} cy={7} type={style.shape} size={70} fill={style.colour} />}
-      </svg>
+      <MarkerIcon style={style} line={line} />
       {text}
     </span>
   );
