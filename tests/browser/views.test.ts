@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startHarness, type Harness } from './harness';
+import { canvasStats, openLab as openLabPage } from './labPage';
 
 /**
  * The teaching views in real Chromium on mlp-64, checked by their DOM and
@@ -37,31 +38,7 @@ interface ViewsWindow {
   };
 }
 
-async function openLab(query: string): Promise<Page> {
-  const page = await h.browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${h.url}${query}`);
-  await page.getByTestId('lab').waitFor({ timeout: 120_000 });
-  await page.getByTestId('views').waitFor({ timeout: 60_000 });
-  return page;
-}
-
-/** A canvas's pixels summarised: how many distinct colours, how many pixels differ from `rgb`, and a fingerprint. */
-function canvasStats(page: Page, testId: string, rgb: [number, number, number] = [247, 247, 247]): Promise<{ colours: number; pixels: number; notRgb: number; hash: number }> {
-  return page.evaluate(([id, ref]) => {
-    const c = document.querySelector(`canvas[data-testid="${id}"]`) as HTMLCanvasElement;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    const colours = new Set<number>();
-    let notRgb = 0;
-    let hash = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
-      if (d[i] !== ref[0] || d[i + 1] !== ref[1] || d[i + 2] !== ref[2]) notRgb++;
-      hash = (hash * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0;
-    }
-    return { colours: colours.size, pixels: d.length / 4, notRgb, hash };
-  }, [testId, rgb] as const);
-}
+const openLab = (query: string): Promise<Page> => openLabPage(h.browser, h.url, query);
 
 const setRank = (page: Page, layer: string, k: number) => page.evaluate(([l, r]) => {
   const s = (window as unknown as ViewsWindow).__lab.getState();

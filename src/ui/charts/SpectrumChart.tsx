@@ -68,7 +68,8 @@ const SpectrumPlot = memo(function SpectrumPlot({ data: s }: { data: SpectrumDat
       <div data-testid="spectrum-chart" data-points={points.length} data-break-even={breakEven}>
         <ComposedChart width={520} height={280} margin={{ top: 8, right: 8, bottom: 28, left: 12 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="index" type="number" domain={[1, points.length]} allowDataOverflow ticks={rankTicks(points.length, false)}
+          {/* Half a step of room at each end, so the first and last singular values are whole markers, not halves on the frame. */}
+          <XAxis dataKey="index" type="number" domain={[0.5, points.length + 0.5]} allowDataOverflow ticks={rankTicks(points.length, false)}
             label={{ value: `index i (rank k) of ${s.layer}`, position: 'insideBottom', offset: -14 }} />
           <YAxis yAxisId="sigma" dataKey="sigma" type="number" scale="log" domain={yDomain} allowDataOverflow ticks={logTicks(yDomain)}
             width={64} tickFormatter={formatLogTick}
