@@ -9,6 +9,7 @@ import { asRank } from '../../src/core/units';
 import { firstImages } from '../../src/core/mnist';
 import { REPO_ROOT, nodeSvd, readModelFromDisk, readSample, useNodeBackend } from '../../src/cli/nodeEnv';
 import { artifactsOf, cnnFixture } from '../../src/cli/fixtureModels';
+import { stockAccuracyOn } from '../helpers/stockPredict';
 
 /**
  * Scoring from cached layer inputs (and, for a plain-SVD layer, from its
@@ -201,11 +202,7 @@ describe('a pass through a conv prefix, in pieces of rows', () => {
       // Its pieces were the groups the images were uploaded in (cutting rows out of a chunk copies it on wasm).
       expect(cached.data.lastPieces).toBe(cached.data.chunks.reduce((n, c) => n + c.x.length, 0));
       // Oracle for the pieces: stock predict() over all images at once.
-      const want = tf.tidy(() => {
-        const x = tf.reshape(tf.div(tf.tensor2d(sample.pixels, [count, 784], 'float32'), 255), [count, 28, 28, 1]);
-        const pred = tf.argMax(model.predict(x) as tf.Tensor, -1);
-        return tf.sum(tf.cast(tf.equal(pred, tf.tensor1d(sample.labels, 'int32')), 'int32')).dataSync()[0] / count;
-      });
+      const want = stockAccuracyOn(model, sample.pixels, sample.labels, count);
       expect(cached.data.referenceAccuracy).toBe(want);
       // A chunk's pass from the images costs more than a task, so it ran in pieces.
       const fc1Macs = macsPerExample(cached.lab.chain[cached.layers.findIndex((l) => l.name === 'fc1')]);

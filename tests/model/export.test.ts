@@ -9,6 +9,7 @@ import { REPO_ROOT, readModelFromDisk, readSample, useNodeBackend, nodeSvd } fro
 import { LabSession } from '../../src/model/session';
 import { parseRankSpec } from '../../src/model/rankSpec';
 import { forwardLogits } from '../../src/model/forward';
+import { stockClasses } from '../helpers/stockPredict';
 
 /**
  * The export round trip: the CLI compresses the bundled mlp-64, stock
@@ -61,12 +62,8 @@ describe('export round trip', () => {
     const sample = await readSample('test');
     const plan = parseRankSpec('fc1=8,fc2=4', session.layers);
     const labResult = await session.evaluate(plan);
-    const [stockPred, stockAcc] = tf.tidy(() => {
-      const x = tf.div(tf.tensor2d(sample.pixels, [sample.count, 784], 'float32'), 255);
-      const pred = tf.argMax(model.predict(x) as tf.Tensor, -1);
-      const acc = tf.mean(tf.cast(tf.equal(pred, tf.tensor1d(sample.labels, 'int32')), 'float32'));
-      return [pred.dataSync(), acc.dataSync()[0]];
-    });
+    const stockPred = stockClasses(model, sample.pixels, sample.count);
+    const stockAcc = stockPred.reduce((n, c, i) => n + (c === sample.labels[i] ? 1 : 0), 0) / sample.count;
     expect(stockAcc).toBeCloseTo(labResult.accuracy, 6);
     // Image by image, the lab's forward pass (the one its accuracy comes from) predicts the same classes.
     const labPred = tf.tidy(() => tf.concat(session.data.chunks.flatMap((c) => c.x.map((x) => tf.argMax(forwardLogits(session.lab, session.factors, plan, x), -1)))).dataSync());

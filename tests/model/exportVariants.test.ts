@@ -11,6 +11,7 @@ import { svdJacobi } from '../../src/core/svd';
 import { reconstruct, truncatedFactors } from '../../src/core/factors';
 import { quantizeFactors } from '../../src/core/quantizeFactors';
 import { asRank } from '../../src/core/units';
+import { stockAccuracyOn } from '../helpers/stockPredict';
 
 /**
  * Quantized and channel-grouped factors in the download: stock
@@ -110,11 +111,7 @@ async function expectLabNumerics(model: tf.LayersModel, layer: string, outputNam
     return [(model.predict(input) as tf.Tensor).dataSync(), lab.dataSync()];
   });
   const outputErr = relativeError(stockProbs, labProbs);
-  const stockAcc = tf.tidy(() => {
-    const all = tf.div(tf.tensor2d(sample.pixels, [sample.count, 784], 'float32'), 255);
-    const pred = tf.argMax(model.predict(all) as tf.Tensor, -1);
-    return tf.mean(tf.cast(tf.equal(pred, tf.tensor1d(sample.labels, 'int32')), 'float32')).dataSync()[0];
-  });
+  const stockAcc = stockAccuracyOn(model, sample.pixels, sample.labels, sample.count);
   const labAcc = (await session.evaluateKernels(new Map([[layer, { kernel, bias: bias ?? undefined }]]))).accuracy;
   expect(layerErr).toBeLessThan(1e-5);
   expect(outputErr).toBeLessThan(1e-5);

@@ -6,6 +6,7 @@ import { LabSession } from '../../src/model/session';
 import type { EvalResult } from '../../src/model/evaluate';
 import { firstImages } from '../../src/core/mnist';
 import { asRank } from '../../src/core/units';
+import { stockAccuracyOn } from '../helpers/stockPredict';
 
 /**
  * A functional model with a residual Add and two paths joined by
@@ -63,11 +64,7 @@ describe('a functional model with residual and parallel paths', () => {
     const [cached, plain] = sessions;
     const stock = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
     try {
-      const want = tf.tidy(() => {
-        const x = tf.reshape(tf.div(tf.tensor2d(sample.pixels, [count, 784], 'float32'), 255), [count, 28, 28, 1]);
-        const pred = tf.argMax(stock.predict(x) as tf.Tensor, -1);
-        return tf.sum(tf.cast(tf.equal(pred, tf.tensor1d(sample.labels, 'int32')), 'int32')).dataSync()[0] / count;
-      });
+      const want = stockAccuracyOn(stock, sample.pixels, sample.labels, count);
       expect(cached.data.referenceAccuracy).toBe(want);
       const at = (n: string) => cached.layers.findIndex((l) => l.name === n);
       const steps: Array<[Record<string, ReturnType<typeof asRank>>, string]> = [

@@ -5,6 +5,7 @@ import { LabSession } from '../../src/model/session';
 import { asRank } from '../../src/core/units';
 import { artifactsOf } from '../helpers/fixtures';
 import { firstImages, type MnistSample } from '../../src/core/mnist';
+import { stockClasses } from '../helpers/stockPredict';
 
 /**
  * Issue 9, item 4: layers the lab passes through untouched. A chain holding
@@ -43,10 +44,7 @@ function passThroughModel(): tf.Sequential {
 
 /** Stock predictions (argmax) of `model` on `sample`'s images, scaled to [0, 1] as the lab scales them. */
 function stockPredictions(model: tf.LayersModel, sample: MnistSample): Int32Array {
-  return tf.tidy(() => {
-    const x = tf.reshape(tf.div(tf.tensor2d(sample.pixels, [sample.count, 784], 'float32'), 255), [sample.count, 28, 28, 1]);
-    return tf.argMax(model.predict(x) as tf.Tensor, -1).dataSync() as Int32Array;
-  });
+  return stockClasses(model, sample.pixels, sample.count);
 }
 
 function accuracyOf(pred: Int32Array, sample: MnistSample): number {
