@@ -117,6 +117,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // One file at a time by default: browser tests share dist/ and Chromium. `npm test` runs the
+    // Node tests two files at a time (one per core) and then the browser tests one at a time.
     fileParallelism: false,
   },
 });
