@@ -23,7 +23,8 @@ async function fetchSameOrigin(path: string): Promise<Response> {
   return res;
 }
 
-function triggerDownload(name: string, blob: Blob): void {
+/** Saves `blob` as a download named `name` (an <a download> click on a blob: URL, freed shortly after); the model, the CSV and plan files and the chart exports all leave the page this way. */
+export function saveBlob(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -50,7 +51,7 @@ export function createBrowserEnv(backend: BackendChoice, engine: SvdEngineChoice
     },
     imageSvd: (image) => workerSvd(Float32Array.from(image.pixels), [image.rows, image.cols]),
     saveText(name: string, text: string) {
-      triggerDownload(name, new Blob([text], { type: name.endsWith('.json') ? 'application/json' : 'text/csv' }));
+      saveBlob(new Blob([text], { type: name.endsWith('.json') ? 'application/json' : 'text/csv' }), name);
     },
     async loadTestSample() {
       return decodeMnistFile(new Uint8Array(await (await fetchSameOrigin(`data/${MNIST_FILES.test}`)).arrayBuffer()));
@@ -67,7 +68,7 @@ export function createBrowserEnv(backend: BackendChoice, engine: SvdEngineChoice
     saveDownload(exported: ExportedModel, fileBase: string) {
       // One file per configuration: model.json and its shard in a zip named after it.
       const zip = zipExportedModel(exported);
-      triggerDownload(`${fileBase}.zip`, new Blob([zip.buffer as ArrayBuffer], { type: 'application/zip' }));
+      saveBlob(new Blob([zip.buffer as ArrayBuffer], { type: 'application/zip' }), `${fileBase}.zip`);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { saveBlob } from '../../store/browserEnv';
 import { escapeXml, exportFileName, standaloneSvg } from './svgDocument';
 
 /**
@@ -96,19 +97,6 @@ export function chartSvgDocument(svg: SVGSVGElement, title: string, container: E
   const body = serialized.slice(open, serialized.lastIndexOf('</svg>'));
   const markup = `${serialized.slice(0, open)}${heading}<g transform="translate(0 ${TITLE_BAND})">${body}</g>${legend.markup}</svg>`;
   return standaloneSvg(markup, { title, width, height: TITLE_BAND + height + legend.height });
-}
-
-/** Saves `blob` as a download named `name` (an <a download> click on a blob: URL, freed shortly after). */
-export function saveBlob(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.style.display = 'none';
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** Downloads the chart in `svg` as an SVG file named after `title` (with the legend entries in `container`). */
