@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync, strFromU8 } from 'fflate';
 import { createLabStore } from '../../src/store/createLabStore';
-import { useNodeBackend } from '../../src/cli/nodeEnv';
 import { selectStoredSize } from '../../src/store/sizeSelectors';
 import { selectPlanKey } from '../../src/store/selectors';
 import { MAX_FILE_BASE, configFileName, zipExportedModel } from '../../src/store/exportFiles';
 import { parsePlanFile } from '../../src/model/planFile';
+import { bootedStore } from '../helpers/bootedStore';
 import { createNodeLabEnv } from '../helpers/nodeLabEnv';
 import type { FactorMethodName } from '../../src/model/methods/registry';
 
@@ -20,17 +20,7 @@ import type { FactorMethodName } from '../../src/model/methods/registry';
  */
 
 const env = createNodeLabEnv();
-const store = createLabStore(env);
-
-beforeAll(async () => {
-  await useNodeBackend('wasm');
-  await store.getState().boot({ model: 'mlp-64', ranks: 'fc1=16,fc2=16' });
-  await store.getState().whenIdle();
-});
-
-afterAll(async () => {
-  await store.dispose();
-});
+const store = bootedStore(env, { model: 'mlp-64', ranks: 'fc1=16,fc2=16' });
 
 /** Bytes the weight shard should hold by model.json's own manifest: 1 byte a uint8-quantized value, 4 a float32. */
 function manifestBytes(modelJson: string): number {

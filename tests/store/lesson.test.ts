@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLabStore } from '../../src/store/createLabStore';
+import { describe, expect, it } from 'vitest';
 import { LESSON_STEP_IDS, clampLessonStep, lessonStepId } from '../../src/store/lessonSlice';
-import { useNodeBackend } from '../../src/cli/nodeEnv';
+import { bootedStore } from '../helpers/bootedStore';
 import { createNodeLabEnv } from '../helpers/nodeLabEnv';
 
 /**
@@ -10,17 +9,7 @@ import { createNodeLabEnv } from '../helpers/nodeLabEnv';
  * rank, and presentation mode starting and leaving with the lesson.
  */
 
-const store = createLabStore(createNodeLabEnv());
-
-beforeAll(async () => {
-  await useNodeBackend('wasm');
-  await store.getState().boot();
-  await store.getState().whenIdle();
-});
-
-afterAll(async () => {
-  await store.dispose();
-});
+const store = bootedStore(createNodeLabEnv());
 
 describe('lesson slice', () => {
   it('starts with no lesson and not presenting', () => {

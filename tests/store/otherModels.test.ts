@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { createLabStore } from '../../src/store/createLabStore';
-import { REPO_ROOT, useNodeBackend } from '../../src/cli/nodeEnv';
+import { REPO_ROOT } from '../../src/cli/nodeEnv';
 import { artifactsOf, filesOf } from '../../src/cli/fixtureModels';
 import { selectPlanKey, selectScoreName } from '../../src/store/selectors';
+import { bootedStore } from '../helpers/bootedStore';
 import { createNodeLabEnv, modelFiles } from '../helpers/nodeLabEnv';
 
 /**
@@ -18,17 +18,7 @@ import { createNodeLabEnv, modelFiles } from '../helpers/nodeLabEnv';
  */
 
 const env = createNodeLabEnv();
-const store = createLabStore(env);
-
-beforeAll(async () => {
-  await useNodeBackend('wasm');
-  await store.getState().boot();
-  await store.getState().whenIdle();
-}, 120_000);
-
-afterAll(async () => {
-  await store.dispose();
-});
+const store = bootedStore(env, undefined, 120_000);
 
 async function colourModelDir(): Promise<string> {
   const m = tf.sequential({ name: 'colour' });

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
-import { createLabStore } from '../../src/store/createLabStore';
-import { REPO_ROOT, useNodeBackend } from '../../src/cli/nodeEnv';
+import { REPO_ROOT } from '../../src/cli/nodeEnv';
 import { stockAccuracy } from '../helpers/stockAccuracy';
 import { selectPlanKey } from '../../src/store/selectors';
+import { bootedStore } from '../helpers/bootedStore';
 import { createNodeLabEnv, modelFiles } from '../helpers/nodeLabEnv';
 
 /**
@@ -15,17 +15,7 @@ import { createNodeLabEnv, modelFiles } from '../helpers/nodeLabEnv';
  */
 
 const env = createNodeLabEnv();
-const store = createLabStore(env);
-
-beforeAll(async () => {
-  await useNodeBackend('wasm');
-  await store.getState().boot();
-  await store.getState().whenIdle();
-});
-
-afterAll(async () => {
-  await store.dispose();
-});
+const store = bootedStore(env);
 
 /** Tensors alive outside the session's caches (layer inputs and uploaded weights it keeps on purpose, bounded: see tests/model/activationCache). */
 const liveTensors = () => tf.memory().numTensors - store.getState().cachedTensors();

@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLabStore } from '../../src/store/createLabStore';
-import { REPO_ROOT, useNodeBackend } from '../../src/cli/nodeEnv';
+import { REPO_ROOT } from '../../src/cli/nodeEnv';
 import { selectHeatmaps, selectSingularImages } from '../../src/store/viewSelectors';
 import { selectDigitErrors, selectWarmup } from '../../src/store/digitSelectors';
+import { bootedStore } from '../helpers/bootedStore';
 import { createNodeLabEnv } from '../helpers/nodeLabEnv';
 import * as tf from '@tensorflow/tfjs';
 import { artifactsOf, filesOf } from '../../src/cli/fixtureModels';
@@ -20,17 +21,7 @@ import { artifactsOf, filesOf } from '../../src/cli/fixtureModels';
  */
 
 const env = createNodeLabEnv();
-const store = createLabStore({ ...env, loadPicture: async () => new Uint8Array(await readFile(join(REPO_ROOT, 'public', 'data', 'picture.pgm'))) });
-
-beforeAll(async () => {
-  await useNodeBackend('wasm');
-  await store.getState().boot({ model: 'mlp-64', ranks: 'fc1=8,fc2=8' });
-  await store.getState().whenIdle();
-}, 120_000);
-
-afterAll(async () => {
-  await store.dispose();
-});
+const store = bootedStore({ ...env, loadPicture: async () => new Uint8Array(await readFile(join(REPO_ROOT, 'public', 'data', 'picture.pgm'))) }, { model: 'mlp-64', ranks: 'fc1=8,fc2=8' }, 120_000);
 
 describe('views slice', () => {
   it('publishes the open model matrices and follows a model opened again', async () => {
