@@ -1,4 +1,5 @@
 import { storedSize, type StoredSize } from '../model/storedSize';
+import { memoLast } from './memo';
 import type { LabState } from './types';
 
 /**
@@ -9,15 +10,11 @@ import type { LabState } from './types';
  * so a component can select it without a new object on every render.
  */
 
-let last: { layers: LabState['layers']; plan: LabState['plan']; method: LabState['method']; groups: LabState['groups']; size: StoredSize } | null = null;
+const storedSizeOf = memoLast(storedSize);
 
 /** StoredSize of the ranks, method and groups on screen. */
 export function selectStoredSize(state: Pick<LabState, 'layers' | 'plan' | 'method' | 'groups'>): StoredSize {
-  const { layers, plan, method, groups } = state;
-  if (last && last.layers === layers && last.plan === plan && last.method === method && last.groups === groups) return last.size;
-  const size = storedSize(layers, plan, method, groups);
-  last = { layers, plan, method, groups, size };
-  return size;
+  return storedSizeOf(state.layers, state.plan, state.method, state.groups);
 }
 
 /**
