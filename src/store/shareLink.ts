@@ -12,8 +12,11 @@ import type { LabState } from './types';
 /** Keys a link forces for the whole page (backend, SVD engine); they travel unchanged. */
 export type ForcedKeys = Pick<UrlState, 'backend' | 'svd'>;
 
+/** The store fields a link is written from; linkChanged watches exactly these. */
+const LINK_FIELDS = ['modelId', 'plan', 'method', 'groups', 'inputScale', 'lessonStep', 'presenting'] as const;
+
 /** The parts of the store a link is written from. */
-export type LinkSource = Pick<LabState, 'modelId' | 'plan' | 'method' | 'groups' | 'inputScale' | 'lessonStep' | 'presenting'>;
+export type LinkSource = Pick<LabState, (typeof LINK_FIELDS)[number]>;
 
 /** The shared keys of `s`, plus the `forced` ones. A model opened from files has no id, so the link carries no model. */
 export function linkState(s: LinkSource, forced: ForcedKeys = {}): UrlState {
@@ -38,8 +41,7 @@ export function shareSearch(s: LinkSource, forced: ForcedKeys = {}): string {
 
 /** Whether the link's state changed between two store states (what the address bar follows). */
 export function linkChanged(s: LinkSource, prev: LinkSource): boolean {
-  return s.plan !== prev.plan || s.modelId !== prev.modelId || s.method !== prev.method || s.groups !== prev.groups
-    || s.inputScale !== prev.inputScale || s.lessonStep !== prev.lessonStep || s.presenting !== prev.presenting;
+  return LINK_FIELDS.some((field) => s[field] !== prev[field]);
 }
 
 /**
