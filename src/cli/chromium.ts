@@ -60,8 +60,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Serves dist/ (build it first), or another build folder, and starts Chromium; close() stops both. */
-export async function startHarness(outDir?: string): Promise<Harness> {
+/**
+ * Serves dist/ (build it first), or another build folder (the argument, else
+ * $LAB_DIST, so two people can build and test side by side), and starts
+ * Chromium; close() stops both.
+ */
+export async function startHarness(outDir: string | undefined = process.env.LAB_DIST): Promise<Harness> {
   const server: PreviewServer = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn', ...(outDir ? { build: { outDir } } : {}) });
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('vite preview did not report a URL');
