@@ -3,6 +3,13 @@
  * BufferSet is destroyed by its destroy(), which callers put in a finally,
  * so no path (error, cancel, success) leaves device memory behind.
  */
+let liveBuffers = 0;
+
+/** GPU buffers made by every BufferSet in this realm and not yet destroyed: 0 whenever no GPU work is running. */
+export function liveGpuBuffers(): number {
+  return liveBuffers;
+}
+
 export class BufferSet {
   private readonly owned: GPUBuffer[] = [];
 
@@ -12,6 +19,7 @@ export class BufferSet {
   create(label: string, size: number, usage: GPUBufferUsageFlags, data?: ArrayBufferView | ArrayBuffer): GPUBuffer {
     const buffer = this.device.createBuffer({ label, size: Math.max(4, Math.ceil(size / 4) * 4), usage });
     this.owned.push(buffer);
+    liveBuffers += 1;
     if (data) {
       const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       this.device.queue.writeBuffer(buffer, 0, bytes as Uint8Array<ArrayBuffer>);
@@ -37,6 +45,9 @@ export class BufferSet {
   }
 
   destroy(): void {
-    for (const b of this.owned.splice(0)) b.destroy();
+    for (const b of this.owned.splice(0)) {
+      b.destroy();
+      liveBuffers -= 1;
+    }
   }
 }
