@@ -1,7 +1,11 @@
 /**
- * Thin QR of a tall m x l matrix by CholeskyQR2, float64: the
- * orthonormalization inside the lab's randomized SVD, and the CPU twin of the
- * GPU one. CholeskyQR needs only a Gram matrix Y^T Y (a reduction over the m
+ * Thin QR of a tall m x l matrix by CholeskyQR2, float64. It was the
+ * orthonormalization of the lab's randomized SVD until its float32 GPU twin
+ * failed at real sizes: the shift below, taken with float32's u = 2^-24,
+ * reaches the size of the Gram matrix's diagonal once 11 m l^2 u ~ 1
+ * (m = 2000, l = 42), and then shrinks even an orthonormal Q. Both twins now
+ * use the float64 Householder QR (householderQr.ts orthonormalBasis); this
+ * stays as a tested float64 building block. CholeskyQR needs only a Gram matrix Y^T Y (a reduction over the m
  * rows), an l x l Cholesky, and a row-wise triangular solve Q = Y R^{-1};
  * the two big steps are embarrassingly parallel, which Householder QR is not.
  *

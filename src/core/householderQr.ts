@@ -8,6 +8,7 @@
  * (markedly so for matrices with a decaying spectrum). Kept separate from the SVD so it can be tested
  * and reused (e.g. by a GPU twin) on its own.
  */
+import { NonFiniteMatrixError } from './svdFinish';
 
 /** The compact result of {@link householderQrPivotedInPlace}. */
 export interface PivotedQr {
@@ -191,4 +192,41 @@ function swapColumns(a: Float64Array, p: number, c1: number, c2: number): void {
     a[o1 + i] = a[o2 + i];
     a[o2 + i] = t;
   }
+}
+
+/**
+ * An orthonormal basis of the column space of the row-major tall m x l
+ * matrix `y` (m >= l; float32 is widened to float64): the row-major m x l
+ * factor Q of a column-pivoted Householder QR, Y P = Q R. Pure. This is the
+ * orthonormalization of the randomized top-k SVD (CPU twin and GPU alike,
+ * the GPU reads Y back for it): Householder QR is backward stable whatever
+ * the condition number of Y, so Q^T Q = I to a small multiple of l u in
+ * float64, also for rank-deficient Y (then Q holds extra orthonormal
+ * columns that R does not use). CholeskyQR, which squares the condition
+ * number, needed a shift that float32 could not afford at m l^2 >~ 2^24.
+ * Column order differs from Y's (pivoting), which a range finder does not
+ * mind. Throws NonFiniteMatrixError on NaN/Infinity (a GPU read-back gone
+ * wrong, say). Cost about 4 m l^2 flops.
+ */
+export function orthonormalBasis(y: Float32Array | Float64Array, m: number, l: number): Float64Array {
+  if (!Number.isSafeInteger(m) || !Number.isSafeInteger(l) || l < 1 || m < l || y.length !== m * l) {
+    throw new RangeError(`An orthonormal basis needs a tall m x l matrix with m >= l >= 1 and m l entries, got [${m}, ${l}] with ${y.length}.`);
+  }
+  // Each column divided by a power of two near its largest entry: exact, the
+  // span is unchanged, and squared norms of 1e+-200 entries stay in range.
+  const columnMax = new Float64Array(l);
+  for (let i = 0; i < y.length; i++) {
+    if (!Number.isFinite(y[i])) throw new NonFiniteMatrixError(Math.floor(i / l), i % l, y[i]);
+    columnMax[i % l] = Math.max(columnMax[i % l], Math.abs(y[i]));
+  }
+  const scale = columnMax.map((x) => (x > 0 ? 2 ** Math.floor(Math.log2(x)) : 1));
+  const work = new Float64Array(m * l);
+  for (let i = 0; i < m; i++) for (let c = 0; c < l; c++) work[c * m + i] = y[i * l + c] / scale[c];
+  const qr = householderQrPivotedInPlace(work, m, l);
+  const basis = new Float64Array(m * l);
+  for (let c = 0; c < l; c++) basis[c * m + c] = 1;
+  applyQ(qr, basis, l);
+  const out = new Float64Array(m * l);
+  for (let i = 0; i < m; i++) for (let c = 0; c < l; c++) out[i * l + c] = basis[c * m + i];
+  return out;
 }

@@ -38,6 +38,13 @@ export interface Svd {
   readonly sweeps: number;
   /** False when maxSweeps ran out first; the result is then less accurate. */
   readonly converged: boolean;
+  /**
+   * Only on a top-k (randomized) result: r_i = ||A v_i - s_i u_i||_2 per
+   * kept triplet, the a-posteriori error bound of s_i (see
+   * core/randomizedSvd.ts singularValueBound). Absent on a full SVD, which
+   * is exact to rounding.
+   */
+  readonly residuals?: Float64Array;
 }
 
 /** Options of {@link svdJacobi}. */

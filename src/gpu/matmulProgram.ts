@@ -1,7 +1,8 @@
 /**
- * WGSL for C = op(A) op(B) (+ C when accumulating), float32, row-major
- * storage, op = identity or transpose: the products of the randomized top-k
- * SVD (A Omega, A^T Q, Q^T A, Q U_B). Each 16 x 16 workgroup computes a 64 x 64
+ * WGSL for C = op(A) B (+ C when accumulating), float32, row-major storage,
+ * op = identity or transpose: the products of the randomized top-k SVD
+ * (A Omega, A Z, A V, A^T Q, Q^T A). B is never transposed there, so no
+ * variant for it is compiled (each costs seconds on a software adapter). Each 16 x 16 workgroup computes a 64 x 64
  * tile of C, 4 x 4 outputs per thread, streaming 16-wide slices of A and B
  * through workgroup memory.
  */
@@ -22,19 +23,19 @@ export function matmulDispatch(M: number, N: number): [number, number] {
   return [Math.ceil(N / TILE), Math.ceil(M / TILE)];
 }
 
-/** The product program for one combination of transposes and accumulation. */
+/** The product program for one combination of transposing A and accumulating. */
 export class MatmulProgram {
   readonly shaderKey: string;
   readonly workgroupSize: [number, number] = [16, 16];
 
-  constructor(readonly transposeA: boolean, readonly transposeB: boolean, readonly accumulate: boolean) {
-    this.shaderKey = `matmul_tA${+transposeA}_tB${+transposeB}_acc${+accumulate}`;
+  constructor(readonly transposeA: boolean, readonly accumulate: boolean) {
+    this.shaderKey = `matmul_tA${+transposeA}_acc${+accumulate}`;
   }
 
   getUserCode(): string {
     // Element (i, k) of op(A) and (k, j) of op(B) in row-major storage.
     const a = this.transposeA ? 'A[k * params.M + i]' : 'A[i * params.K + k]';
-    const b = this.transposeB ? 'B[j * params.K + k]' : 'B[k * params.N + j]';
+    const b = 'B[k * params.N + j]';
     return /* wgsl */ `
 struct Params { M: u32, N: u32, K: u32, pad: u32 }
 @group(0) @binding(0) var<storage, read> A: array<f32>;

@@ -1,7 +1,13 @@
 import { NonFiniteMatrixError } from '../core/svd';
-import { CHOLESKY_QR_MAX_STEPS, choleskyQrStepFactor, gramDistanceFromIdentity } from '../core/choleskyQr';
-import { DEFAULT_RANDOMIZED_SVD_SEED, gaussianTestMatrix, randomizedSvdPlan, type RandomizedSvd, type RandomizedSvdOptions } from '../core/randomizedSvd';
-import { invertUpper } from '../core/triangular';
+import { orthonormalBasis } from '../core/householderQr';
+import {
+  DEFAULT_RANDOMIZED_SVD_SEED,
+  gaussianTestMatrix,
+  randomizedSvdPlan,
+  tripletResiduals,
+  type RandomizedSvd,
+  type RandomizedSvdOptions,
+} from '../core/randomizedSvd';
 import { fixSigns } from '../core/svdFinish';
 import { BufferSet } from './buffers';
 import { MatmulRecorder } from './matmul';
@@ -9,11 +15,16 @@ import { gpuSvdJacobi } from './blockJacobi';
 
 /**
  * Top-k SVD on a WebGPU device for matrices too large for a full one: the
- * GPU twin of core/randomizedSvd.ts, step for step. Y = A Omega (l = k + 10
- * columns), two power iterations, CholeskyQR2 after every product (the GPU
- * forms Y^T Y and applies R^{-1}; the CPU factors the l x l Gram matrix in
- * float64), B = Q^T A, then the block Jacobi SVD of the small B and U = Q U_B
- * on the GPU. A is uploaded in row blocks that each fit the device's
+ * GPU twin of core/randomizedSvd.ts, step for step. The products with A run
+ * on the GPU in float32: Y = A Omega (l columns), q power iterations
+ * Z = A^T Q, Y = A Z, then B = Q^T A and A V for the residuals. After every
+ * product the m x l (or n x l) block is read back and orthonormalized on the
+ * CPU by the same float64 Householder QR the twin uses (orthonormalBasis),
+ * then written back: m l floats per step (2000 x 48: 384 KB), and a QR that
+ * stays orthonormal at any size and condition, where the float32 CholeskyQR
+ * this replaced shrank even an orthonormal Q once m l^2 neared 2^24 / 11.
+ * The small B gets the block Jacobi SVD, U = Q U_B is formed on the CPU in
+ * float64. A is uploaded in row blocks that each fit the device's
  * storage-binding limit, and every product sums over the blocks.
  */
 
@@ -23,19 +34,20 @@ export interface GpuRandomizedSvdOptions extends RandomizedSvdOptions {
   signal?: AbortSignal;
 }
 
-const FLOAT32_ROUNDOFF = 2 ** -24;
-/**
- * ||G - I||_F below which Q counts as orthonormal. The CPU twin stops when a
- * step *meets* G within 0.5 of I and has applied it; here the check comes
- * before applying, so it asks for float32-level orthogonality instead.
- */
-const FLOAT32_NEAR_IDENTITY = 1e-4;
 /** Usage of work buffers; a function so that importing this module needs no WebGPU globals (Node tests). */
 const storage = (): GPUBufferUsageFlags => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 /** Rows of A per uploaded block so that one block of `n` float32 columns fits `limitBytes`. */
 export function rowsPerBlock(m: number, n: number, limitBytes: number): number {
   return Math.max(1, Math.min(m, Math.floor(limitBytes / (4 * n))));
+}
+
+/** Thrown when a GPU product comes back with NaN or Infinity, which finite, scaled input cannot produce. */
+export class GpuNumericalError extends Error {
+  constructor(step: string) {
+    super(`The GPU top-k SVD produced non-finite numbers at ${step}; the WebGPU device is misbehaving. Reload the lab, or use ?svd=cpu.`);
+    this.name = 'GpuNumericalError';
+  }
 }
 
 /** Top-k SVD of row-major m x n `data` on `device`; same result shape as the CPU randomizedSvd. */
@@ -62,27 +74,24 @@ export async function gpuRandomizedSvd(
 
   const buffers = new BufferSet(device);
   try {
-    const mm = await MatmulRecorder.create(device, buffers);
-    // A and Y in row blocks: block b holds rows [b * blockRows, ...).
-    const blocks: Array<{ rows: number; a: GPUBuffer; y: GPUBuffer; tmp: GPUBuffer }> = [];
+    const mm = await MatmulRecorder.create(device, buffers, [{}, { transposeA: true }, { transposeA: true, accumulate: true }]);
+    // A and Y in row blocks: block b holds rows [start, start + rows).
+    const blocks: Array<{ start: number; rows: number; a: GPUBuffer; y: GPUBuffer }> = [];
     for (let start = 0; start < m; start += blockRows) {
       const rows = Math.min(blockRows, m - start);
       const a = new Float32Array(rows * n);
       for (let i = 0; i < a.length; i++) a[i] = data[start * n + i] / scale;
       blocks.push({
+        start,
         rows,
         a: buffers.create(`topk-A${blocks.length}`, a.byteLength, storage(), a),
         y: buffers.create(`topk-Y${blocks.length}`, rows * l * 4, storage()),
-        tmp: buffers.create(`topk-T${blocks.length}`, rows * l * 4, storage()),
       });
     }
     const omega = Float32Array.from(gaussianTestMatrix(n, l, options.seed ?? DEFAULT_RANDOMIZED_SVD_SEED));
-    let z = buffers.create('topk-Z', n * l * 4, storage(), omega);
-    let zTmp = buffers.create('topk-Ztmp', n * l * 4, storage());
-    const gram = buffers.create('topk-G', l * l * 4, storage());
-    const rInv = buffers.create('topk-Rinv', l * l * 4, storage());
+    const z = buffers.create('topk-Z', n * l * 4, storage(), omega);
 
-    const run = (record: (pass: GPUComputePassEncoder) => void): GPUCommandEncoder => {
+    const submit = (record: (pass: GPUComputePassEncoder) => void): GPUCommandEncoder => {
       options.signal?.throwIfAborted();
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();
@@ -90,66 +99,66 @@ export async function gpuRandomizedSvd(
       pass.end();
       return encoder;
     };
-    const submit = (record: (pass: GPUComputePassEncoder) => void) => device.queue.submit([run(record).finish()]);
-
-    /**
-     * CholeskyQR of a tall matrix held in parts (row blocks), as the CPU twin
-     * does it: each step forms G = Q^T Q on the GPU, the CPU decides the l x l
-     * factor in float64 (choleskyQrStepFactor at float32's unit roundoff:
-     * equilibrated, shifted when a pivot is at rounding level) and the GPU
-     * applies R^{-1}. Steps repeat until a later step sees G near I (two for
-     * a well-conditioned Y). Unlike the twin, a dropped column stays zero
-     * rather than being refilled, which would need Q on the CPU.
-     */
-    const orthonormalize = async (parts: Array<{ rows: number; buf: GPUBuffer; tmp: GPUBuffer }>, totalRows: number) => {
-      for (let step = 0; step < CHOLESKY_QR_MAX_STEPS; step++) {
-        const encoder = run((pass) => parts.forEach((p, i) => mm.record(pass, p.buf, p.buf, gram, l, l, p.rows, { transposeA: true, accumulate: i > 0 })));
-        const g = Float64Array.from(new Float32Array(await buffers.read(gram, l * l * 4, encoder)));
-        if (step > 0 && gramDistanceFromIdentity(g, l) <= FLOAT32_NEAR_IDENTITY) return;
-        const factor = choleskyQrStepFactor(g, totalRows, l, FLOAT32_ROUNDOFF);
-        device.queue.writeBuffer(rInv, 0, Float32Array.from(invertUpper(factor.r, l)));
-        submit((pass) => parts.forEach((p) => mm.record(pass, p.buf, rInv, p.tmp, p.rows, l, l)));
-        for (const p of parts) [p.buf, p.tmp] = [p.tmp, p.buf];
+    /** Reads `cols` columns of every Y block back as one row-major m x cols float32 matrix. */
+    const readY = async (cols: number, first?: GPUCommandEncoder): Promise<Float32Array> => {
+      const out = new Float32Array(m * cols);
+      for (const [i, b] of blocks.entries()) {
+        out.set(new Float32Array(await buffers.read(b.y, b.rows * cols * 4, i === 0 ? first : undefined)), b.start * cols);
+      }
+      options.signal?.throwIfAborted();
+      return out;
+    };
+    /** Householder QR on the CPU (float64), the twin's own; throws GpuNumericalError on a non-finite read-back. */
+    const basis = (x: Float32Array, rows: number, step: string): Float64Array => {
+      try {
+        return orthonormalBasis(x, rows, l);
+      } catch (err) {
+        throw err instanceof NonFiniteMatrixError ? new GpuNumericalError(step) : err;
       }
     };
-    const yParts = blocks.map((b) => ({ rows: b.rows, buf: b.y, tmp: b.tmp }));
-    const sync = () => yParts.forEach((p, i) => { blocks[i].y = p.buf; blocks[i].tmp = p.tmp; });
+    const sampleRange = async (step: string): Promise<Float64Array> => {
+      const encoder = submit((pass) => blocks.forEach((b) => mm.record(pass, b.a, z, b.y, b.rows, l, n)));
+      const q = basis(await readY(l, encoder), m, step);
+      const q32 = Float32Array.from(q);
+      for (const b of blocks) device.queue.writeBuffer(b.y, 0, q32, b.start * l, b.rows * l);
+      return q;
+    };
 
-    submit((pass) => blocks.forEach((b) => mm.record(pass, b.a, z, b.y, b.rows, l, n)));
-    await orthonormalize(yParts, m);
-    sync();
+    let q = await sampleRange('A Omega');
     for (let it = 0; it < plan.powerIterations; it++) {
-      submit((pass) => blocks.forEach((b, i) => mm.record(pass, b.a, b.y, z, n, l, b.rows, { transposeA: true, accumulate: i > 0 })));
-      const zParts = [{ rows: n, buf: z, tmp: zTmp }];
-      await orthonormalize(zParts, n);
-      [z, zTmp] = [zParts[0].buf, zParts[0].tmp];
-      submit((pass) => blocks.forEach((b) => mm.record(pass, b.a, z, b.y, b.rows, l, n)));
-      await orthonormalize(yParts, m);
-      sync();
+      const encoder = submit((pass) => blocks.forEach((b, i) => mm.record(pass, b.a, b.y, z, n, l, b.rows, { transposeA: true, accumulate: i > 0 })));
+      const zq = basis(new Float32Array(await buffers.read(z, n * l * 4, encoder)), n, `power iteration ${it + 1} (A^T Q)`);
+      device.queue.writeBuffer(z, 0, Float32Array.from(zq));
+      q = await sampleRange(`power iteration ${it + 1} (A Z)`);
     }
-    // B = Q^T A (l x n), summed over blocks, then its exact SVD with the block Jacobi.
+    // B = Q^T A (l x n), summed over blocks, then its SVD with the block Jacobi.
     const bBuf = buffers.create('topk-B', l * n * 4, storage());
-    const encoder = run((pass) => blocks.forEach((b, i) => mm.record(pass, b.y, b.a, bBuf, l, n, b.rows, { transposeA: true, accumulate: i > 0 })));
+    const encoder = submit((pass) => blocks.forEach((b, i) => mm.record(pass, b.y, b.a, bBuf, l, n, b.rows, { transposeA: true, accumulate: i > 0 })));
     const bData = new Float32Array(await buffers.read(bBuf, l * n * 4, encoder));
+    if (!bData.every(Number.isFinite)) throw new GpuNumericalError('B = Q^T A');
     const small = await gpuSvdJacobi(device, bData, [l, n], { signal: options.signal });
 
-    // U = Q U_B[:, :k] on the GPU, block by block.
-    const ub = new Float32Array(l * k);
-    for (let i = 0; i < l; i++) for (let j = 0; j < k; j++) ub[i * k + j] = small.u[i * l + j];
-    const ubBuf = buffers.create('topk-UB', ub.byteLength, storage(), ub);
+    // U = Q U_B[:, :k] in float64 on the CPU (Q is there already), V = V_B[:, :k].
     const u = new Float64Array(m * k);
-    let row = 0;
-    for (const b of blocks) {
-      const out = buffers.create('topk-U', b.rows * k * 4, storage());
-      const enc = run((pass) => mm.record(pass, b.y, ubBuf, out, b.rows, k, l));
-      u.set(new Float32Array(await buffers.read(out, b.rows * k * 4, enc)), row * k);
-      row += b.rows;
+    for (let i = 0; i < m; i++) {
+      for (let c = 0; c < l; c++) {
+        const qic = q[i * l + c];
+        if (qic === 0) continue;
+        for (let j = 0; j < k; j++) u[i * k + j] += qic * small.u[c * l + j];
+      }
     }
     const v = new Float64Array(n * k);
     for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) v[i * k + j] = small.v[i * l + j];
     const s = small.s.slice(0, k).map((x) => x * scale);
     fixSigns(u, m, v, n, k);
-    return { u, s, v, m, n, r: k, sweeps: small.sweeps, converged: small.converged, plan };
+
+    // Residuals r_i = ||A v_i - s_i u_i||: A V on the GPU (into the Y blocks), the rest in float64.
+    device.queue.writeBuffer(z, 0, Float32Array.from(v));
+    const avEncoder = submit((pass) => blocks.forEach((b) => mm.record(pass, b.a, z, b.y, b.rows, k, n)));
+    const av = await readY(k, avEncoder);
+    const residuals = tripletResiduals(av, u, s.map((x) => x / scale), m, k).map((x) => x * scale);
+    if (!residuals.every(Number.isFinite)) throw new GpuNumericalError('A V');
+    return { u, s, v, m, n, r: k, sweeps: small.sweeps, converged: small.converged, plan, residuals };
   } finally {
     buffers.destroy();
   }

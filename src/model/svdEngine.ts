@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { LabInputError, asCancelled } from './errors';
 import type { SvdFn } from './factors';
+import type { Svd } from '../core/svd';
 
 /**
  * Where the lab's SVDs run. On WebGPU with a hardware adapter: the WGSL block
@@ -50,18 +51,29 @@ export function chooseSvdEngine(hardwareGpu: boolean, forced: SvdEngineName | nu
   };
 }
 
-/** The SvdFn for the GPU engine: runs on TF.js's device at the time of each call; a cancel rejects with CancelledError, as every engine does. */
+/**
+ * The SvdFn for the GPU engine: runs on TF.js's device at the time of each
+ * call; a cancel rejects with CancelledError, as every engine does. A GPU
+ * result whose Jacobi sweeps ran out (converged false) is not used: the
+ * float64 CPU worker computes that kernel instead, so an unconverged float32
+ * SVD never reaches the spectrum or the factors.
+ */
 export const webgpuSvd: SvdFn = async (data, shape, signal, topK) => {
   const device = tfjsWebGpuDevice();
   if (!device) throw new Error('The WebGPU backend is no longer active; reload the lab.');
   try {
     // Loaded on first use: pages on the CPU engine never parse the WGSL programs.
+    let result: Svd;
     if (topK === undefined) {
       const { gpuSvdJacobi } = await import('../gpu/blockJacobi');
-      return await gpuSvdJacobi(device, data, shape, { signal });
+      result = await gpuSvdJacobi(device, data, shape, { signal });
+    } else {
+      const { gpuRandomizedSvd } = await import('../gpu/randomizedSvd');
+      result = await gpuRandomizedSvd(device, data, shape, topK, { signal });
     }
-    const { gpuRandomizedSvd } = await import('../gpu/randomizedSvd');
-    return await gpuRandomizedSvd(device, data, shape, topK, { signal });
+    if (result.converged) return result;
+    const { workerSvd } = await import('./svdWorkerClient');
+    return await workerSvd(data, shape, signal, topK);
   } catch (err) {
     throw asCancelled(err);
   }

@@ -4,9 +4,10 @@
  * in the browser later (tfjs-core's describeWithFlags pattern). Each case
  * builds its matrix and the singular values it must have, either known by
  * construction (A = Q1 diag(s) Q2^T) or from the independent Gram-matrix
- * eigen-solver in reference.ts for random matrices.
+ * eigen-solver in reference.ts for random matrices (from its Hestenes
+ * Jacobi for graded ones, where squaring would lose the small values).
  */
-import { gaussianMatrix, gramSingularValues, matrixWithSpectrum } from './reference';
+import { gaussianMatrix, gradedMatrix, gramSingularValues, hestenesSingularValues, matrixWithSpectrum } from './reference';
 
 /** A test matrix and its expected singular values. */
 export interface SvdCaseData {
@@ -56,6 +57,13 @@ function scaled(m: number, n: number, s: readonly number[], factor: number, seed
   };
 }
 
+function graded(m: number, n: number, cond: number, seed: number): () => SvdCaseData {
+  return () => {
+    const data = gradedMatrix(m, n, cond, seed);
+    return { data, expected: hestenesSingularValues(data, m, n) };
+  };
+}
+
 const repeated = [3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 1, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125, 0.125, 0.125];
 
 /** The case table: shapes and spectra the lab's kernels and edge cases call for. */
@@ -76,4 +84,9 @@ export const SVD_CASES: readonly SvdCase[] = [
   { name: '1x1', m: 1, n: 1, build: () => ({ data: Float64Array.of(-2.5), expected: Float64Array.of(2.5) }) },
   { name: 'huge entries 1e250, 12x9', m: 12, n: 9, build: scaled(12, 9, geometric(9, 1e3), 1e250, 13) },
   { name: 'tiny entries 1e-250, 9x12', m: 9, n: 12, build: scaled(9, 12, geometric(9, 1e3), 1e-250, 14) },
+  { name: 'graded rows cond 1e8, 160x96', m: 160, n: 96, build: graded(160, 96, 1e8, 15) },
+  { name: 'graded rows cond 1e14, 160x96', m: 160, n: 96, build: graded(160, 96, 1e14, 16) },
 ];
+
+/** The cases with graded rows, where the GPU block Jacobi without QR preconditioning needed 15 to 21 sweeps. */
+export const GRADED_CASE_NAMES: readonly string[] = SVD_CASES.filter((c) => c.name.startsWith('graded')).map((c) => c.name);
