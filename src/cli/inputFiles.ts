@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open, realpath, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { ShardRefusedError, type ShardPath } from '../model/artifacts';
+import { MAX_JSON_BYTES, ShardRefusedError, type ShardPath } from '../model/artifacts';
 import { LabInputError, type LabErrorKind } from '../model/errors';
 
 /**
@@ -12,9 +12,6 @@ import { LabInputError, type LabErrorKind } from '../model/errors';
  * and read. Shards must stay inside model.json's folder after symbolic links
  * are followed, as the browser insists for URLs.
  */
-
-/** The largest model.json the CLI reads: 64 MiB (converter output for large models is a few MB). */
-const MAX_JSON_BYTES = 64 * 2 ** 20;
 
 function errnoCode(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? (err as Error).message;

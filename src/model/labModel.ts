@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { largestShrinkingRank } from '../core/compression';
 import { LabInputError } from './errors';
+import { checkLayerClasses, explainBuildError } from './buildErrors';
 import { kindForClass, LAYER_KINDS, type LayerKindName } from './layers/registry';
 import type { InputScale } from './pixels';
 
@@ -129,16 +130,14 @@ export interface LabModel {
  * once, finite weights. Throws LabInputError (after disposing the model) when it does not.
  */
 export async function loadLabModel(artifacts: tf.io.ModelArtifacts, name: string, policy: DecompositionPolicy = DEFAULT_DECOMPOSITION): Promise<LabModel> {
+  const file = `the model.json of "${name.slice(0, 80)}"`;
+  // The layers are checked before TF.js builds them (parseModelJson checked the JSON as a whole and the manifest).
+  checkLayerClasses(artifacts.modelTopology, file);
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (err) {
-    const msg = (err as Error).message ?? String(err);
-    const unknown = /Unknown layer: (\w+)/.exec(msg);
-    if (unknown) {
-      throw new LabInputError('unsupported-model', `The model uses layer "${unknown[1]}", which stock TF.js cannot build; the lab needs models made of standard Keras layers.`);
-    }
-    throw new LabInputError('model-json', `TF.js could not build the model from ${name}: ${msg}`);
+    throw explainBuildError(err, name, artifacts);
   }
   try {
     return describeModel(model, name, policy);
@@ -238,7 +237,8 @@ function describeLayer(
     params += data.length;
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i])) {
-        throw new LabInputError('non-finite', `Layer "${layer.name}" has a ${Number.isNaN(data[i]) ? 'NaN' : 'infinite'} value in weight ${wi} (${layer.weights[wi]?.name ?? ''}) at position ${i}; the model is broken. Retrain or re-export it.`);
+        const weight = layer.weights[wi] as (tf.LayerVariable & { originalName?: string }) | undefined;
+        throw new LabInputError('non-finite', `Layer "${layer.name}" has ${Number.isNaN(data[i]) ? 'a NaN' : 'an infinite'} value in weight ${wi} (${weight?.originalName ?? weight?.name ?? ''}) at position ${i}; the model is broken. Retrain or re-export it.`);
       }
     }
   }

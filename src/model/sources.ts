@@ -1,6 +1,7 @@
 import type { io } from '@tensorflow/tfjs';
 import { LabInputError } from './errors';
-import { readModelArtifacts, type ShardPath } from './artifacts';
+import { MAX_JSON_BYTES, readModelArtifacts, type ShardPath } from './artifacts';
+import { deviceWeightLimits } from './deviceLimits';
 
 /**
  * Where a model comes from in the browser: a URL on the lab's own origin (the
@@ -64,13 +65,17 @@ export async function artifactsFromUrl(raw: string, origin: string, signal?: Abo
   if (!res.ok || isWebPage(res)) {
     throw new LabInputError('model-json', `There is no model at ${url.pathname} on this site (${res.ok ? 'the server answered with a web page' : `the server answered ${res.status}`}). Check the address, or open the model's files instead.`);
   }
+  const length = Number(res.headers.get('content-length') ?? 0);
+  if (length > MAX_JSON_BYTES) {
+    throw new LabInputError('model-json', `${url.pathname} is ${length} bytes, more than a model.json can reasonably be (${MAX_JSON_BYTES} bytes at most); is it the weights?`);
+  }
   const text = await res.text();
   return readModelArtifacts(text, async (path) => {
     const r = await fetch(resolveShardUrl(path, url), { signal });
     if (!r.ok) throw new LabInputError('weights', `the server answered ${r.status}`);
     if (isWebPage(r)) throw new LabInputError('weights', 'it is not on the server (it answered with a web page)');
     return r.arrayBuffer();
-  }, name);
+  }, name, undefined, deviceWeightLimits() ?? undefined);
 }
 
 /** A checked shard path resolved against model.json's URL; it must stay in the model's folder on its origin. */
@@ -141,13 +146,16 @@ export async function artifactsFromFiles(files: readonly File[], folder?: string
   if (!jsonFile) {
     throw new LabInputError('model-json', `Several .json files were opened (${jsons.map((f) => f.name).join(', ')}); open one model at a time.`);
   }
+  if (jsonFile.size > MAX_JSON_BYTES) {
+    throw new LabInputError('model-json', `${jsonFile.name} is ${jsonFile.size} bytes, more than a model.json can reasonably be (${MAX_JSON_BYTES} bytes at most); is it the weights?`);
+  }
   const byName = new Map(files.map((f) => [f.name, f] as const));
   const fileFor = (path: ShardPath): File => {
     const file = byName.get(baseName(path.relative));
     if (!file) throw new LabInputError('weights', 'it was not among the files opened');
     return file;
   };
-  const artifacts = await readModelArtifacts(await jsonFile.text(), async (path) => fileFor(path).arrayBuffer(), jsonFile.name, async (path) => fileFor(path).size);
+  const artifacts = await readModelArtifacts(await jsonFile.text(), async (path) => fileFor(path).arrayBuffer(), jsonFile.name, async (path) => fileFor(path).size, deviceWeightLimits() ?? undefined);
   const relative = (jsonFile.webkitRelativePath ?? '').split('/');
   const pickedFolder = relative.length > 1 ? relative[relative.length - 2] : null;
   return { artifacts, name: modelNameFor({ folder: folder ?? pickedFolder, jsonName: jsonFile.name, topology: artifacts.modelTopology }) };

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import * as tf from '@tensorflow/tfjs';
 import { MAX_SHARDS, MAX_WEIGHT_BYTES, readModelArtifacts, type ShardPath } from '../../src/model/artifacts';
 import { loadLabModel } from '../../src/model/labModel';
+import { explainBuildError } from '../../src/model/buildErrors';
 import { LabInputError } from '../../src/model/errors';
 import { artifactsFromFiles, artifactsFromUrl, modelNameFor, resolveSameOriginModelUrl } from '../../src/model/sources';
 import { REPO_ROOT, modelNameOf } from '../../src/cli/nodeEnv';
@@ -201,12 +202,43 @@ describe('hostile manifests are refused before any shard is read', () => {
     expect(read.asked).toEqual([]);
   });
 
-  it('weights that declare more than 1 GiB', async () => {
+  it('one weight beyond the memory budget: refused naming its layer and size, without a single read', async () => {
     const weights = goodWeights();
     weights[0].shape = [MAX_WEIGHT_BYTES / 4 + 1];
     const read = reader({ 'weights.bin': good.shard });
-    await expectLabError(readModelArtifacts(withGroup({ weights }), read), 'weights', /more than 1 GiB/);
+    await expectLabError(readModelArtifacts(withGroup({ weights }), read), 'weights', /layer "h1" has a weight "h1\/kernel" of 256\.0 MiB \(shape \[67108865\]\); the lab's budget for a model's weights is 256 MiB/);
     expect(read.asked).toEqual([]);
+  });
+
+  it('weights each within the budget but over it together: refused naming the largest', async () => {
+    const weights = goodWeights();
+    weights[0].shape = [MAX_WEIGHT_BYTES / 8];
+    weights[2].shape = [MAX_WEIGHT_BYTES / 8 + 1];
+    const read = reader({ 'weights.bin': good.shard });
+    await expectLabError(readModelArtifacts(withGroup({ weights }), read), 'weights', /describes 256\.0 MiB of weights \(the largest, "out\/kernel" of layer "out", is 128\.0 MiB\)/);
+    expect(read.asked).toEqual([]);
+  });
+
+  it('a quantized weight counts at its dequantized (float32) size', async () => {
+    const weights = goodWeights().map((w) => ({ ...w, quantization: { dtype: 'uint8', scale: 1, min: 0 } }));
+    weights[0].shape = [MAX_WEIGHT_BYTES / 4 + 1]; // 64 MiB in its shard, 256 MiB in memory
+    const read = reader({ 'weights.bin': good.shard });
+    await expectLabError(readModelArtifacts(withGroup({ weights }), read), 'weights', /"h1\/kernel" of 256\.0 MiB/);
+  });
+
+  it("a weight beyond the device's largest buffer: refused naming the layer, the size and the limit, without a single read", async () => {
+    const read = reader({ 'weights.bin': good.shard });
+    const kernelBytes = 784 * 12 * 4;
+    const limits = { maxTensorBytes: kernelBytes - 1, what: 'the test device\'s largest buffer' };
+    await expectLabError(
+      readModelArtifacts(JSON.stringify(good.json), read, 'model.json', undefined, limits),
+      'weights',
+      /layer "h1" has a weight "h1\/kernel" of 36\.8 KiB \(shape \[784, 12\]\), more than the test device's largest buffer \(36\.7 KiB\)\. .*row tiles.*\?backend=wasm/,
+    );
+    expect(read.asked).toEqual([]);
+    // At the limit exactly, it opens.
+    const a = await readModelArtifacts(JSON.stringify(good.json), read, 'model.json', undefined, { ...limits, maxTensorBytes: kernelBytes });
+    expect(a.weightData).toBeDefined();
   });
 
   it('a shard whose size, known before reading, is 300 MB longer than described', async () => {
@@ -296,6 +328,12 @@ describe('model validation', () => {
     m.getLayer('out').setWeights([tf.tensor2d(k), w[1]]);
     await expectLabError(loadLabModel(await artifactsOf(m), 'x'), 'non-finite', /"out".*NaN/);
     m.dispose();
+  });
+
+  it('wraps a TF.js build error it has no words of its own for: the file named, TF.js quoted, never alone', () => {
+    const err = explainBuildError(new Error('Something\n   odd happened.'), 'my-model', { modelTopology: {} });
+    expect(err).toBeInstanceOf(LabInputError);
+    expect(err.message).toBe('TF.js could not build the model described in the model.json of "my-model"; its layer configuration is not one TF.js accepts (TF.js said: Something odd happened.).');
   });
 
   it('refuses layers stock TF.js does not know', async () => {
