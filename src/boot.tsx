@@ -2,11 +2,12 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { LabStoreContext } from './ui/useLab';
-import { backendFlag, chooseBackend } from './model/backendBrowser';
+import { backendFlag, chooseBackend, currentWebGpuDevice, liveGpuBuffers } from './model/backendBrowser';
 import { chooseSvdEngine } from './model/svdEngine';
 import { describeError } from './model/errors';
 import { createBrowserEnv } from './store/browserEnv';
 import { createLabStore } from './store/createLabStore';
+import { watchGpuDevice } from './store/gpuWatch';
 import { readUrlState, writeUrlState } from './store/urlState';
 import { linkChanged, shareSearch } from './store/shareLink';
 import { LabSession } from './model/session';
@@ -44,8 +45,11 @@ export async function boot(root: HTMLElement, search: string): Promise<void> {
       </LabStoreContext.Provider>
     </StrictMode>,
   );
-  // Hooks for the browser tests: the store, the backend's live tensors outside the session's caches, and TF.js's flags.
-  Object.assign(window, { __lab: store, __liveTensors: () => LabSession.liveTensors() - store.getState().cachedTensors(), __tfFlag: backendFlag });
+  // Hooks for the browser tests: the store, the backend's live tensors outside the session's caches, TF.js's flags,
+  // the lab's GPU buffers alive, and TF.js's WebGPU device (the GPU-fault test destroys it).
+  Object.assign(window, { __lab: store, __liveTensors: () => LabSession.liveTensors() - store.getState().cachedTensors(), __tfFlag: backendFlag, __liveGpuBuffers: liveGpuBuffers, __gpuDevice: currentWebGpuDevice });
+  // A lost GPU (driver reset, device destroyed) restarts the backend and recomputes at the same settings.
+  watchGpuDevice(store, url.svd ?? null);
   await store.getState().boot(url);
   if (errors.length > 0) store.setState({ error: [errors.join(' '), store.getState().error].filter(Boolean).join(' ') });
   // The address always holds the link of what is on screen: at once (so a refused part of

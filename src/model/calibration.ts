@@ -4,6 +4,7 @@ import type { LabModel } from './labModel';
 import { LAYER_KINDS } from './layers/registry';
 import { inputOf } from './forward';
 import { pixelFactor } from './pixels';
+import { serveSlice } from './slices';
 import { mulberry32, seededPermutation } from '../core/sampling';
 
 /**
@@ -101,10 +102,28 @@ function rowsWithin(rows: Uint32Array, from: number, to: number): Int32Array {
  * a second); every tensor is freed before it returns.
  */
 export async function calibrationOutputs(inputs: LayerInputs, kernel: Float32Array, n: number): Promise<Float32Array> {
-  const y = tf.tidy(() => tf.matMul(tf.tensor2d(Float32Array.from(inputs.x), [inputs.rows, inputs.cols]), tf.tensor2d(kernel, [inputs.cols, n])));
+  // In pieces of rows, the page served between them: the whole product (1,000 x 784 x 64 on mlp-64's fc1)
+  // was one 100-300 ms task on wasm here, a stall in the middle of a slider drag.
+  const { rows, cols } = inputs;
+  const step = Math.max(1, Math.floor(OUTPUT_PIECE_MACS / Math.max(1, cols * n)));
+  const out = new Float32Array(rows * n);
+  const w = tf.tensor2d(kernel, [cols, n]);
   try {
-    return (await y.data()) as Float32Array;
+    for (let first = 0; first < rows; first += step) {
+      if (first > 0) await serveSlice();
+      const count = Math.min(step, rows - first);
+      const y = tf.tidy(() => tf.matMul(tf.tensor2d(Float32Array.from(inputs.x.subarray(first * cols, (first + count) * cols)), [count, cols]), w));
+      try {
+        out.set((await y.data()) as Float32Array, first * n);
+      } finally {
+        y.dispose();
+      }
+    }
   } finally {
-    y.dispose();
+    w.dispose();
   }
+  return out;
 }
+
+/** Multiply-adds per piece of calibrationOutputs: a few ms on one wasm thread. */
+const OUTPUT_PIECE_MACS = 10e6;

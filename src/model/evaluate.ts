@@ -9,6 +9,7 @@ import { effectiveRank, type RankPlan } from './plan';
 import { serveSlice } from './slices';
 import { pixelFactor, type InputScale } from './pixels';
 import { LAYER_KINDS } from './layers/registry';
+import { LabInputError } from './errors';
 
 /**
  * Scores a rank plan on the whole test sample, on whichever backend runs:
@@ -60,6 +61,36 @@ export interface EvalOptions {
   taskMacs?: number;
   /** The pixel range to feed the model (the user's choice); detected at open when absent (see inputScale.ts). */
   inputScale?: InputScale;
+}
+
+/**
+ * A configuration whose numbers are not numbers: NaN or +-Infinity in a
+ * layer's outputs (float32 overflow, factors from a diverging solver) or in
+ * the scores. Thrown instead of a result, so no NaN is ever shown or plotted
+ * as a value. `layer` names the first layer whose outputs went non-finite,
+ * when the lab found it.
+ */
+export class NonFiniteError extends LabInputError {
+  constructor(readonly layer: string | null, detail: string) {
+    super('non-finite', detail);
+    this.name = 'NonFiniteError';
+  }
+}
+
+/** How many entries of `t` are NaN or +-Infinity, as a float32 scalar (call inside tf.tidy). */
+function nonFiniteCount(t: tf.Tensor): tf.Scalar {
+  return tf.sum(tf.cast(tf.logicalNot(tf.isFinite(t)), 'float32'));
+}
+
+/** "NaN", "infinite" or "NaN and infinite" values among `values`. */
+function nonFiniteKind(values: ArrayLike<number>): string {
+  let nan = false;
+  let inf = false;
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isNaN(values[i])) nan = true;
+    else if (!Number.isFinite(values[i])) inf = true;
+  }
+  return nan && inf ? 'NaN and infinite' : nan ? 'NaN' : 'infinite';
 }
 
 /** Rows of a chunk a pass scores at once: its labels and the original model's outputs there. */
@@ -412,6 +443,7 @@ export class EvalData {
     const run = await this.pass(lab, factors, {}, undefined, record, signal, (z, rows) => [
       tf.sum(tf.square(z)),
       tf.sum(tf.cast(tf.equal(tf.cast(tf.argMax(z, -1), 'int32'), rows.labels), 'float32')),
+      nonFiniteCount(z),
     ], (chunk, logits) => {
       chunk.refLogits = logits;
       chunk.refPred = tf.tidy(() => tf.cast(tf.argMax(logits, -1), 'int32') as tf.Tensor1D);
@@ -421,6 +453,10 @@ export class EvalData {
         chunk.labels = tf.clone(chunk.refPred);
       }
     });
+    if (run.sums[2] > 0) throw await this.locateNonFinite(lab, factors, {}, undefined, signal, `${run.sums[2].toLocaleString('en-US')} of the original model's logits`);
+    if (!Number.isFinite(run.sums[0])) {
+      throw new NonFiniteError(null, `the original model's logits are finite but too large to square in float32 (their sum of squares is ${run.sums[0]}); the lab cannot measure errors against them`);
+    }
     this.refNormSq = run.sums[0];
     this.refAccuracy = this.labelled ? run.sums[1] / this.count : 1;
     this.refInputSq = run.inputSq;
@@ -453,10 +489,15 @@ export class EvalData {
         tf.sum(tf.cast(tf.equal(pred, refPred), 'float32')),
         tf.sum(tf.square(tf.sub(z, refLogits))),
         tf.sum(cosine),
+        nonFiniteCount(z),
       ];
     });
     const inputSq: Record<string, number> = { ...this.refInputSq, ...run.inputSq };
-    const [correct, agree, errSq, cosines] = run.sums;
+    const [correct, agree, errSq, cosines, nonFinite] = run.sums;
+    if (nonFinite > 0) throw await this.locateNonFinite(lab, factors, plan, overrides, signal, `${nonFinite.toLocaleString('en-US')} logits`);
+    if (!Number.isFinite(errSq) || !Number.isFinite(cosines)) {
+      throw new NonFiniteError(null, `the logits are finite but too large to square in float32 (the sum of squared logit errors is ${errSq}), so the logit error and cosine cannot be computed`);
+    }
     return {
       accuracy: correct / this.count,
       agreement: agree / this.count,
@@ -469,6 +510,83 @@ export class EvalData {
       predicted: run.predicted,
       originalPredicted: this.refPredicted,
     };
+  }
+
+  /**
+   * The error for a pass that produced `what` (non-finite logits): finds the
+   * first layer whose outputs hold NaN or Infinity by running the network
+   * layer by layer over the images, one group of rows per task, until one
+   * shows it. Says whether that layer's own weights (its factors or
+   * replacement kernel under this configuration) are already non-finite.
+   * Runs only on this rare path, so slider moves pay nothing for it.
+   */
+  private async locateNonFinite(lab: LabModel, factors: FactorCache, plan: RankPlan, overrides: ReadonlyMap<string, KernelOverride> | undefined, signal: AbortSignal | undefined, what: string): Promise<NonFiniteError> {
+    let image = 0;
+    for (const chunk of this.chunks) {
+      for (const x of chunk.x) {
+        await serveSlice();
+        throwIfCancelled(signal);
+        const counts = tf.tidy(() => {
+          const outputs = new Map<number, tf.Tensor>([[-1, x]]);
+          const found: tf.Scalar[] = [];
+          for (let i = 0; i < lab.layers.length; i++) {
+            const out = applyChainLayer(lab, factors, i, inputOf(lab, i, outputs), plan, overrides);
+            outputs.set(i, out);
+            found.push(nonFiniteCount(out));
+          }
+          return tf.stack(found);
+        });
+        let perLayer: Float32Array | Int32Array | Uint8Array;
+        try {
+          perLayer = await counts.data();
+        } finally {
+          counts.dispose();
+        }
+        const first = perLayer.findIndex((n) => n > 0);
+        if (first >= 0) {
+          const info = lab.layers[first];
+          const values = await this.layerOutputValues(lab, factors, plan, overrides, x, first);
+          const weights = await this.weightsNote(lab, factors, plan, overrides, first);
+          return new NonFiniteError(info.name, `layer "${info.name}" gives ${nonFiniteKind(values)} values (${what} are not numbers; first seen among test images ${image + 1}-${image + x.shape[0]})${weights}`);
+        }
+        image += x.shape[0];
+      }
+    }
+    return new NonFiniteError(null, `${what} are not numbers, but no layer's outputs were when run again layer by layer`);
+  }
+
+  /** Chain layer `i`'s outputs on rows `x` under (plan, overrides), read back. */
+  private async layerOutputValues(lab: LabModel, factors: FactorCache, plan: RankPlan, overrides: ReadonlyMap<string, KernelOverride> | undefined, x: tf.Tensor, i: number): Promise<Float32Array> {
+    const out = tf.tidy(() => {
+      const outputs = new Map<number, tf.Tensor>([[-1, x]]);
+      for (let j = 0; j <= i; j++) outputs.set(j, applyChainLayer(lab, factors, j, inputOf(lab, j, outputs), plan, overrides));
+      return outputs.get(i)!;
+    });
+    try {
+      return (await out.data()) as Float32Array;
+    } finally {
+      out.dispose();
+    }
+  }
+
+  /** "; its weights under this configuration hold NaN" (or Infinity) when they do, else a hint that the values overflow. */
+  private async weightsNote(lab: LabModel, factors: FactorCache, plan: RankPlan, overrides: ReadonlyMap<string, KernelOverride> | undefined, i: number): Promise<string> {
+    const info = lab.layers[i];
+    if (!info.factorizable) return '; its weights are finite, so its inputs or its arithmetic overflow float32';
+    const override = overrides?.get(info.name);
+    const k = effectiveRank(info, plan);
+    const parts: tf.Tensor[] = override ? [...(override.factors ?? [override.kernel!]), ...(override.bias ? [override.bias] : [])] : k !== null ? factors.evalSlices(info.name, k) : [];
+    if (parts.length > 0) {
+      const counts = tf.tidy(() => tf.stack(parts.map(nonFiniteCount)));
+      let bad: Float32Array | Int32Array | Uint8Array;
+      try {
+        bad = await counts.data();
+      } finally {
+        counts.dispose();
+      }
+      if (bad.some((n) => n > 0)) return `; its ${override ? 'replacement weights' : `rank-${k} factors`} already hold values that are not numbers`;
+    }
+    return `; its ${override ? 'replacement weights' : k !== null ? `rank-${k} factors` : 'weights'} are finite, so the products overflow float32`;
   }
 
   /**

@@ -21,6 +21,8 @@ interface Entry {
   waiting: number;
   settled: boolean;
   pinned: boolean;
+  /** Keeps computing when every caller has cancelled (see get's `finish`). */
+  finish: boolean;
 }
 
 export class SharedWork {
@@ -44,10 +46,13 @@ export class SharedWork {
    * `compute` gets a signal of its own that aborts only when every caller
    * waiting for it has cancelled. Rejects with CancelledError when `signal`
    * aborts; a failed or cancelled computation is dropped, so the next caller
-   * starts afresh.
+   * starts afresh. `finish`: the work runs to the end even when every
+   * caller has cancelled, for rank-independent work the next caller needs
+   * anyway (a layer's calibration-output SVD): otherwise a dragged slider
+   * cancels and restarts it on every move and it never completes.
    */
-  get<T>(key: string, compute: (signal: AbortSignal) => Promise<T>, options: { pinned?: boolean; signal?: AbortSignal } = {}): Promise<T> {
-    const { signal, pinned = false } = options;
+  get<T>(key: string, compute: (signal: AbortSignal) => Promise<T>, options: { pinned?: boolean; finish?: boolean; signal?: AbortSignal } = {}): Promise<T> {
+    const { signal, pinned = false, finish = false } = options;
     if (signal?.aborted) return Promise.reject(new CancelledError());
     let entry = this.entries.get(key);
     if (entry) {
@@ -56,7 +61,7 @@ export class SharedWork {
       this.entries.set(key, entry);
     } else {
       const controller = new AbortController();
-      const fresh: Entry = { promise: Promise.resolve(), controller, waiting: 0, settled: false, pinned };
+      const fresh: Entry = { promise: Promise.resolve(), controller, waiting: 0, settled: false, pinned, finish };
       fresh.promise = compute(controller.signal).finally(() => { fresh.settled = true; });
       fresh.promise.catch(() => this.drop(key, fresh));
       this.entries.set(key, fresh);
@@ -81,7 +86,7 @@ export class SharedWork {
       const onAbort = () => {
         if (!leave()) return;
         reject(new CancelledError());
-        if (entry.waiting === 0 && !entry.settled) {
+        if (entry.waiting === 0 && !entry.settled && !entry.finish) {
           this.drop(key, entry);
           entry.controller.abort();
         }

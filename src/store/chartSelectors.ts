@@ -1,6 +1,19 @@
 import { sweepBaseKey } from './sweepSlice';
 import { selectScoreName } from './selectors';
-import type { LabState, SweepState } from './types';
+import { memoLast } from './memo';
+import type { HistoryPoint, LabState, SweepState } from './types';
+
+/**
+ * The points of `points` whose `fields` are all finite numbers: NaN or
+ * Infinity (a configuration whose numbers overflowed, see NonFiniteError)
+ * is never drawn as a value or written into a chart's table.
+ */
+export function plottable<T>(points: readonly T[], fields: ReadonlyArray<keyof T>): T[] {
+  return points.filter((p) => fields.every((f) => Number.isFinite(p[f] as unknown as number)));
+}
+
+/** The history as the size chart draws it (finite points only), the same array while the history is. */
+const plottableHistory = memoLast((history: readonly HistoryPoint[]) => plottable(history, ['bytes', 'accuracy']));
 
 /**
  * What the charts draw, derived from the store: the selector each chart
@@ -49,12 +62,12 @@ export function rankSeries(sweeps: readonly SweepState[], staleIds: string): Ran
     return {
       id: s.id, layer: s.layer, stale: stale.has(s.id),
       name: `${s.layer}, ${s.method}${flags ? ` (${flags})` : ''}`,
-      points: s.points.map((p) => ({ rank: p.rank, accuracy: 100 * p.accuracy })),
+      points: plottable(s.points, ['rank', 'accuracy']).map((p) => ({ rank: p.rank, accuracy: 100 * p.accuracy })),
     };
   });
 }
 
-/** The spectrum view's inputs: the selected layer's singular values and shape, and ALDS's groups when they apply. */
+/** The spectrum view's inputs: the selected layer's singular values and shape, their top-k bound if any, and ALDS's groups when they apply. */
 export function selectSpectrumChart(st: LabState) {
   const layer = st.selectedLayer;
   const info = st.layers.find((l) => l.name === layer);
@@ -63,7 +76,11 @@ export function selectSpectrumChart(st: LabState) {
   const g = st.groupSpectra;
   return {
     layer,
+    /** The model's spectra these values belong to (a new model's replace them all). */
+    of: st.spectra,
     values: values && values.length > 0 ? values : null,
+    /** Relative a-posteriori bound when the values come from the top-k SVD; null for a full SVD. */
+    topKBound: layer ? st.spectrumBounds[layer] ?? null : null,
     kernelShape: info?.kernelShape ?? null,
     groups,
     groupSpectra: g && g.of === st.spectra && g.layer === layer && g.groups === groups ? g.spectra : null,
@@ -99,7 +116,7 @@ export function breakEvenRank(m: number, n: number, groups = 1): number {
 
 /** The size chart's inputs: every configuration evaluated and the original model's size. */
 export function selectSizeChart(st: LabState) {
-  return { history: st.history, originalBytes: st.size?.originalBytes ?? 0, score: selectScoreName(st) };
+  return { history: plottableHistory(st.history), originalBytes: st.size?.originalBytes ?? 0, score: selectScoreName(st) };
 }
 
 /** Ticks of a bytes axis 0..maxBytes at nice multiples of a KiB (the axis is labelled in KiB). */

@@ -1,9 +1,11 @@
 import { asRank } from '../core/units';
 import { describeError, isCancellation } from '../model/errors';
+import { NonFiniteError } from '../model/evaluate';
 import { planSize } from '../model/plan';
 import { factorPlan, scoreFactoredPlan } from '../model/methods/factorPlan';
 import { knobRuleOutcome, targetOutcome } from '../model/rules/target';
 import { methodContext, type Runtime } from './runtime';
+import { recoverBackend } from './backendRecovery';
 import { selectGroups, selectPlanKey } from './selectors';
 import type { EvalSlice, HistoryPoint, LabState } from './types';
 
@@ -29,6 +31,11 @@ export function appendHistory(set: Set, get: Get, points: HistoryPoint[]): void 
   if (fresh.length > 0) set({ history: [...get().history, ...fresh] });
 }
 
+/** What the lab says about a configuration that gave NaN or Infinity: the method, the ranks and the layer at fault. */
+export function nonFiniteMessage(method: string, key: string, err: NonFiniteError): string {
+  return `The ${method} configuration ${key} cannot be scored: ${err.message}. Its numbers are not shown or plotted; pick other ranks or another method.`;
+}
+
 /** Starts (or redirects) the evaluation loop toward the plan now on screen. */
 export function scheduleEvaluation(rt: Runtime, set: Set, get: Get): void {
   rt.evaluation?.abort();
@@ -43,17 +50,20 @@ export function scheduleEvaluation(rt: Runtime, set: Set, get: Get): void {
  * never land between "finished" and "cleared" and be left unevaluated.
  */
 async function runEvalLoop(rt: Runtime, set: Set, get: Get): Promise<void> {
+  const generation = rt.evalGeneration;
   await Promise.resolve(); // lets scheduleEvaluation store this promise before the loop can finish
   try {
-    await evaluateUntilCurrent(rt, set, get);
+    await evaluateUntilCurrent(rt, set, get, generation);
   } catch (err) {
-    rt.evalLoop = null;
+    if (generation === rt.evalGeneration) rt.evalLoop = null;
     throw err;
   }
 }
 
-async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get): Promise<void> {
+async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get, generation: number): Promise<void> {
   for (;;) {
+    // Abandoned by a backend restart (see backendRecovery.ts): a newer loop owns evalLoop now.
+    if (generation !== rt.evalGeneration) return;
     const session = rt.session;
     if (!session) {
       rt.evalLoop = null;
@@ -64,6 +74,12 @@ async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get): Promise<vo
     const groups = selectGroups(get());
     const key = selectPlanKey(get());
     let result = rt.results.get(key);
+    const failed = rt.failuresOf === session ? rt.failures.get(key) : undefined;
+    if (failed !== undefined) {
+      rt.evalLoop = null;
+      set({ evaluating: false, nonFinite: { key, message: failed }, error: failed });
+      return;
+    }
     let bytes: number = planSize(layers, plan, groups).bytes;
     // Quantized factors store fewer bytes than the float plan: their size was recorded with the result.
     if (result && method !== 'svd') bytes = get().history.find((h) => h.key === key)?.bytes ?? bytes;
@@ -79,20 +95,30 @@ async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get): Promise<vo
           result = await scoreFactoredPlan(session, point, controller.signal);
         }
       } catch (err) {
-        if (isCancellation(err)) continue;
+        // Cancelled, or its session was closed under it (a lost GPU's tensors freed): nothing to report.
+        if (isCancellation(err) || rt.session !== session) continue;
+        if (err instanceof NonFiniteError && rt.session === session) {
+          // Remembered for this session, so returning to the configuration reports it again without rescoring.
+          if (rt.failuresOf !== session) rt.failures = new Map();
+          rt.failuresOf = session;
+          rt.failures.set(key, nonFiniteMessage(method, key, err));
+          continue;
+        }
         rt.evalLoop = null;
         set({ evaluating: false, error: `Evaluation failed: ${describeError(err)}` });
         return;
       } finally {
         if (rt.evaluation === controller) rt.evaluation = null;
       }
-      if (rt.session !== session) continue;
+      if (rt.session !== session || generation !== rt.evalGeneration) continue;
       rt.results.set(key, result);
       appendHistory(set, get, [historyPoint(key, result.accuracy, bytes)]);
     }
     if (rt.session === session && selectPlanKey(get()) === key) {
       rt.evalLoop = null;
-      set({ current: { key, result, bytes }, evaluating: false });
+      // A configuration that scores again takes the not-a-number message of an earlier one off the banner.
+      const stale = get().nonFinite;
+      set({ current: { key, result, bytes }, evaluating: false, ...(stale ? { nonFinite: null, error: get().error === stale.message ? null : get().error } : {}) });
       return;
     }
   }
@@ -111,6 +137,8 @@ export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice 
   original: null,
   evaluating: false,
   history: [],
+  nonFinite: null,
+  backendNotice: null,
 
   setRank(layer, k) {
     const info = get().layers.find((l) => l.name === layer && l.factorizable);
@@ -159,6 +187,10 @@ export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice 
     rt.rule?.abort();
   },
 
+  recoverBackend(reason, restart) {
+    return recoverBackend(rt, set, get, reason, restart);
+  },
+
   selectLayer(layer) {
     if (get().layers.some((l) => l.name === layer && l.factorizable)) set({ selectedLayer: layer });
   },
@@ -168,8 +200,8 @@ export const createEvalSlice = (rt: Runtime) => (set: Set, get: Get): EvalSlice 
   },
 
   async whenIdle() {
-    while (rt.evalLoop || rt.sweepRun || rt.load) {
-      await Promise.allSettled([rt.evalLoop, rt.sweepRun]);
+    while (rt.evalLoop || rt.sweepRun || rt.load || rt.recovery) {
+      await Promise.allSettled([rt.evalLoop, rt.sweepRun, rt.recovery]);
       if (rt.load) await new Promise((r) => setTimeout(r, 10));
     }
   },

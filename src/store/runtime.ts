@@ -26,10 +26,17 @@ export interface Runtime {
   /** Evaluation results of the open session by plan key; cleared when the model changes. */
   results: Map<string, EvalResult>;
   load: AbortController | null;
+  /** Configurations of `failuresOf` (a session) whose evaluation gave NaN or Infinity, by plan key: the message, so they are not scored again. */
+  failures: Map<string, string>;
+  failuresOf: LabSession | null;
   /** Where the open model came from (to open it again, e.g. at another input scale). */
   source: ModelSource | null;
   evaluation: AbortController | null;
   evalLoop: Promise<void> | null;
+  /** Bumped when the backend restarts: an evaluation loop of an older generation (perhaps stuck on a lost GPU) stops at its next step and no longer owns evalLoop. */
+  evalGeneration: number;
+  /** The backend restart in progress after a lost GPU, if any (one at a time). */
+  recovery: Promise<void> | null;
   sweep: AbortController | null;
   sweepRun: Promise<void> | null;
   comparison: AbortController | null;
@@ -42,7 +49,7 @@ export interface Runtime {
 /** A runtime with no session and nothing running. */
 export function createRuntime(env: LabEnv): Runtime {
   return {
-    env, session: null, sample: null, results: new Map(), source: null,
-    load: null, evaluation: null, evalLoop: null, sweep: null, sweepRun: null, comparison: null, rule: null, methodContext: null,
+    env, session: null, sample: null, results: new Map(), failures: new Map(), failuresOf: null, source: null,
+    load: null, evaluation: null, evalLoop: null, evalGeneration: 0, recovery: null, sweep: null, sweepRun: null, comparison: null, rule: null, methodContext: null,
   };
 }

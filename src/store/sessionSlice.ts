@@ -1,4 +1,5 @@
 import { LabSession } from '../model/session';
+import { singularValueBound } from '../core/randomizedSvd';
 import { CancelledError, LabInputError, describeError, isCancellation } from '../model/errors';
 import { formatRankSpec, parseGroupSpec, parseRankSpec } from '../model/rankSpec';
 import { planKey, planSize, type RankPlan } from '../model/plan';
@@ -6,6 +7,7 @@ import { historyPoint, scheduleEvaluation } from './evalSlice';
 import { expandPreset } from './presetLink';
 import { PRESETS, findPreset } from './presets';
 import type { ModelSource } from './env';
+import { withRefusals } from './refusals';
 import type { LabSlice, SessionSlice } from './types';
 
 /**
@@ -14,7 +16,7 @@ import type { LabSlice, SessionSlice } from './types';
  * working, and on any failure it simply stays. Opening a second model while
  * the first is still loading cancels the first.
  */
-export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => ({
+export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get, api) => withRefusals(set, get, api, (showRefusal) => ({
   phase: 'booting',
   backend: rt.env.backend,
   bundled: [],
@@ -22,6 +24,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
   modelId: null,
   layers: [],
   spectra: {},
+  spectrumBounds: {},
   loadProgress: null,
   error: null,
   inputScale: null,
@@ -118,9 +121,12 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
       rt.comparison?.abort();
       const layers = session.layers;
       const spectra: Record<string, Float64Array> = {};
+      const spectrumBounds: Record<string, number> = {};
       for (const l of layers) {
         const s = session.singularValues(l.name);
         if (s) spectra[l.name] = s;
+        const residuals = session.kernelSvd(l.name)?.residuals;
+        if (s && residuals) spectrumBounds[l.name] = singularValueBound(s, residuals);
       }
       rt.source = source;
       set({
@@ -132,6 +138,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
         modelId: bundled?.id ?? null,
         layers,
         spectra,
+        spectrumBounds,
         plan,
         selectedLayer: layers.find((l) => l.factorizable)?.name ?? null,
         size: planSize(layers, plan),
@@ -163,8 +170,9 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
       set({
         phase: hadModel ? 'ready' : 'failed',
         loadProgress: null,
-        error: cancelled ? (hadModel ? null : 'Loading was cancelled; pick a model to open.') : describeError(err),
+        error: cancelled && !hadModel ? 'Loading was cancelled; pick a model to open.' : null,
       });
+      if (!cancelled) showRefusal(describeError(err));
     } finally {
       if (rt.load === controller) rt.load = null;
     }
@@ -206,10 +214,10 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get) => 
   },
 
   reportError(message) {
-    set({ error: message });
+    showRefusal(message);
   },
 
   dismissError() {
     set({ error: null });
   },
-});
+}));

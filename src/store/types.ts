@@ -16,6 +16,7 @@ import type { LayerMatrices } from '../model/layerMatrices';
 import type { MnistSample } from '../core/mnist';
 import type { GreyImage } from '../core/imageSvd';
 import type { Svd } from '../core/svd';
+import type { SvdFn } from '../model/factors';
 import type { UrlState } from './urlState';
 
 /**
@@ -42,6 +43,13 @@ export interface SessionSlice {
   layers: LayerInfo[];
   /** Singular values per factorized layer (descending), for the spectrum view. */
   spectra: Record<string, Float64Array>;
+  /**
+   * For each layer whose spectrum came from the top-k (randomized) SVD, its
+   * a-posteriori bound: each value lies within this fraction of itself of a
+   * true singular value (core/randomizedSvd.ts singularValueBound). Absent
+   * for layers with a full SVD.
+   */
+  spectrumBounds: Record<string, number>;
   loadProgress: Progress | null;
   error: string | null;
   /**
@@ -98,6 +106,17 @@ export interface EvalSlice {
   original: EvalResult | null;
   evaluating: boolean;
   history: HistoryPoint[];
+  /** The configuration `key` whose evaluation gave NaN or Infinity, and the message naming the layer and method: shown as "not a number", never plotted. */
+  nonFinite: { key: string; message: string } | null;
+  /** What happened to the backend, for a notice next to its badge (the GPU was lost and the lab restarted it); null when nothing did. */
+  backendNotice: string | null;
+  /**
+   * After the GPU device was lost (`reason`, the browser's words): stops the
+   * work on it, frees the session, starts a backend with `restart`, opens the
+   * model again and puts back the user's method, ranks, channel groups and
+   * results; says so in backendNotice.
+   */
+  recoverBackend(reason: string, restart: () => Promise<{ backend: BackendInfo; svd: SvdFn }>): Promise<void>;
   setRank(layer: string, k: number): void;
   setMethod(method: FactorMethodName): void;
   /**

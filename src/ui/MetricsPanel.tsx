@@ -16,11 +16,13 @@ export function MetricsPanel() {
     current: st.current, original: st.original, evaluating: st.evaluating,
     key: selectPlanKey(st), exporting: st.exporting, lastDownload: st.lastDownload,
     ready: st.phase === 'ready' || st.phase === 'loading',
-    method: st.method, stored: selectStoredSize(st), noAccuracy: st.noAccuracy, scoredOn: st.scoredOn,
+    method: st.method, stored: selectStoredSize(st), noAccuracy: st.noAccuracy, scoredOn: st.scoredOn, nonFinite: st.nonFinite,
   })));
   const download = useLab((st) => st.download);
   const result = s.current && s.current.key === s.key ? s.current.result : null;
-  const show = (f: (r: NonNullable<typeof result>) => string) => (result ? f(result) : '…');
+  // A configuration whose numbers came out NaN or Infinity reads "not a number", never a figure.
+  const notANumber = s.nonFinite?.key === s.key;
+  const show = (f: (r: NonNullable<typeof result>) => string) => (result ? f(result) : notANumber ? 'not a number' : '…');
   // One size source (storedSize): the same words as the layer table's total and the size chart's points.
   const size = storedSizeText(s.stored, formatBytes);
   return (
@@ -45,7 +47,7 @@ export function MetricsPanel() {
         )}
       </dl>
       {s.noAccuracy && <p className="note" id="no-accuracy-reason" data-testid="no-accuracy-reason">Accuracy does not apply: {s.noAccuracy}.</p>}
-      <p className="note">{result ? `on ${result.count.toLocaleString('en-US')} ${s.scoredOn ?? 'MNIST test images'}` : 'evaluating…'}</p>
+      <p className="note" data-testid={notANumber ? 'not-a-number' : undefined}>{result ? `on ${result.count.toLocaleString('en-US')} ${s.scoredOn ?? 'MNIST test images'}` : notANumber ? s.nonFinite!.message : 'evaluating…'}</p>
       {s.method !== 'svd' && result && (
         <p className="note" data-testid="method-bytes">
           {s.method} stores <span data-testid="method-stored-size">{size.amount}</span>{size.packing}{size.file ? `; ${size.file}.` : methodChoice(s.method).storage}

@@ -36,5 +36,5 @@ function outputsSvd(ctx: MethodContext, l: FactorizableLayer, signal: AbortSigna
     const topK = l.rankLimit < Math.min(inputs.rows, n) ? l.rankLimit : undefined;
     const svd = await ctx.svd(y, [inputs.rows, n], own, topK);
     return { svd, meanInput: columnMeans(inputs.x, inputs.rows, m) };
-  }, { pinned: true, signal });
+  }, { pinned: true, finish: true, signal });
 }

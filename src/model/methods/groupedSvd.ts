@@ -57,5 +57,5 @@ export function groupSvds(ctx: MethodContext, l: FactorizableLayer, groups: numb
     const svds: Svd[] = [];
     for (let g = 0; g < groups; g++) svds.push(await ctx.svd(Float32Array.from(kernel.subarray(g * rows * n, (g + 1) * rows * n)), [rows, n], own));
     return svds;
-  }, { pinned: true, signal });
+  }, { pinned: true, finish: true, signal });
 }

@@ -2,7 +2,7 @@ import { memo, useDeferredValue, useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import type { LabState } from '../../store/types';
-import { kibTicks, sizeAxisTop } from '../../store/chartSelectors';
+import { kibTicks, plottable, sizeAxisTop } from '../../store/chartSelectors';
 import { selectScoreName } from '../../store/selectors';
 import { formatBytes } from '../format';
 import { useLab } from '../useLab';
@@ -31,7 +31,8 @@ export function CompareChart() {
   const s = useLab(useShallow(selectCompare));
   const actions = useLab(useShallow((st) => ({ start: st.startCompare, cancel: st.cancelCompare, exportCsv: st.exportCompareCsv })));
   const c = s.compare;
-  const rows = useDeferredValue(c?.rows ?? NO_ROWS);
+  // Only finite points are drawn or tabulated (a configuration whose numbers overflowed is not a value).
+  const rows = useDeferredValue(useMemo(() => (c ? plottable(c.rows, ['bytes', 'accuracy']) : NO_ROWS), [c?.rows]));
   const [fullAxis, setFullAxis] = useState(false);
   const yTitle = `${s.score} (%)`;
   const table = rows.length === 0 ? null : {
