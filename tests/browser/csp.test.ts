@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { isWorkerScript, securityHeaders } from '../../src/server/securityHeaders';
+import { isWorkerScript, metaPolicy, securityHeaders } from '../../src/server/securityHeaders';
 import { startHarness, type Harness } from './harness';
 
 /**
@@ -15,7 +15,8 @@ import { startHarness, type Harness } from './harness';
  * probes' fetches would succeed.
  */
 
-const DIST = resolve(__dirname, '..', '..', 'dist');
+/** The build the harness serves: $LAB_DIST when set (as startHarness reads it), else dist/. */
+const DIST = process.env.LAB_DIST ? resolve(process.env.LAB_DIST) : resolve(__dirname, '..', '..', 'dist');
 const PROBE_PAGE = 'csp-probe.html'; // a bare same-origin page: the headers are its only policy
 const PROBE_WORKER = 'csp-probe.worker-test.js'; // named like a built worker script
 
@@ -23,6 +24,11 @@ let h: Harness;
 let foreign: Server;
 let foreignUrl = '';
 const received: string[] = [];
+
+/** A policy header or meta value back as directive -> sources. */
+function parsePolicy(value: string): Record<string, string[]> {
+  return Object.fromEntries(value.split(';').map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map(([name, ...sources]) => [name, sources]));
+}
 
 /** What a probe reports: whether its fetch got an answer, and the directive that refused it. */
 interface ProbeResult { fetched: boolean; directive?: string }
@@ -120,4 +126,63 @@ describe('security headers in Chromium', () => {
     expect(result).toEqual({ fetched: false, directive: 'connect-src' });
     await page.close();
   });
+
+  it("holds the built lab page's own scripts to itself and TF.js's wasm: no eval, no Function, no remote <script>", async () => {
+    const page = await h.browser.newPage();
+    const response = await page.goto(h.url);
+    await page.getByTestId('lab').waitFor({ timeout: 240_000 });
+    // The policies the page really got, from the header and from the <meta> tag of the built index.html.
+    const header = parsePolicy(response!.headers()['content-security-policy']);
+    const meta = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    expect(meta).toBe(metaPolicy());
+    for (const [where, policy] of [['header', header], ['meta', parsePolicy(meta!)]] as const) {
+      expect(policy['script-src'], where).toEqual(["'self'", "'wasm-unsafe-eval'"]);
+      expect(policy['default-src'], where).toEqual(["'self'"]);
+      for (const sources of Object.values(policy)) {
+        expect(sources, where).not.toContain("'unsafe-eval'");
+        expect(sources.filter((src) => /^(https?:|wss?:|\*)/.test(src) || src.includes('//')), where).toEqual([]);
+      }
+    }
+
+    // Running code from text is refused, and each refusal is reported as a script-src violation. The attempts run in
+    // a task of the page's own (a timer callback): code that DevTools evaluates directly is exempt from 'unsafe-eval' checks.
+    await page.evaluate(() => {
+      const violations: string[] = [];
+      document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.effectiveDirective} ${e.blockedURI}`));
+      const tryRun = (run: () => unknown) => { try { run(); return 'ran'; } catch (e) { return (e as Error).name; } };
+      (window as unknown as { __probe: Promise<unknown> }).__probe = new Promise((resolve) => setTimeout(() => {
+        const results = {
+          eval: tryRun(() => (0, eval)('1 + 1')),
+          Function: tryRun(() => new Function('return 1')()),
+          setTimeoutString: tryRun(() => (setTimeout as unknown as (code: string) => void)('window.__ranFromString = true')),
+        };
+        // Violation events are dispatched as tasks: wait (a bounded number of frames) for all six before reading them.
+        let frames = 0;
+        const check = () => (violations.length >= 6 || ++frames > 120
+          ? resolve({ results, violations, ranFromString: (window as unknown as { __ranFromString?: boolean }).__ranFromString === true })
+          : requestAnimationFrame(check));
+        check();
+      }, 0));
+    });
+    const attempts = await page.evaluate(() => (window as unknown as { __probe: Promise<{ results: unknown; violations: string[]; ranFromString: boolean }> }).__probe);
+    expect(attempts.results).toEqual({ eval: 'EvalError', Function: 'EvalError', setTimeoutString: 'ran' });
+    expect(attempts.ranFromString).toBe(false);
+    // Each attempt is refused by both policies the page carries, the header's and the <meta> tag's.
+    expect(attempts.violations).toEqual(Array(6).fill('script-src eval'));
+
+    // A <script> from another origin injected into the page never loads, and never reaches that origin.
+    const remote = await page.evaluate((src) => new Promise<{ loaded: boolean; directive: string; blocked: string }>((resolve) => {
+      let directive = '';
+      let blocked = '';
+      document.addEventListener('securitypolicyviolation', (e) => { directive = e.effectiveDirective; blocked = e.blockedURI; });
+      const script = document.createElement('script');
+      script.src = src;
+      script.onload = () => resolve({ loaded: true, directive, blocked });
+      script.onerror = () => setTimeout(() => resolve({ loaded: false, directive, blocked }), 0);
+      document.head.append(script);
+    }), `${foreignUrl}/remote-script.js`);
+    expect(remote).toEqual({ loaded: false, directive: 'script-src-elem', blocked: `${foreignUrl}/remote-script.js` });
+    expect(received).not.toContain('/remote-script.js');
+    await page.close();
+  }, 300_000);
 });

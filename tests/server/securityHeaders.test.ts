@@ -10,7 +10,8 @@ import {
  * that the `_headers` file the build wrote (npm test builds first) says the same.
  */
 
-const DIST = resolve(__dirname, '..', '..', 'dist');
+/** The build under test: $LAB_DIST when set (as the browser harness reads it), else dist/. */
+const DIST = process.env.LAB_DIST ? resolve(process.env.LAB_DIST) : resolve(__dirname, '..', '..', 'dist');
 
 /** A policy header value back as directive -> sources. */
 function parsePolicy(value: string): Record<string, string[]> {
@@ -64,6 +65,18 @@ describe('security headers', () => {
     }
   });
 
+  it('names no other origin anywhere: every source is a keyword, self, data: or blob:, and only wasm may be compiled', () => {
+    for (const policy of [DOCUMENT_POLICY, WORKER_POLICY]) {
+      for (const [name, sources] of Object.entries(policy)) {
+        for (const src of sources) expect(["'self'", "'none'", "'unsafe-inline'", "'wasm-unsafe-eval'", 'data:', 'blob:'], `${name} ${src}`).toContain(src);
+        // Inline code and data:/blob: scripts would let injected text run: styles may be inline, scripts may not.
+        if (name === 'script-src' || name === 'default-src') expect(sources.filter((src) => !["'self'", "'none'", "'wasm-unsafe-eval'"].includes(src)), name).toEqual([]);
+      }
+    }
+    expect(DOCUMENT_POLICY['script-src']).toContain("'wasm-unsafe-eval'");
+    expect(WORKER_POLICY['script-src']).not.toContain("'wasm-unsafe-eval'");
+  });
+
   it('sends nosniff, no referrer and DENY framing with both policies', () => {
     for (const headers of [documentHeaders, workerHeaders]) {
       expect(headers).toMatchObject({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' });
@@ -85,6 +98,21 @@ describe('security headers', () => {
   it('shows the same policies in the nginx snippet of README.md', () => {
     const readme = readFileSync(resolve(__dirname, '..', '..', 'README.md'), 'utf8');
     for (const policy of [DOCUMENT_POLICY, WORKER_POLICY]) expect(readme).toContain(`add_header Content-Security-Policy "${serializePolicy(policy)}" always;`);
+  });
+
+  it('puts the meta fallback into the built index.html, and loads no script from elsewhere there', () => {
+    const file = join(DIST, 'index.html');
+    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npx vite build\` first (npm test does)`);
+    const html = readFileSync(file, 'utf8');
+    const metas = [...html.matchAll(/<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/g)].map((m) => m[1]);
+    expect(metas).toEqual([metaPolicy()]);
+    // Every <script> of the page is a same-origin file: no inline code (the policy would refuse it anyway) and no other host.
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const [, attrs, body] of scripts) {
+      expect(body.trim(), attrs).toBe('');
+      expect(attrs, attrs).toMatch(/\ssrc="(?![a-z][a-z0-9+.-]*:|\/\/)[^"]+"/i); // a path on this origin: no scheme, no //host
+    }
   });
 
   it('has the same headers in the built dist/_headers, with a rule for every worker script', () => {

@@ -20,21 +20,25 @@ function gatedSvd(held: (shape: [number, number]) => boolean) {
   let open = false;
   let arrived!: () => void;
   const firstHeld = new Promise<void>((r) => { arrived = r; });
+  let opened!: () => void;
+  const released = new Promise<void>((r) => { opened = r; });
   const svd: SvdFn = async (data, shape, signal, topK) => {
     if (!open && held(shape)) {
       arrived();
+      // Held until release() or the signal's abort event, whichever comes first: no polling, no timer.
       await new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (signal?.aborted) reject(new DOMException('This operation was aborted', 'AbortError'));
-          else if (open) resolve();
-          else setTimeout(check, 1);
-        };
-        check();
+        const abort = () => reject(new DOMException('This operation was aborted', 'AbortError'));
+        if (signal?.aborted) return abort();
+        signal?.addEventListener('abort', abort, { once: true });
+        void released.then(() => {
+          signal?.removeEventListener('abort', abort);
+          resolve();
+        });
       });
     }
     return nodeSvd(data, shape, signal, topK);
   };
-  return { svd, firstHeld, release: () => { open = true; } };
+  return { svd, firstHeld, release: () => { open = true; opened(); } };
 }
 
 let dispose: (() => Promise<void>) | null = null;
