@@ -8,6 +8,7 @@ import { startHarness, type Harness } from './chromium';
 import { artifactsOf, cnnFixture, filesOf } from './fixtureModels';
 import { quantile, table } from './benchTable';
 import { REPO_ROOT, useNodeBackend } from './nodeEnv';
+import { longSessionMoves } from './longSessionMoves';
 
 /**
  * The lab's interaction figures in Chromium, as a user gets them: the
@@ -44,6 +45,8 @@ type Store = {
   getState(): {
     phase: string;
     setRank(layer: string, k: number): void;
+    setMethod(method: string): void;
+    layers: Array<{ name: string; factorizable: boolean; rankLimit: number }>;
     whenIdle(): Promise<void>;
     startSweep(layer: string): Promise<void>;
     openModel(source: unknown): Promise<void>;
@@ -123,6 +126,52 @@ async function mlpFigures(app: Harness, where: string, backend: string, moves: n
       return performance.now() - t;
     });
     return { where, pageStart, modelOpen, openMs, backToBack, isolated, sweepMs, work: await takeLongest(page) };
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * The long session of tests/browser/longSession.test.ts (the same 1,000
+ * seeded moves over mlp-64's layers and every factor method), replayed in
+ * the page through the store: the first 980 one per animation frame (a
+ * dragged slider's pace; each move also selects its layer), the last 20 each
+ * once the lab is idle (key presses whose results a user watches; each
+ * draws its layer's charts in full). One row: total ms, the number of long
+ * tasks, their median and the longest, and how many exceed 100 ms.
+ */
+async function longSessionRow(app: Harness, run: number): Promise<string[]> {
+  const page = await app.browser.newPage();
+  try {
+    await watchLongTasks(page);
+    await page.goto(`${app.url}?model=mlp-64&backend=wasm`);
+    await waitReady(page);
+    await takeLongest(page);
+    const methods = await page.locator('[data-testid="method-select"] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    const layers = await page.evaluate(() => (window as unknown as { __lab: Store }).__lab.getState().layers.filter((l) => l.factorizable).map((l) => ({ name: l.name, limit: l.rankLimit })));
+    const moves = longSessionMoves(methods, layers);
+    const { ms, tasks } = await page.evaluate(async (list) => {
+      // No named functions in here: tsx would wrap them in a helper the page does not have.
+      const store = (window as unknown as { __lab: Store }).__lab;
+      const w = window as unknown as { __longTasks: number[] };
+      w.__longTasks.splice(0);
+      const t = performance.now();
+      for (let i = 0; i < list.length; i++) {
+        const m = list[i];
+        if ('method' in m) store.getState().setMethod(m.method);
+        else store.getState().setRank(m.layer, m.rank);
+        if (i < list.length - 20) await new Promise((r) => requestAnimationFrame(r));
+        else {
+          await store.getState().whenIdle();
+          await new Promise((r) => requestIdleCallback(r, { timeout: 500 }));
+        }
+      }
+      await store.getState().whenIdle();
+      for (let i = 0; i < 2; i++) await new Promise((r) => requestIdleCallback(r, { timeout: 1000 }));
+      return { ms: performance.now() - t, tasks: w.__longTasks.splice(0) };
+    }, moves);
+    const longest = Math.max(0, ...tasks);
+    return [`run ${run}`, ms.toFixed(0), String(tasks.length), tasks.length ? quantile(tasks, 0.5).toFixed(0) : '-', longest.toFixed(0), String(tasks.filter((d) => d > 100).length)];
   } finally {
     await page.close();
   }
@@ -223,6 +272,7 @@ export async function browserInteractionTables(quick: boolean): Promise<string> 
   await build({ logLevel: 'warn' });
   const app = await startHarness();
   let cnn: string[][];
+  const session: string[][] = [];
   try {
     figures.push(await mlpFigures(app, 'after, wasm', 'wasm', moves));
     // WebGPU last: SwiftShader keeps the CPUs busy for a while after its page closes.
@@ -231,6 +281,7 @@ export async function browserInteractionTables(quick: boolean): Promise<string> 
       // The bundled CNN: a conv rank change runs from that conv layer's cached input on.
       ...await cnnFigures(app, 'bundled cnn', { kind: 'bundled', id: 'cnn' }, [['conv1', 16], ['conv2', 32], ['fc1', 128], ['out', 10]], quick ? 8 : 16),
     ];
+    for (let run = 1; run <= (quick ? 1 : 3); run++) session.push(await longSessionRow(app, run));
     figures.push(await mlpFigures(app, 'after, webgpu', 'webgpu', 6));
   } finally {
     await app.close();
@@ -242,5 +293,6 @@ export async function browserInteractionTables(quick: boolean): Promise<string> 
     figures.map((f) => [f.where, ms(f.openMs), ms(f.pageStart), ms(f.modelOpen), pair(f.backToBack), pair(f.isolated), ms(f.sweepMs), ms(f.work)]),
   );
   const conv = table(['model (wasm, 10,000 images)', 'open ms', 'longest task: open', 'rank change p50 ms', 'p95 ms', 'longest task: moves'], cnn);
-  return `${mlp}${note}\n\nCNNs in Chromium: issue 8's CNN shape (seeded random weights, opened as dropped files) and the bundled cnn; rank changes of each layer\n${conv}`;
+  const long = table(['mlp-64, wasm, 1,000 moves', 'ms', 'long tasks (> 50 ms)', 'median long task ms', 'longest ms', 'over 100 ms'], session);
+  return `${mlp}${note}\n\nA long session in Chromium (the long-session test's 1,000 moves over every method: 980 one per frame, 20 each after the lab is idle)\n${long}\n\nCNNs in Chromium: issue 8's CNN shape (seeded random weights, opened as dropped files) and the bundled cnn; rank changes of each layer\n${conv}`;
 }

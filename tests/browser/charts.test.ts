@@ -138,7 +138,7 @@ describe('charts', () => {
     });
     const count = await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().spectra.fc1.length);
     const spectrum = page.getByTestId('spectrum-chart');
-    await expect.poll(() => spectrum.locator('.layer-spectrum .recharts-scatter-symbol').count(), { timeout: 10_000 }).toBe(count);
+    await expect.poll(() => spectrum.locator('.layer-spectrum .recharts-symbols').count(), { timeout: 10_000 }).toBe(count);
     expect(count).toBe(64);
     await expect.poll(() => spectrum.locator('.rank-marker').getAttribute('data-rank')).toBe('16');
     // Break-even: floor(mn / (m + n)) of fc1's 784 x 64 kernel, computed here from the shape the store reports.

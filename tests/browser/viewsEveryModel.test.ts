@@ -107,14 +107,14 @@ describe.each(MODELS)('every view of %s', (id) => {
 
     // Spectrum: one point per singular value of the m x n kernel, the rank and the break-even rank marked.
     const spectrum = page.getByTestId('spectrum-chart');
-    await expect.poll(() => spectrum.locator('.layer-spectrum .recharts-scatter-symbol').count(), { timeout: 20_000 }).toBe(layer.r);
+    await expect.poll(() => spectrum.locator('.layer-spectrum .recharts-symbols').count(), { timeout: 20_000 }).toBe(layer.r);
     await expect.poll(() => spectrum.locator('.rank-marker').getAttribute('data-rank')).toBe(String(layer.k));
     expect(await spectrum.locator('.break-even-marker').getAttribute('data-rank')).toBe(String(layer.breakEven));
 
     // Size chart: the original and the reduced configuration, the one on screen starred.
     const size = page.getByTestId('size-chart');
     await expect.poll(async () => Number(await size.getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
-    expect(await size.locator('.recharts-scatter-symbol').count()).toBeGreaterThanOrEqual(2);
+    expect(await size.locator('.evaluated-points .recharts-symbols').count()).toBeGreaterThanOrEqual(2);
     await expect.poll(() => size.getByTestId('current-point').count()).toBe(1);
 
     // Views, by keyboard from the first tab. Warm-up: real pictures, the rank-k one not the original.

@@ -31,13 +31,19 @@ export function scatterShape(style: SeriesStyle): MarkerShape | ((props: { cx?: 
   };
 }
 
-/** A 14 x 14 icon of the style's marker (or a vertical line, for marks drawn as lines), for legends and keys. */
-export function MarkerIcon({ style, line }: { style: SeriesStyle; line?: boolean }) {
+/**
+ * A 14 x 14 icon of the style's marker, for legends and keys; `line` draws a
+ * vertical line instead (marks drawn as lines), `'curve'` a horizontal one
+ * (a series drawn as a curve).
+ */
+export function MarkerIcon({ style, line }: { style: SeriesStyle; line?: boolean | 'curve' }) {
   return (
     <svg width={14} height={14} viewBox="0 0 14 14" aria-hidden="true">
-      {line
-        ? <line x1={7} x2={7} y1={0} y2={14} stroke={style.colour} strokeWidth={2} />
-        : <Marker style={style} cx={7} cy={7} size={70} />}
+      {line === 'curve'
+        ? <line x1={0} x2={14} y1={7} y2={7} stroke={style.colour} strokeWidth={2} />
+        : line
+          ? <line x1={7} x2={7} y1={0} y2={14} stroke={style.colour} strokeWidth={2} />
+          : <Marker style={style} cx={7} cy={7} size={70} />}
     </svg>
   );
 }

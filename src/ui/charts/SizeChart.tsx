@@ -1,5 +1,5 @@
 import { memo, useMemo, useState } from 'react';
-import { CartesianGrid, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, ScatterChart, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import { kibTicks, selectSizeChart, sizeAxisTop } from '../../store/chartSelectors';
 import { formatBytes } from '../format';
@@ -7,7 +7,7 @@ import { useLab } from '../useLab';
 import { useThrottled } from '../useThrottled';
 import { accuracyDomain, niceTicks } from './axes';
 import { AxisOption, ChartFrame } from './ChartFrame';
-import { CurrentPoint, KeyItem } from './chartMarks';
+import { CurrentPoint, KeyItem, PointMarks } from './chartMarks';
 import { ON_SCREEN_STYLE, seriesStyle } from './palette';
 
 type SizeChartData = ReturnType<typeof selectSizeChart>;
@@ -24,7 +24,9 @@ const kib = (bytes: number) => String(Number((bytes / 1024).toFixed(1)));
  *
  * The points redraw at most every 250 ms, at low priority; the star follows
  * the sliders by itself (chartMarks.tsx). A full recharts redraw per slider
- * move cost more than scoring the move in Chromium.
+ * move cost more than scoring the move in Chromium. The points are plain
+ * markers (PointMarks; hovering one names its configuration), not a recharts
+ * Scatter, whose redraw grew with the history (90 ms at 127 points).
  */
 export function SizeChart() {
   const s = useLab(useShallow(selectSizeChart));
@@ -34,6 +36,7 @@ export function SizeChart() {
 const SizeChartView = memo(function SizeChartView({ data: s }: { data: SizeChartData }) {
   const [fullAxis, setFullAxis] = useState(false);
   const points = useMemo(() => s.history.map((h) => ({ ...h, accuracy: 100 * h.accuracy })), [s.history]);
+  const marks = useMemo(() => points.map((p) => ({ x: p.bytes, y: p.accuracy, title: `${p.key}: ${formatBytes(p.bytes)}, ${p.accuracy.toFixed(2)}% ${s.score}` })), [points, s.score]);
   const yDomain = accuracyDomain(points.map((p) => p.accuracy), !fullAxis);
   const yTitle = `${s.score} (%)`;
   const style = seriesStyle(0);
@@ -51,11 +54,10 @@ const SizeChartView = memo(function SizeChartView({ data: s }: { data: SizeChart
         <ScatterChart width={520} height={280} margin={{ top: 8, right: 16, bottom: 28, left: 12 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="bytes" type="number" name="size" tickFormatter={kib} ticks={kibTicks(Math.max(1, s.originalBytes))}
-            domain={[0, sizeAxisTop(s.originalBytes, points)]} label={{ value: 'stored size (KiB)', position: 'insideBottom', offset: -14 }} />
+            domain={[0, sizeAxisTop(s.originalBytes, points)]} allowDataOverflow label={{ value: 'stored size (KiB)', position: 'insideBottom', offset: -14 }} />
           <YAxis dataKey="accuracy" type="number" tick={{ className: 'accuracy-tick' }} name={s.score} domain={yDomain} allowDataOverflow ticks={niceTicks(yDomain[0], yDomain[1])}
             width={56} label={{ value: yTitle, angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }} />
-          <Tooltip formatter={(v, name) => (name === 'size' ? formatBytes(Number(v)) : `${Number(v).toFixed(2)}%`)} />
-          <Scatter name="evaluated" data={points} fill={style.colour} fillOpacity={0.6} shape={style.shape} isAnimationActive={false} />
+          <PointMarks points={marks} style={style} size={64} className="evaluated-points" opacity={0.6} />
           <CurrentPoint />
         </ScatterChart>
       </div>

@@ -1,5 +1,5 @@
-import { memo, useDeferredValue, useEffect, useMemo } from 'react';
-import { CartesianGrid, ComposedChart, Legend, Line, Scatter, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
+import { memo, useDeferredValue, useEffect, useMemo, useRef } from 'react';
+import { CartesianGrid, ComposedChart, Line, Tooltip, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import { breakEvenRank, selectSpectrumChart, spectrumPoints } from '../../store/chartSelectors';
 import { selectSpectrum } from '../../store/selectors';
@@ -7,10 +7,18 @@ import { useLab } from '../useLab';
 import { Explain } from '../explain/Explain';
 import { formatLogTick, logDomain, logTicks, rankTicks } from './axes';
 import { ChartFrame } from './ChartFrame';
-import { KeyItem, RankMarker, VerticalMark } from './chartMarks';
+import { KeyItem, PointMarks, RankMarker, VerticalMark } from './chartMarks';
 import { ON_SCREEN_STYLE, REFERENCE_COLOUR, seriesStyle } from './palette';
 
 type SpectrumData = ReturnType<typeof selectSpectrumChart>;
+
+/**
+ * Layers whose drawn spectrum stays mounted (hidden) after another layer is
+ * selected, so going back to one shows it without a redraw. A redraw cost
+ * 100-280 ms of main thread on the 2-core CI machine while moves were scored
+ * (the long-session run, issue 11); a hidden chart costs only its DOM.
+ */
+const KEPT_LAYERS = 6;
 
 /** A spectrum marker's area in px² for `count` values on a 520 px chart. */
 const markerArea = (count: number) => (count > 128 ? 10 : count > 32 ? 30 : 50);
@@ -32,7 +40,32 @@ export function SpectrumChart() {
   useEffect(() => {
     if (chart.layer && chart.groups > 1 && !chart.groupSpectra) void loadGroupSpectra(chart.layer, chart.groups);
   }, [chart.layer, chart.groups, chart.groupSpectra, loadGroupSpectra]);
-  return <SpectrumPlot data={useDeferredValue(chart)} />;
+  const shown = useDeferredValue(chart);
+  const kept = useKeptPerLayer(shown);
+  return <>{kept.map((d) => <SpectrumPlot key={d.layer} data={d} active={d.layer === shown.layer} />)}</>;
+}
+
+/**
+ * The last KEPT_LAYERS spectra drawn, one per layer, in the order first
+ * drawn (so a layer's chart keeps its place among its siblings and is not
+ * remounted): the shown one replaces its layer's entry. A spectrum that
+ * changed (another model, ALDS groups) replaces the old one by the same key.
+ */
+function useKeptPerLayer(shown: SpectrumData): SpectrumData[] {
+  const kept = useRef(new Map<string, SpectrumData>());
+  return useMemo(() => {
+    const map = kept.current;
+    // A new model's layers replace every kept chart (their spectra belong to the old one).
+    for (const [layer, d] of map) if (d.of !== shown.of) map.delete(layer);
+    if (shown.layer && shown.values) {
+      if (!map.has(shown.layer) && map.size >= KEPT_LAYERS) {
+        const oldest = [...map.keys()].find((l) => l !== shown.layer);
+        if (oldest !== undefined) map.delete(oldest);
+      }
+      map.set(shown.layer, shown);
+    }
+    return [...map.values()];
+  }, [shown]);
 }
 
 /** What the slider's rank drops, in a line; it follows the slider by itself, so the chart around it is not redrawn. */
@@ -46,14 +79,13 @@ function SpectrumNote() {
   );
 }
 
-const SpectrumPlot = memo(function SpectrumPlot({ data: s }: { data: SpectrumData }) {
+/** One layer's spectrum in its frame; hidden, and without test ids, while another layer is selected. */
+const SpectrumPlot = memo(function SpectrumPlot({ data: s, active }: { data: SpectrumData; active: boolean }) {
   const points = useMemo(() => (s.values ? spectrumPoints(s.values) : []), [s.values]);
   const groupPoints = useMemo(() => (s.groupSpectra ?? []).flatMap((g, group) => spectrumPoints(g).map((p) => ({ ...p, group: group + 1 }))), [s.groupSpectra]);
   if (!s.layer || !s.values || !s.kernelShape) return null;
   const [m, n] = s.kernelShape;
   const breakEven = breakEvenRank(m, n, s.groups);
-  const sigmas = points.concat(groupPoints).map((p) => p.sigma);
-  const yDomain = logDomain(Math.min(...sigmas), Math.max(...sigmas));
   const layerStyle = seriesStyle(0);
   const groupStyle = seriesStyle(1);
   const energyStyle = seriesStyle(2);
@@ -63,38 +95,77 @@ const SpectrumPlot = memo(function SpectrumPlot({ data: s }: { data: SpectrumDat
     rows: points.map((p) => [p.index, p.sigma.toPrecision(4), p.energy.toFixed(2)]),
   };
   return (
-    <ChartFrame id="spectrum" title={`Singular values: ${s.layer}`} label={`Singular values of ${s.layer}`} table={table}>
-      <SpectrumNote />
-      <div data-testid="spectrum-chart" data-points={points.length} data-break-even={breakEven}>
-        <ComposedChart width={520} height={280} margin={{ top: 8, right: 8, bottom: 28, left: 12 }}>
-          <CartesianGrid strokeDasharray="3 3" />
-          {/* Half a step of room at each end, so the first and last singular values are whole markers, not halves on the frame. */}
-          <XAxis dataKey="index" type="number" domain={[0.5, points.length + 0.5]} allowDataOverflow ticks={rankTicks(points.length, false)}
-            label={{ value: `index i (rank k) of ${s.layer}`, position: 'insideBottom', offset: -14 }} />
-          <YAxis yAxisId="sigma" dataKey="sigma" type="number" scale="log" domain={yDomain} allowDataOverflow ticks={logTicks(yDomain)}
-            width={64} tickFormatter={formatLogTick}
-            label={{ value: 'singular value s_i (log)', angle: -90, position: 'insideLeft', offset: 0, style: { textAnchor: 'middle' } }} />
-          <YAxis yAxisId="energy" dataKey="energy" type="number" orientation="right" domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} width={48}
-            label={{ value: 'cum. energy (%)', angle: 90, position: 'insideRight', offset: 4, style: { textAnchor: 'middle' } }} />
-          {/* Marker area in px²: smaller markers when hundreds of values share the axis, so they stay apart. */}
-          <ZAxis type="number" range={[markerArea(points.length), markerArea(points.length)]} />
-          <Tooltip formatter={(v, name) => (name === 'cumulative energy' ? `${Number(v).toFixed(2)}%` : Number(v).toPrecision(4))} />
-          <Legend verticalAlign="top" height={28} />
-          {groupPoints.length > 0 && <Scatter yAxisId="sigma" name={`${s.groups} channel groups`} className="group-spectra" data={groupPoints} dataKey="sigma"
-            fill={groupStyle.colour} shape={groupStyle.shape} legendType={groupStyle.shape} fillOpacity={0.6} isAnimationActive={false} />}
-          <Scatter yAxisId="sigma" name="s_i of the layer" className="layer-spectrum" data={points} dataKey="sigma"
-            fill={layerStyle.colour} shape={layerStyle.shape} legendType={layerStyle.shape} isAnimationActive={false} />
-          <Line yAxisId="energy" name="cumulative energy" data={points} dataKey="energy" stroke={energyStyle.colour} strokeWidth={1.5}
-            dot={false} legendType="plainline" isAnimationActive={false} />
-          <VerticalMark x={breakEven} label={`break-even ${breakEven}`} className="break-even-marker" colour={REFERENCE_COLOUR} dashed row={1} />
-          <RankMarker layer={s.layer} fallback={points.length} />
-        </ComposedChart>
-      </div>
-      <p className="chart-keys">
-        <KeyItem style={ON_SCREEN_STYLE} text="rank on screen" line />
-        <KeyItem style={{ colour: REFERENCE_COLOUR, shape: 'circle' }} text={`break-even rank ⌊mn/(m+${s.groups > 1 ? `${s.groups}n` : 'n'})⌋: factors stop saving parameters`} line />
-        <Explain term="break-even-rank" />
-      </p>
-    </ChartFrame>
+    <div hidden={!active}>
+      <ChartFrame id={active ? 'spectrum' : `spectrum-kept-${s.layer}`} title={`Singular values: ${s.layer}`} label={`Singular values of ${s.layer}`} table={table}>
+        {active && <SpectrumNote />}
+        {s.topKBound !== null && (
+          <p className="note" data-testid={active ? 'spectrum-topk-bound' : undefined}>
+            top-k estimate: the {s.values.length} largest singular values only, from a randomized SVD; each is within ±{(100 * s.topKBound).toPrecision(2)}% of a true singular value (residual bound) and none is overstated.
+          </p>
+        )}
+        <div data-testid={active ? 'spectrum-chart' : undefined} data-points={points.length} data-break-even={breakEven}>
+          <SpectrumCanvas layer={s.layer} points={points} groupPoints={groupPoints} groups={s.groups} breakEven={breakEven} />
+        </div>
+        <p className="chart-keys">
+          <KeyItem style={layerStyle} text="s_i of the layer" />
+          {groupPoints.length > 0 && <KeyItem style={groupStyle} text={`${s.groups} channel groups`} />}
+          <KeyItem style={energyStyle} text="cumulative energy" line="curve" />
+          <KeyItem style={ON_SCREEN_STYLE} text="rank on screen" line />
+          <KeyItem style={{ colour: REFERENCE_COLOUR, shape: 'circle' }} text={`break-even rank ⌊mn/(m+${s.groups > 1 ? `${s.groups}n` : 'n'})⌋: factors stop saving parameters`} line />
+          <Explain term="break-even-rank" />
+        </p>
+      </ChartFrame>
+    </div>
+  );
+});
+
+type SpectrumPoint = ReturnType<typeof spectrumPoints>[number];
+
+/** The singular values as a tooltip shows them at the hovered index: s_i and the energy kept by rank i. */
+function SpectrumTip({ active, payload }: { active?: boolean; payload?: ReadonlyArray<{ payload?: SpectrumPoint }> }) {
+  const p = payload?.[0]?.payload;
+  if (!active || !p) return null;
+  return (
+    <div className="spectrum-tip">
+      <p>i = {p.index}</p>
+      <p>s_i = {p.sigma.toPrecision(4)}</p>
+      <p>cumulative energy {p.energy.toFixed(2)}%</p>
+    </div>
+  );
+}
+
+/**
+ * The chart itself, drawn again only when its layer's values, groups or
+ * break-even rank change: the points are plain markers (PointMarks), the
+ * energy a recharts Line, the slider's rank a mark that follows the store.
+ */
+const SpectrumCanvas = memo(function SpectrumCanvas({ layer, points, groupPoints, groups, breakEven }: {
+  layer: string; points: SpectrumPoint[]; groupPoints: Array<SpectrumPoint & { group: number }>; groups: number; breakEven: number;
+}) {
+  const sigmas = points.concat(groupPoints).map((p) => p.sigma);
+  const yDomain = logDomain(Math.min(...sigmas), Math.max(...sigmas));
+  const layerMarks = useMemo(() => points.map((p) => ({ x: p.index, y: p.sigma })), [points]);
+  const groupMarks = useMemo(() => groupPoints.map((p) => ({ x: p.index, y: p.sigma })), [groupPoints]);
+  const size = markerArea(points.length);
+  return (
+    <ComposedChart width={520} height={280} data={points} margin={{ top: 8, right: 8, bottom: 28, left: 12 }}>
+      <CartesianGrid strokeDasharray="3 3" />
+      {/* Half a step of room at each end, so the first and last singular values are whole markers, not halves on the frame. */}
+      <XAxis dataKey="index" type="number" domain={[0.5, points.length + 0.5]} allowDataOverflow ticks={rankTicks(points.length, false)}
+        label={{ value: `index i (rank k) of ${layer}`, position: 'insideBottom', offset: -14 }} />
+      <YAxis yAxisId="sigma" dataKey="sigma" type="number" scale="log" domain={yDomain} allowDataOverflow ticks={logTicks(yDomain)}
+        width={64} tickFormatter={formatLogTick}
+        label={{ value: 'singular value s_i (log)', angle: -90, position: 'insideLeft', offset: 0, style: { textAnchor: 'middle' } }} />
+      <YAxis yAxisId="energy" dataKey="energy" type="number" orientation="right" domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} width={48}
+        label={{ value: 'cum. energy (%)', angle: 90, position: 'insideRight', offset: 4, style: { textAnchor: 'middle' } }} />
+      <Tooltip content={<SpectrumTip />} />
+      {/* Marker area in px²: smaller markers when hundreds of values share the axis, so they stay apart. */}
+      {groupMarks.length > 0 && <PointMarks points={groupMarks} yAxisId="sigma" style={seriesStyle(1)} size={size} className={`group-spectra groups-${groups}`} opacity={0.6} />}
+      <PointMarks points={layerMarks} yAxisId="sigma" style={seriesStyle(0)} size={size} className="layer-spectrum" />
+      <Line yAxisId="energy" name="cumulative energy" dataKey="energy" stroke={seriesStyle(2).colour} strokeWidth={1.5}
+        dot={false} isAnimationActive={false} />
+      <VerticalMark x={breakEven} label={`break-even ${breakEven}`} className="break-even-marker" colour={REFERENCE_COLOUR} dashed row={1} />
+      <RankMarker layer={layer} fallback={points.length} />
+    </ComposedChart>
   );
 });

@@ -2,7 +2,7 @@ import { DefaultZIndexes, Symbols, usePlotArea, useXAxisScale, useYAxisScale, ZI
 import { selectPlanKey } from '../../store/selectors';
 import { useLab } from '../useLab';
 import { ON_SCREEN_STYLE, type SeriesStyle } from './palette';
-import { MarkerIcon } from './SeriesMarkers';
+import { Marker, MarkerIcon } from './SeriesMarkers';
 
 /**
  * Marks of the configuration on screen, drawn inside a recharts chart by
@@ -69,8 +69,37 @@ export function CurrentPoint() {
   );
 }
 
+/**
+ * Points as plain markers at (x, y) in the units of the x axis and the axis
+ * `yAxisId`, one <Symbols> each inside a <g> of `className`, with a native
+ * tooltip where a point has a `title`. recharts' Scatter renders several
+ * components per point and draws them all twice per data change; for the
+ * spectrum at each layer change and the size chart's growing history that
+ * was most of the 100-280 ms main-thread tasks of the long-session run.
+ */
+export function PointMarks({ points, yAxisId, style, size, className, opacity = 1 }: {
+  points: ReadonlyArray<{ x: number; y: number; title?: string }>; yAxisId?: string; style: SeriesStyle; size: number; className: string; opacity?: number;
+}) {
+  const xs = useXAxisScale();
+  const ys = useYAxisScale(yAxisId);
+  if (!xs || !ys) return null;
+  return (
+    <ZIndexLayer zIndex={DefaultZIndexes.scatter}>
+      <g className={className} fillOpacity={opacity}>
+        {points.map((p, i) => {
+          const cx = xs(p.x);
+          const cy = ys(p.y);
+          if (cx === undefined || cy === undefined || !Number.isFinite(cx) || !Number.isFinite(cy)) return null;
+          const marker = <Marker key={i} style={style} cx={cx} cy={cy} size={size} />;
+          return p.title === undefined ? marker : <g key={i} className="point-mark"><title>{p.title}</title>{marker}</g>;
+        })}
+      </g>
+    </ZIndexLayer>
+  );
+}
+
 /** A legend entry outside recharts' legend (the exports pick it up by its class): a marker and a text. */
-export function KeyItem({ style, text, line }: { style: SeriesStyle; text: string; line?: boolean }) {
+export function KeyItem({ style, text, line }: { style: SeriesStyle; text: string; line?: boolean | 'curve' }) {
   return (
     <span className="chart-key-item">
       <MarkerIcon style={style} line={line} />
