@@ -82,6 +82,15 @@ function nonFiniteCount(t: tf.Tensor): tf.Scalar {
   return tf.sum(tf.cast(tf.logicalNot(tf.isFinite(t)), 'float32'));
 }
 
+/** Reads `t` back and frees it, also when the read fails. */
+async function readAndFree(t: tf.Tensor): Promise<Float32Array | Int32Array | Uint8Array> {
+  try {
+    return await t.data();
+  } finally {
+    t.dispose();
+  }
+}
+
 /** "NaN", "infinite" or "NaN and infinite" values among `values`. */
 function nonFiniteKind(values: ArrayLike<number>): string {
   let nan = false;
@@ -526,7 +535,7 @@ export class EvalData {
       for (const x of chunk.x) {
         await serveSlice();
         throwIfCancelled(signal);
-        const counts = tf.tidy(() => {
+        const perLayer = await readAndFree(tf.tidy(() => {
           const outputs = new Map<number, tf.Tensor>([[-1, x]]);
           const found: tf.Scalar[] = [];
           for (let i = 0; i < lab.layers.length; i++) {
@@ -535,13 +544,7 @@ export class EvalData {
             found.push(nonFiniteCount(out));
           }
           return tf.stack(found);
-        });
-        let perLayer: Float32Array | Int32Array | Uint8Array;
-        try {
-          perLayer = await counts.data();
-        } finally {
-          counts.dispose();
-        }
+        }));
         const first = perLayer.findIndex((n) => n > 0);
         if (first >= 0) {
           const info = lab.layers[first];
@@ -557,16 +560,11 @@ export class EvalData {
 
   /** Chain layer `i`'s outputs on rows `x` under (plan, overrides), read back. */
   private async layerOutputValues(lab: LabModel, factors: FactorCache, plan: RankPlan, overrides: ReadonlyMap<string, KernelOverride> | undefined, x: tf.Tensor, i: number): Promise<Float32Array> {
-    const out = tf.tidy(() => {
+    return (await readAndFree(tf.tidy(() => {
       const outputs = new Map<number, tf.Tensor>([[-1, x]]);
       for (let j = 0; j <= i; j++) outputs.set(j, applyChainLayer(lab, factors, j, inputOf(lab, j, outputs), plan, overrides));
       return outputs.get(i)!;
-    });
-    try {
-      return (await out.data()) as Float32Array;
-    } finally {
-      out.dispose();
-    }
+    }))) as Float32Array;
   }
 
   /** "; its weights under this configuration hold NaN" (or Infinity) when they do, else a hint that the values overflow. */
@@ -577,13 +575,7 @@ export class EvalData {
     const k = effectiveRank(info, plan);
     const parts: tf.Tensor[] = override ? [...(override.factors ?? [override.kernel!]), ...(override.bias ? [override.bias] : [])] : k !== null ? factors.evalSlices(info.name, k) : [];
     if (parts.length > 0) {
-      const counts = tf.tidy(() => tf.stack(parts.map(nonFiniteCount)));
-      let bad: Float32Array | Int32Array | Uint8Array;
-      try {
-        bad = await counts.data();
-      } finally {
-        counts.dispose();
-      }
+      const bad = await readAndFree(tf.tidy(() => tf.stack(parts.map(nonFiniteCount))));
       if (bad.some((n) => n > 0)) return `; its ${override ? 'replacement weights' : `rank-${k} factors`} already hold values that are not numbers`;
     }
     return `; its ${override ? 'replacement weights' : k !== null ? `rank-${k} factors` : 'weights'} are finite, so the products overflow float32`;
@@ -803,12 +795,7 @@ export class EvalData {
             blockParts.set(index, made);
           }
           if (logitsHere) logitParts.push(logitsHere);
-          let v: Float32Array | Int32Array | Uint8Array;
-          try {
-            v = await stats.data();
-          } finally {
-            stats.dispose();
-          }
+          const v = await readAndFree(stats);
           for (let i = 0; i < scalars; i++) sums[i] = (sums[i] ?? 0) + v[i];
           normNames.forEach((name, i) => add(name, v[scalars + i]));
           keptIndices.forEach((index, n) => keptNormSq.set(index, (keptNormSq.get(index) ?? 0) + v[scalars + normNames.length + n]));

@@ -59,7 +59,6 @@ async function recover(rt: Runtime, set: Set, get: Get, reason: string, restart:
   rt.methodContext = null;
   rt.results = new Map();
   rt.failures = new Map();
-  rt.failuresOf = null;
   // Its tensors' data died with the device; freeing them releases TF.js's records of them.
   session?.dispose();
   let backend: BackendInfo;

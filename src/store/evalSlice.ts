@@ -74,7 +74,7 @@ async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get, generation:
     const groups = selectGroups(get());
     const key = selectPlanKey(get());
     let result = rt.results.get(key);
-    const failed = rt.failuresOf === session ? rt.failures.get(key) : undefined;
+    const failed = rt.failures.get(key);
     if (failed !== undefined) {
       rt.evalLoop = null;
       set({ evaluating: false, nonFinite: { key, message: failed }, error: failed });
@@ -97,10 +97,8 @@ async function evaluateUntilCurrent(rt: Runtime, set: Set, get: Get, generation:
       } catch (err) {
         // Cancelled, or its session was closed under it (a lost GPU's tensors freed): nothing to report.
         if (isCancellation(err) || rt.session !== session) continue;
-        if (err instanceof NonFiniteError && rt.session === session) {
+        if (err instanceof NonFiniteError) {
           // Remembered for this session, so returning to the configuration reports it again without rescoring.
-          if (rt.failuresOf !== session) rt.failures = new Map();
-          rt.failuresOf = session;
           rt.failures.set(key, nonFiniteMessage(method, key, err));
           continue;
         }

@@ -26,9 +26,8 @@ export interface Runtime {
   /** Evaluation results of the open session by plan key; cleared when the model changes. */
   results: Map<string, EvalResult>;
   load: AbortController | null;
-  /** Configurations of `failuresOf` (a session) whose evaluation gave NaN or Infinity, by plan key: the message, so they are not scored again. */
+  /** Configurations of the open session whose evaluation gave NaN or Infinity, by plan key: the message, so they are not scored again; cleared with `results`. */
   failures: Map<string, string>;
-  failuresOf: LabSession | null;
   /** Where the open model came from (to open it again, e.g. at another input scale). */
   source: ModelSource | null;
   evaluation: AbortController | null;
@@ -49,7 +48,7 @@ export interface Runtime {
 /** A runtime with no session and nothing running. */
 export function createRuntime(env: LabEnv): Runtime {
   return {
-    env, session: null, sample: null, results: new Map(), failures: new Map(), failuresOf: null, source: null,
+    env, session: null, sample: null, results: new Map(), failures: new Map(), source: null,
     load: null, evaluation: null, evalLoop: null, evalGeneration: 0, recovery: null, sweep: null, sweepRun: null, comparison: null, rule: null, methodContext: null,
   };
 }

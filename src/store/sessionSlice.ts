@@ -161,6 +161,7 @@ export const createSessionSlice: LabSlice<SessionSlice> = (rt) => (set, get, api
       rt.methodContext = null;
       rt.rule?.abort();
       rt.results = new Map([[planKey(layers, {}), original]]);
+      rt.failures = new Map();
       session = null;
       scheduleEvaluation(rt, set, get);
     } catch (err) {

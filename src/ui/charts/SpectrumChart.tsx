@@ -20,6 +20,11 @@ type SpectrumData = ReturnType<typeof selectSpectrumChart>;
  */
 const KEPT_LAYERS = 6;
 
+/** The series' styles: the layer's values, the channel groups' values, the cumulative energy. */
+const LAYER_STYLE = seriesStyle(0);
+const GROUP_STYLE = seriesStyle(1);
+const ENERGY_STYLE = seriesStyle(2);
+
 /** A spectrum marker's area in px² for `count` values on a 520 px chart. */
 const markerArea = (count: number) => (count > 128 ? 10 : count > 32 ? 30 : 50);
 
@@ -86,9 +91,6 @@ const SpectrumPlot = memo(function SpectrumPlot({ data: s, active }: { data: Spe
   if (!s.layer || !s.values || !s.kernelShape) return null;
   const [m, n] = s.kernelShape;
   const breakEven = breakEvenRank(m, n, s.groups);
-  const layerStyle = seriesStyle(0);
-  const groupStyle = seriesStyle(1);
-  const energyStyle = seriesStyle(2);
   const table = {
     caption: `Singular values of ${s.layer} (${m}×${n}) and the cumulative energy they keep${s.groupSpectra ? `; the ${s.groups} channel groups' values are drawn only` : ''}`,
     columns: ['i', 'singular value s_i', 'cumulative energy (%)'],
@@ -107,9 +109,9 @@ const SpectrumPlot = memo(function SpectrumPlot({ data: s, active }: { data: Spe
           <SpectrumCanvas layer={s.layer} points={points} groupPoints={groupPoints} groups={s.groups} breakEven={breakEven} />
         </div>
         <p className="chart-keys">
-          <KeyItem style={layerStyle} text="s_i of the layer" />
-          {groupPoints.length > 0 && <KeyItem style={groupStyle} text={`${s.groups} channel groups`} />}
-          <KeyItem style={energyStyle} text="cumulative energy" line="curve" />
+          <KeyItem style={LAYER_STYLE} text="s_i of the layer" />
+          {groupPoints.length > 0 && <KeyItem style={GROUP_STYLE} text={`${s.groups} channel groups`} />}
+          <KeyItem style={ENERGY_STYLE} text="cumulative energy" line="curve" />
           <KeyItem style={ON_SCREEN_STYLE} text="rank on screen" line />
           <KeyItem style={{ colour: REFERENCE_COLOUR, shape: 'circle' }} text={`break-even rank ⌊mn/(m+${s.groups > 1 ? `${s.groups}n` : 'n'})⌋: factors stop saving parameters`} line />
           <Explain term="break-even-rank" />
@@ -160,9 +162,9 @@ const SpectrumCanvas = memo(function SpectrumCanvas({ layer, points, groupPoints
         label={{ value: 'cum. energy (%)', angle: 90, position: 'insideRight', offset: 4, style: { textAnchor: 'middle' } }} />
       <Tooltip content={<SpectrumTip />} />
       {/* Marker area in px²: smaller markers when hundreds of values share the axis, so they stay apart. */}
-      {groupMarks.length > 0 && <PointMarks points={groupMarks} yAxisId="sigma" style={seriesStyle(1)} size={size} className={`group-spectra groups-${groups}`} opacity={0.6} />}
-      <PointMarks points={layerMarks} yAxisId="sigma" style={seriesStyle(0)} size={size} className="layer-spectrum" />
-      <Line yAxisId="energy" name="cumulative energy" dataKey="energy" stroke={seriesStyle(2).colour} strokeWidth={1.5}
+      {groupMarks.length > 0 && <PointMarks points={groupMarks} yAxisId="sigma" style={GROUP_STYLE} size={size} className={`group-spectra groups-${groups}`} opacity={0.6} />}
+      <PointMarks points={layerMarks} yAxisId="sigma" style={LAYER_STYLE} size={size} className="layer-spectrum" />
+      <Line yAxisId="energy" name="cumulative energy" dataKey="energy" stroke={ENERGY_STYLE.colour} strokeWidth={1.5}
         dot={false} isAnimationActive={false} />
       <VerticalMark x={breakEven} label={`break-even ${breakEven}`} className="break-even-marker" colour={REFERENCE_COLOUR} dashed row={1} />
       <RankMarker layer={layer} fallback={points.length} />
