@@ -2,8 +2,8 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { LabStoreContext } from './ui/useLab';
-import { backendFlag, chooseBackend, currentWebGpuDevice, liveGpuBuffers } from './model/backendBrowser';
-import { chooseSvdEngine } from './model/svdEngine';
+import { backendFlag, chooseBackend, liveGpuBuffers } from './model/backendBrowser';
+import { chooseSvdEngine, tfjsWebGpuDevice } from './model/svdEngine';
 import { describeError } from './model/errors';
 import { createBrowserEnv } from './store/browserEnv';
 import { createLabStore } from './store/createLabStore';
@@ -47,7 +47,7 @@ export async function boot(root: HTMLElement, search: string): Promise<void> {
   );
   // Hooks for the browser tests: the store, the backend's live tensors outside the session's caches, TF.js's flags,
   // the lab's GPU buffers alive, and TF.js's WebGPU device (the GPU-fault test destroys it).
-  Object.assign(window, { __lab: store, __liveTensors: () => LabSession.liveTensors() - store.getState().cachedTensors(), __tfFlag: backendFlag, __liveGpuBuffers: liveGpuBuffers, __gpuDevice: currentWebGpuDevice });
+  Object.assign(window, { __lab: store, __liveTensors: () => LabSession.liveTensors() - store.getState().cachedTensors(), __tfFlag: backendFlag, __liveGpuBuffers: liveGpuBuffers, __gpuDevice: tfjsWebGpuDevice });
   // A lost GPU (driver reset, device destroyed) restarts the backend and recomputes at the same settings.
   watchGpuDevice(store, url.svd ?? null);
   await store.getState().boot(url);

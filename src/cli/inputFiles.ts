@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open, realpath, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { MAX_JSON_BYTES, ShardRefusedError, type ShardPath } from '../model/artifacts';
+import { jsonSizeError, ShardRefusedError, type ShardPath } from '../model/artifacts';
 import { LabInputError, type LabErrorKind } from '../model/errors';
 
 /**
@@ -49,9 +49,10 @@ async function readAll(handle: FileHandle): Promise<Uint8Array> {
 export async function readRegularFile(path: string, kind: LabErrorKind): Promise<Uint8Array> {
   const refuse = (why: string) => new LabInputError(kind, `Could not read ${path}: it ${why}. Give the path of a file.`);
   const { handle, size } = await openRegular(path, refuse);
-  if (kind === 'model-json' && size > MAX_JSON_BYTES) {
+  const tooBig = kind === 'model-json' ? jsonSizeError(path, size) : null;
+  if (tooBig) {
     await handle.close();
-    throw new LabInputError(kind, `${path} is ${size} bytes, more than a model.json can reasonably be (${MAX_JSON_BYTES} bytes at most); is it the weights?`);
+    throw tooBig;
   }
   return readAll(handle);
 }

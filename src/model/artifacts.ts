@@ -59,6 +59,8 @@ export interface ShardPath {
  * Checked from the manifest alone, before any shard is read.
  */
 export const MAX_WEIGHT_BYTES = 256 * 2 ** 20;
+/** How refusals over the budget end. */
+const BUDGET_NOTE = `the lab's budget for a model's weights is ${MAX_WEIGHT_BYTES / 2 ** 20} MiB, so that a tab can hold them while it opens the model.`;
 
 /** The most shards a manifest may list (the TF.js converter writes 4 MB shards, so 256 MiB is 64). */
 export const MAX_SHARDS = 1024;
@@ -68,6 +70,13 @@ export const MAX_WEIGHTS = 20_000;
 
 /** The largest model.json the lab reads: 64 MiB (converter output for large models is a few MB). */
 export const MAX_JSON_BYTES = 64 * 2 ** 20;
+
+/** The refusal of a model.json `name` of `bytes` bytes, before it is read, when it exceeds MAX_JSON_BYTES; null when it fits. */
+export function jsonSizeError(name: string, bytes: number): LabInputError | null {
+  return bytes > MAX_JSON_BYTES
+    ? new LabInputError('model-json', `${name} is ${bytes} bytes, more than a model.json can reasonably be (${MAX_JSON_BYTES} bytes at most); is it the weights?`)
+    : null;
+}
 
 /**
  * The most bytes one weight may take where it will live, when that is less
@@ -264,7 +273,7 @@ function checkManifest(manifest: unknown[], name: string, limits: WeightLimits |
     return { paths, weights: g.weights as io.WeightsManifestEntry[], bytes };
   });
   if (memory > MAX_WEIGHT_BYTES) {
-    throw new LabInputError('weights', `${name} describes ${formatSize(memory)} of weights (the largest, "${largest.weight.slice(0, 80)}" of layer "${layerOfWeight(largest.weight).slice(0, 80)}", is ${formatSize(largest.bytes)}); the lab's budget for a model's weights is ${MAX_WEIGHT_BYTES / 2 ** 20} MiB, so that a tab can hold them while it opens the model.`);
+    throw new LabInputError('weights', `${name} describes ${formatSize(memory)} of weights (the largest, "${largest.weight.slice(0, 80)}" of layer "${layerOfWeight(largest.weight).slice(0, 80)}", is ${formatSize(largest.bytes)}); ${BUDGET_NOTE}`);
   }
   return groups;
 }
@@ -273,7 +282,7 @@ function checkManifest(manifest: unknown[], name: string, limits: WeightLimits |
 function checkWeightSize(weight: string, size: EntrySize, name: string, limits: WeightLimits | undefined): void {
   const where = `${name}: layer "${layerOfWeight(weight).slice(0, 80)}" has a weight "${weight.slice(0, 80)}" of ${formatSize(size.memory)} (shape [${size.shape.join(', ')}])`;
   if (size.memory > MAX_WEIGHT_BYTES) {
-    throw new LabInputError('weights', `${where}; the lab's budget for a model's weights is ${MAX_WEIGHT_BYTES / 2 ** 20} MiB, so that a tab can hold them while it opens the model.`);
+    throw new LabInputError('weights', `${where}; ${BUDGET_NOTE}`);
   }
   if (limits && size.memory > limits.maxTensorBytes) {
     throw new LabInputError('weights', `${where}, more than ${limits.what} (${formatSize(limits.maxTensorBytes)}). TF.js keeps each weight in one buffer, so the model cannot be scored there (the lab's GPU SVD works in row tiles, but scoring does not); open the lab with ?backend=wasm to score it on the CPU.`);

@@ -4,6 +4,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { LabInputError } from './errors';
+import { tfjsWebGpuDevice } from './svdEngine';
 
 /**
  * Picks the TF.js backend in the browser. WebGPU when the browser offers a
@@ -45,13 +46,18 @@ export function parseBackendParam(value: string | null): BackendName | null {
   throw new LabInputError('backend', `"${value.slice(0, 40)}" is not a backend; use one of ${BACKENDS.join(', ')}.`);
 }
 
-/** Whether the browser offers WebGPU at all (navigator.gpu); without it no adapter can be asked for. */
+/** The browser's WebGPU entry point (navigator.gpu), if it has WebGPU at all. */
+function webGpuApi(): GPU | undefined {
+  return (navigator as Navigator & { gpu?: GPU }).gpu;
+}
+
+/** Whether the browser offers WebGPU at all; without it no adapter can be asked for. */
 function hasWebGpuApi(): boolean {
-  return Boolean((navigator as Navigator & { gpu?: GPU }).gpu);
+  return webGpuApi() !== undefined;
 }
 
 async function probeWebGpu(): Promise<{ hardware: boolean; label: string } | null> {
-  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+  const gpu = webGpuApi();
   if (!gpu) return null;
   try {
     const adapter = await gpu.requestAdapter();
@@ -114,11 +120,6 @@ export function backendFlag(name: string): unknown {
   return name in flags ? flags[name] : tf.env().get(name);
 }
 
-/** The GPUDevice TF.js's WebGPU backend computes on, or null on another backend (for the loss watch and the tests' hook). */
-export function currentWebGpuDevice(): GPUDevice | null {
-  return tf.getBackend() === 'webgpu' ? (tf.backend() as unknown as { device: GPUDevice }).device : null;
-}
-
 /**
  * Calls `onLost` once, with the browser's reason, when the WebGPU device
  * TF.js computes on now is lost (destroyed, a driver reset, the GPU
@@ -127,7 +128,7 @@ export function currentWebGpuDevice(): GPUDevice | null {
  * watching (the lab stops before it drops the device on purpose).
  */
 export function watchGpuLoss(onLost: (reason: string) => void): () => void {
-  const device = currentWebGpuDevice();
+  const device = tfjsWebGpuDevice();
   if (!device) return () => {};
   let watching = true;
   void device.lost.then((info) => {

@@ -1,6 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { WeightLimits } from './artifacts';
+import { tfjsWebGpuDevice } from './svdEngine';
 
 /**
  * How large one weight may be where the lab will keep it. On WebGPU, TF.js
@@ -14,8 +13,7 @@ import type { WeightLimits } from './artifacts';
  * the CPU the memory budget (MAX_WEIGHT_BYTES) is the only bound: null.
  */
 export function deviceWeightLimits(): WeightLimits | null {
-  if (tf.getBackend() !== 'webgpu') return null;
-  const limits = (tf.backend() as WebGPUBackend).device?.limits;
+  const limits = tfjsWebGpuDevice()?.limits;
   if (!limits) return null;
   const binding = limits.maxStorageBufferBindingSize;
   const buffer = limits.maxBufferSize;

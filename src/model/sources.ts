@@ -1,6 +1,6 @@
 import type { io } from '@tensorflow/tfjs';
 import { LabInputError } from './errors';
-import { MAX_JSON_BYTES, readModelArtifacts, type ShardPath } from './artifacts';
+import { jsonSizeError, readModelArtifacts, type ShardPath } from './artifacts';
 import { deviceWeightLimits } from './deviceLimits';
 
 /**
@@ -65,10 +65,8 @@ export async function artifactsFromUrl(raw: string, origin: string, signal?: Abo
   if (!res.ok || isWebPage(res)) {
     throw new LabInputError('model-json', `There is no model at ${url.pathname} on this site (${res.ok ? 'the server answered with a web page' : `the server answered ${res.status}`}). Check the address, or open the model's files instead.`);
   }
-  const length = Number(res.headers.get('content-length') ?? 0);
-  if (length > MAX_JSON_BYTES) {
-    throw new LabInputError('model-json', `${url.pathname} is ${length} bytes, more than a model.json can reasonably be (${MAX_JSON_BYTES} bytes at most); is it the weights?`);
-  }
+  const tooBig = jsonSizeError(url.pathname, Number(res.headers.get('content-length') ?? 0));
+  if (tooBig) throw tooBig;
   const text = await res.text();
   return readModelArtifacts(text, async (path) => {
     const r = await fetch(resolveShardUrl(path, url), { signal });
@@ -146,9 +144,8 @@ export async function artifactsFromFiles(files: readonly File[], folder?: string
   if (!jsonFile) {
     throw new LabInputError('model-json', `Several .json files were opened (${jsons.map((f) => f.name).join(', ')}); open one model at a time.`);
   }
-  if (jsonFile.size > MAX_JSON_BYTES) {
-    throw new LabInputError('model-json', `${jsonFile.name} is ${jsonFile.size} bytes, more than a model.json can reasonably be (${MAX_JSON_BYTES} bytes at most); is it the weights?`);
-  }
+  const tooBig = jsonSizeError(jsonFile.name, jsonFile.size);
+  if (tooBig) throw tooBig;
   const byName = new Map(files.map((f) => [f.name, f] as const));
   const fileFor = (path: ShardPath): File => {
     const file = byName.get(baseName(path.relative));
