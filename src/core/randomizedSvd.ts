@@ -188,22 +188,33 @@ export function randomizedSvd(
   }
   const b = matmulTransposeA(q, [m, l], data, [m, n]);
   const small = svdJacobi(b, [l, n]);
+  const { u, s, v } = liftSmallSvd(q, m, small, k);
+  const residuals = tripletResiduals(matmul(data, [m, n], v, [n, k]), u, s, m, k);
+  return { u, s, v, m, n, r: k, sweeps: small.sweeps, converged: small.converged, plan, residuals };
+}
 
-  // U = Q U_B[:, :k] and V = V_B[:, :k]; small.r = l here, since l <= n.
+/**
+ * The top-k triplets of A from the SVD `small` of B = Q^T A (l x n, l <= n,
+ * so small.r = l) and the m x l basis Q: U = Q U_B[:, :k] in float64,
+ * V = V_B[:, :k], s = s_B[:k], signs fixed as svdJacobi fixes them. Shared
+ * by this function and its GPU twin (gpu/randomizedSvd.ts).
+ */
+export function liftSmallSvd(q: Float64Array, m: number, small: Svd, k: number): { u: Float64Array; s: Float64Array; v: Float64Array } {
+  const l = small.m;
+  const n = small.n;
   const u = new Float64Array(m * k);
   for (let i = 0; i < m; i++) {
     for (let c = 0; c < l; c++) {
       const qic = q[i * l + c];
       if (qic === 0) continue;
-      for (let j = 0; j < k; j++) u[i * k + j] += qic * small.u[c * l + j];
+      for (let j = 0; j < k; j++) u[i * k + j] += qic * small.u[c * small.r + j];
     }
   }
   const v = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) v[i * k + j] = small.v[i * l + j];
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) v[i * k + j] = small.v[i * small.r + j];
   const s = small.s.slice(0, k);
   fixSigns(u, m, v, n, k);
-  const residuals = tripletResiduals(matmul(data, [m, n], v, [n, k]), u, s, m, k);
-  return { u, s, v, m, n, r: k, sweeps: small.sweeps, converged: small.converged, plan, residuals };
+  return { u, s, v };
 }
 
 /**

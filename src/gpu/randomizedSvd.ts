@@ -3,12 +3,12 @@ import { orthonormalBasis } from '../core/householderQr';
 import {
   DEFAULT_RANDOMIZED_SVD_SEED,
   gaussianTestMatrix,
+  liftSmallSvd,
   randomizedSvdPlan,
   tripletResiduals,
   type RandomizedSvd,
   type RandomizedSvdOptions,
 } from '../core/randomizedSvd';
-import { fixSigns } from '../core/svdFinish';
 import { BufferSet } from './buffers';
 import { MatmulRecorder } from './matmul';
 import { gpuSvdJacobi } from './blockJacobi';
@@ -138,19 +138,10 @@ export async function gpuRandomizedSvd(
     if (!bData.every(Number.isFinite)) throw new GpuNumericalError('B = Q^T A');
     const small = await gpuSvdJacobi(device, bData, [l, n], { signal: options.signal });
 
-    // U = Q U_B[:, :k] in float64 on the CPU (Q is there already), V = V_B[:, :k].
-    const u = new Float64Array(m * k);
-    for (let i = 0; i < m; i++) {
-      for (let c = 0; c < l; c++) {
-        const qic = q[i * l + c];
-        if (qic === 0) continue;
-        for (let j = 0; j < k; j++) u[i * k + j] += qic * small.u[c * l + j];
-      }
-    }
-    const v = new Float64Array(n * k);
-    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) v[i * k + j] = small.v[i * l + j];
-    const s = small.s.slice(0, k).map((x) => x * scale);
-    fixSigns(u, m, v, n, k);
+    // U = Q U_B[:, :k] in float64 on the CPU (Q is there already), V = V_B[:, :k], as the CPU twin does.
+    const lifted = liftSmallSvd(q, m, small, k);
+    const { u, v } = lifted;
+    const s = lifted.s.map((x) => x * scale);
 
     // Residuals r_i = ||A v_i - s_i u_i||: A V on the GPU (into the Y blocks), the rest in float64.
     device.queue.writeBuffer(z, 0, Float32Array.from(v));
