@@ -1,4 +1,5 @@
 import { robustLowRankFactors } from '../core/robustLowRank';
+import { dataAwareFromSubspace } from '../core/dataAware';
 import { aldsOptimize, type AldsOptions } from '../core/aldsOptimize';
 import { AldsSpectraCache } from '../core/aldsSpectra';
 import { BudgetTooSmallError, type AldsAllocation } from '../core/alds';
@@ -10,7 +11,9 @@ import { throwIfCancelled } from './errors';
 /**
  * The slow parts of the factor methods that are not one big SVD (those go
  * through the lab's SvdFn, GPU or worker) as plain-data jobs: the l_p IRLS
- * loop, the ALDS search over groupings and the output-error tables. The browser runs them in a
+ * loop, the ALDS search over groupings, the output-error tables and
+ * data-aware's per-rank projection (an SVD of W V_k, tens of ms on a 784 x 64
+ * kernel: too long for the page's main thread). The browser runs them in a
  * worker (the page stays responsive and Cancel terminates the work), Node
  * inline. Inputs and outputs are typed arrays and numbers, so a job
  * crosses postMessage unchanged.
@@ -51,6 +54,14 @@ export interface FactorJobs {
     };
     output: AldsJobResult;
   };
+  /**
+   * Data-aware factors at rank k from the top-k right singular vectors of the layer's calibration outputs
+   * (`basis`, n x k, and their spectrum) and the calibration inputs' column means: core dataAwareFromSubspace.
+   */
+  'data-aware': {
+    input: { kernel: Float32Array; shape: [number, number]; bias: Float32Array | null; meanInput: Float64Array; basis: Float64Array; spectrum: Float64Array; rank: number };
+    output: TwoFactors;
+  };
   /** A layer's relative output error at every rank on its calibration inputs x (rows x m), from its kernel and (top-k) SVD: core outputErrorTable. */
   'output-error': { input: { x: Float32Array | Float64Array; kernel: Float32Array; svd: Svd }; output: OutputErrorTable };
 }
@@ -72,6 +83,11 @@ export function runFactorJob(job: FactorJob): FactorJobs[FactorJobKind]['output'
     }
     case 'alds':
       return aldsAllocations(job.input);
+    case 'data-aware': {
+      const { kernel, shape, bias, meanInput, basis, spectrum, rank } = job.input;
+      const f = dataAwareFromSubspace(kernel, shape, bias, meanInput, { basis, spectrum }, asRank(rank));
+      return f.bias === undefined ? { a: f.a, b: f.b } : { a: f.a, b: f.b, bias: f.bias };
+    }
     case 'output-error':
       return outputErrorTable(job.input.x, job.input.kernel, job.input.svd);
   }

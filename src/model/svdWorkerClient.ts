@@ -2,6 +2,7 @@ import type { Svd } from '../core/svd';
 import type { SvdFn } from './factors';
 import type { FactorJobFn } from './factorJobs';
 import { callWorker } from './workerCall';
+import { throwIfCancelled } from './errors';
 
 /**
  * The browser's SvdFn and FactorJobFn: each call runs in a fresh module
@@ -14,26 +15,44 @@ export const workerSvd: SvdFn = (data, shape, signal, topK) =>
 /**
  * Runs a factor job (see factorJobs.ts) in a worker; inputs are copied, not
  * transferred, since callers keep them. l_p jobs get a fresh worker each.
- * ALDS jobs share one long-lived worker, one job at a time, so the group
- * spectra it keeps by cacheKey serve later budgets (a target search, the
- * next rule); a cancelled or failed job takes that worker down with it.
+ * ALDS jobs share one long-lived worker, so the group spectra it keeps by
+ * cacheKey serve later budgets (a target search, the next rule); data-aware
+ * projections share another, since each is too short (tens of ms) to pay
+ * for starting a worker.
  */
-export const workerFactorJob: FactorJobFn = (kind, input, signal) =>
-  kind === 'alds'
-    ? queuedOnAldsWorker(kind, input, signal)
-    : callWorker(new Worker(new URL('./factor.worker.ts', import.meta.url), { type: 'module' }), { kind, input }, [], signal);
-
-let aldsWorker: Worker | null = null;
-let aldsTail: Promise<unknown> = Promise.resolve();
-
-const queuedOnAldsWorker: FactorJobFn = (kind, input, signal) => {
-  const job = aldsTail.catch(() => undefined).then(() => {
-    const worker = (aldsWorker ??= new Worker(new URL('./factor.worker.ts', import.meta.url), { type: 'module' }));
-    return callWorker(worker, { kind, input }, [], signal, { keepAlive: true }).catch((err: unknown) => {
-      if (aldsWorker === worker) aldsWorker = null; // callWorker has terminated it
-      throw err;
-    });
-  });
-  aldsTail = job;
-  return job as never;
+export const workerFactorJob: FactorJobFn = (kind, input, signal) => {
+  if (kind === 'alds') return aldsQueue(kind, input, signal);
+  if (kind === 'data-aware') return projectionQueue(kind, input, signal);
+  return callWorker(factorWorker(), { kind, input }, [], signal);
 };
+
+/** A new factor worker (the literal `new Worker(new URL(...))` Vite bundles). */
+function factorWorker(): Worker {
+  return new Worker(new URL('./factor.worker.ts', import.meta.url), { type: 'module' });
+}
+
+/**
+ * A long-lived factor worker that runs its jobs one at a time, in order. A
+ * job cancelled before its turn never reaches the worker; one cancelled or
+ * failing while it runs takes the worker down with it (terminating is the
+ * only way to stop it), and the next job starts a new one.
+ */
+export function queuedWorker(create: () => Worker): FactorJobFn {
+  let worker: Worker | null = null;
+  let tail: Promise<unknown> = Promise.resolve();
+  return (kind, input, signal) => {
+    const job = tail.catch(() => undefined).then(() => {
+      throwIfCancelled(signal);
+      const current = (worker ??= create());
+      return callWorker(current, { kind, input }, [], signal, { keepAlive: true }).catch((err: unknown) => {
+        if (worker === current) worker = null; // callWorker has terminated it
+        throw err;
+      });
+    });
+    tail = job;
+    return job as never;
+  };
+}
+
+const aldsQueue = queuedWorker(factorWorker);
+const projectionQueue = queuedWorker(factorWorker);

@@ -1,5 +1,5 @@
 import type { Svd } from '../../core/svd';
-import { columnMeans, dataAwareFromSubspace } from '../../core/dataAware';
+import { columnMeans } from '../../core/dataAware';
 import { rightSubspaceOf } from '../../core/subspaceFactors';
 import { calibrationOutputs } from '../calibration';
 import type { FactorizableLayer } from '../labModel';
@@ -10,7 +10,8 @@ import { UNIFORM_RANKS, type FactorMethod, type MethodContext } from './context'
  * layer's calibration inputs X, from the top right singular vectors of the
  * calibration outputs Y = X W. That SVD does not depend on k, so it is
  * computed once per layer (by the lab's SVD engine) and a rank change costs
- * a projection, not an SVD.
+ * a projection (an SVD of the m x k matrix W V_k, run by ctx.run: a worker in
+ * the browser), not an SVD of Y.
  */
 export const dataAwareMethod: FactorMethod = {
   hint: 'best rank-k fit of the layer outputs on 1,000 calibration images',
@@ -21,7 +22,8 @@ export const dataAwareMethod: FactorMethod = {
     const [m, n] = l.kernelShape;
     const { kernel, bias } = ctx.session.kernelWeights(l.name);
     const { svd, meanInput } = await outputsSvd(ctx, l, signal);
-    const f = dataAwareFromSubspace(kernel, [m, n], bias, meanInput, rightSubspaceOf(svd, rank), rank);
+    const { basis, spectrum } = rightSubspaceOf(svd, rank);
+    const f = await ctx.run('data-aware', { kernel, shape: [m, n], bias, meanInput, basis, spectrum, rank }, signal);
     return { export: { kind: 'float', a: f.a, b: f.b, bias: f.bias }, scoring: { factors: { a: f.a, b: f.b, rank } }, bytes: 4 * rank * (m + n) };
   },
 };
