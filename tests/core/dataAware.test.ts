@@ -120,10 +120,10 @@ describe('dataAwareFactors: bias correction', () => {
     expect(affineError).toBeLessThanOrEqual(outputError(f.a, f.b, K) + FLOAT32_TOL * Y_NORM);
   });
 
-  it('with centered: true reaches the tail of the centered outputs, below the uncentered choice', () => {
+  it('with a bias, centers by default: reaches the tail of the centered outputs, below the uncentered choice', () => {
     const centeredSpectrum = gramSingularValues(centerColumns(Y, ROWS, N), ROWS, N);
-    const centered = dataAwareFactors(W, [M, N], BIAS, X, K, { centered: true });
-    const plain = dataAwareFactors(W, [M, N], BIAS, X, K);
+    const centered = dataAwareFactors(W, [M, N], BIAS, X, K);
+    const plain = dataAwareFactors(W, [M, N], BIAS, X, K, { centered: false });
     const centeredError = frobeniusDistance(original, affineOutputs(centered));
     expect(Math.abs(centeredError - tailNorm(centeredSpectrum, K))).toBeLessThan(FLOAT32_TOL * Y_NORM);
     expect(Math.abs(centered.outputResidual - tailNorm(centeredSpectrum, K))).toBeLessThan(1e-10 * Y_NORM);
