@@ -5,8 +5,11 @@
  * into k channel groups along its inputs (k divides m; group g is the g-th
  * contiguous block of m/k rows), and each group W_g is factorized on its own
  * at a common rank j. Stored parameters: j (m/k + n) per group, j (m + k n)
- * in all, against m n dense. Error: the relative spectral error
+ * in all, against m n dense. Error: the paper's relative spectral error
  * eps(k, j) = max_g s_{j+1}(W_g) / s_1(W), 0 once j >= rank of the groups.
+ * It is a lower bound of the stacked grouped factors' true error
+ * ||W - [trunc_j(W_1); ...; trunc_j(W_k)]||_2 / s_1(W), which is up to
+ * sqrt(k) times larger (groupedError.ts computes it; see groupedProfile).
  *
  * SVDs dominate the cost, so they are computed once per (layer, k) in an
  * {@link AldsSpectraCache} and every allocation reads the cached profiles.
@@ -108,7 +111,14 @@ export interface GroupedProfile {
   readonly errors: Float64Array;
 }
 
-/** The profile of one layer at the group count of `spectra` (see {@link GroupedProfile}). */
+/**
+ * The profile of one layer at the group count of `spectra` (see
+ * {@link GroupedProfile}): eps(k, j) = max_g s_{j+1}(W_g) / s_1(W), the
+ * paper's measure. It is a lower bound of the grouped factors' true error
+ * (groupedError.ts computes that, 1.2-2.1x larger on mlp-64's kernels); the
+ * true error is not used here yet because it made ALDS's five comparison
+ * budgets on mlp-512 about 7x slower (a Lanczos solve per rank and grouping).
+ */
 export function groupedProfile(layer: AldsLayer, spectra: GroupSpectra): GroupedProfile {
   const groupRank = Math.min(spectra.rowsPerGroup, layer.n);
   const errors = new Float64Array(groupRank);

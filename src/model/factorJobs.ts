@@ -1,6 +1,6 @@
 import { robustLowRankFactors } from '../core/robustLowRank';
 import { dataAwareFromSubspace } from '../core/dataAware';
-import { aldsOptimize, type AldsOptions } from '../core/aldsOptimize';
+import { aldsOptimize, type AldsOptions } from '../core/alds';
 import { AldsSpectraCache } from '../core/aldsSpectra';
 import { BudgetTooSmallError, type AldsAllocation } from '../core/alds';
 import { asParamCount, asRank } from '../core/units';

@@ -15,7 +15,7 @@ function layers(seed: number): FactorJobs['alds']['input']['layers'] {
   ];
 }
 
-const options = { randomStarts: 2, iterations: 2 };
+const options = { maxGroupCounts: 4 };
 const alds = (input: FactorJobs['alds']['input']) => runFactorJob({ kind: 'alds', input }) as AldsJobResult;
 
 describe('ALDS job spectra cache', () => {
