@@ -14,12 +14,13 @@ import {
   AldsSpectraCache,
   channelDivisors,
   groupedOption,
+  groupedParams,
   MAX_GROUP_COUNTS_TRIED,
   type AldsLayer,
   type GroupedOption,
   type GroupedProfile,
 } from './aldsSpectra';
-import { smallestRankWithin } from './rankRules';
+import type { ErrorMeasure } from './groupedError';
 import { asParamCount, asRank, asRelativeError, type ParamCount, type Rank, type RelativeError } from './units';
 
 /**
@@ -77,61 +78,97 @@ function cacheFor(layers: readonly AldsLayer[], options: AldsCacheOption): AldsS
 }
 
 /**
- * Each layer at its cheapest option with error <= eps over the groupings it
- * is offered (in each, the smallest such rank: errors are non-increasing in
- * j); a tie in parameters goes to the smaller error, then to the grouping
- * offered first.
+ * A layer's cheapest option with error <= eps over the groupings it is
+ * offered: in each, the smallest such rank (errors are non-increasing in j,
+ * and at groupRank the layer is kept dense with error 0, so one exists),
+ * found by bisection on errorWithin, which computes an error only where its
+ * bounds cannot decide. Ties in parameters go to the grouping offered first.
  */
-function allocateAtError(layers: readonly AldsLayer[], offered: readonly (readonly GroupedProfile[])[], eps: number): AldsAllocation {
-  const choices = offered.map((profiles, l): AldsLayerChoice => {
-    let best: AldsLayerChoice | null = null;
-    for (const profile of profiles) {
-      const found = smallestRankWithin(profile.groupRank, (j) => groupedOption(profile, j).error, eps);
-      // At j = groupRank the layer is always kept dense with error 0, so some rank is found.
-      const j = found.rank ?? profile.groupRank;
-      const choice = choiceOf(layers[l].name, profile.groups, j, groupedOption(profile, j));
-      if (best === null || choice.params < best.params || (choice.params === best.params && choice.error < best.error)) best = choice;
+function cheapestWithin(profiles: readonly GroupedProfile[], eps: number, measure: ErrorMeasure = 'exact'): { profile: GroupedProfile; j: number; params: number } {
+  let best: { profile: GroupedProfile; j: number; params: number } | null = null;
+  for (const profile of profiles) {
+    let lo = 1;
+    let hi = profile.groupRank;
+    // Invariant: hi meets eps; every rank below lo does not.
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (groupedParams(profile, mid).keptDense || profile.errorWithin(mid, eps, measure)) hi = mid;
+      else lo = mid + 1;
     }
-    return best as AldsLayerChoice;
-  });
-  return summarize(choices);
+    const params = groupedParams(profile, hi).params;
+    if (best === null || params < best.params) best = { profile, j: hi, params };
+  }
+  return best as { profile: GroupedProfile; j: number; params: number };
+}
+
+/** The total parameters when every layer takes its cheapest option with error (or its bound: `measure`) <= eps. */
+function totalWithin(offered: readonly (readonly GroupedProfile[])[], eps: number, measure: ErrorMeasure = 'exact'): number {
+  return offered.reduce((sum, profiles) => sum + cheapestWithin(profiles, eps, measure).params, 0);
+}
+
+/**
+ * The smallest level (as bits) in (lo, hi] at which the total fits, by
+ * bisection until lo and hi are adjacent doubles; hi must fit.
+ */
+function smallestFittingLevel(offered: readonly (readonly GroupedProfile[])[], budget: number, lo: bigint, hi: bigint, measure: ErrorMeasure): bigint {
+  while (hi - lo > 1n) {
+    const mid = (lo + hi) / 2n;
+    if (totalWithin(offered, valueOf(mid), measure) <= budget) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/** Every layer at its cheapest option with error <= eps, with the errors of the options chosen. */
+function allocationWithin(layers: readonly AldsLayer[], offered: readonly (readonly GroupedProfile[])[], eps: number): AldsAllocation {
+  return summarize(
+    offered.map((profiles, l) => {
+      const { profile, j } = cheapestWithin(profiles, eps);
+      return choiceOf(layers[l].name, profile.groups, j, groupedOption(profile, j));
+    }),
+  );
 }
 
 /**
  * The min-max allocation when layer l may take any grouping in offered[l]:
  * for an error level eps every layer takes its cheapest option with error
- * <= eps; the total is non-increasing in eps, so a binary search over the
- * sorted achievable errors finds the smallest level that fits. That is
- * optimal: any allocation within budget has its max error among those
- * levels, and at that level every layer is no larger. Among optimal
- * allocations this one is the smallest (leftover budget is not spent).
+ * <= eps, and the total is non-increasing in eps. A bisection over the
+ * doubles in [0, 2] (by their bit patterns, which order non-negative doubles
+ * as their values) ends with two adjacent doubles, the upper one fitting the
+ * budget and the lower one not; the allocation at the upper one is then
+ * optimal: its max error is an achievable level no larger than any
+ * allocation within budget can reach, and at that level every layer is no
+ * larger. Among optimal allocations it is the smallest (leftover budget is
+ * not spent). Bisecting levels instead of listing them means a rank's error
+ * is computed only where a search asks for it (errors are at most 1:
+ * E^T E <= W^T W). Throws {@link BudgetTooSmallError} when the cheapest
+ * options do not fit.
  */
 function minMaxAllocation(layers: readonly AldsLayer[], budget: ParamCount, offered: readonly (readonly GroupedProfile[])[]): AldsAllocation {
-  const levels = new Set<number>();
-  for (const profiles of offered) {
-    for (const profile of profiles) {
-      for (let j = 1; j <= profile.groupRank; j++) levels.add(groupedOption(profile, j).error);
-    }
-  }
-  const sorted = [...levels].sort((a, b) => a - b);
-  if (sorted.length === 0) return summarize([]);
-  const smallest = allocateAtError(layers, offered, sorted[sorted.length - 1]);
-  if (smallest.totalParams > budget) throw new BudgetTooSmallError(budget, smallest.totalParams);
-  // Invariant: the level at `hi` fits; every level below `lo` does not.
-  let lo = 0;
-  let hi = sorted.length - 1;
-  let fitting = smallest;
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const allocation = allocateAtError(layers, offered, sorted[mid]);
-    if (allocation.totalParams <= budget) {
-      hi = mid;
-      fitting = allocation;
-    } else {
-      lo = mid + 1;
-    }
-  }
-  return fitting;
+  if (offered.length === 0) return summarize([]);
+  const smallest = totalWithin(offered, 2);
+  if (smallest > budget) throw new BudgetTooSmallError(budget, smallest);
+  if (totalWithin(offered, 0) <= budget) return allocationWithin(layers, offered, 0);
+  // The level sought lies between the levels the two bounds would give (a smaller error never costs more):
+  // found first without a single solve, they narrow the search with solves to a band around it.
+  const zero = bitsOf(0);
+  const atLower = smallestFittingLevel(offered, budget, zero, bitsOf(2), 'lower');
+  const atUpper = smallestFittingLevel(offered, budget, zero, bitsOf(2), 'upper');
+  const level = smallestFittingLevel(offered, budget, atLower - 1n, atUpper, 'exact');
+  return allocationWithin(layers, offered, valueOf(level));
+}
+
+const bitView = new DataView(new ArrayBuffer(8));
+
+/** The bit pattern of a non-negative double: ordered as the values are. */
+function bitsOf(value: number): bigint {
+  bitView.setFloat64(0, value);
+  return bitView.getBigUint64(0);
+}
+
+function valueOf(bits: bigint): number {
+  bitView.setBigUint64(0, bits);
+  return bitView.getFloat64(0);
 }
 
 function choiceOf(name: string, groups: number, j: number, option: GroupedOption): AldsLayerChoice {

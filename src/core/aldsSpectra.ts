@@ -5,17 +5,21 @@
  * into k channel groups along its inputs (k divides m; group g is the g-th
  * contiguous block of m/k rows), and each group W_g is factorized on its own
  * at a common rank j. Stored parameters: j (m/k + n) per group, j (m + k n)
- * in all, against m n dense. Error: the paper's relative spectral error
- * eps(k, j) = max_g s_{j+1}(W_g) / s_1(W), 0 once j >= rank of the groups.
- * It is a lower bound of the stacked grouped factors' true error
- * ||W - [trunc_j(W_1); ...; trunc_j(W_k)]||_2 / s_1(W), which is up to
- * sqrt(k) times larger (groupedError.ts computes it; see groupedProfile).
+ * in all, against m n dense. Error: the relative spectral error of the
+ * stacked grouped factors, eps(k, j) = ||W - [trunc_j(W_1); ...;
+ * trunc_j(W_k)]||_2 / s_1(W) (groupedError.ts), 0 once j >= rank of the
+ * groups. The paper's max_g s_{j+1}(W_g) / s_1(W) is only its lower bound;
+ * the true error is up to sqrt(k) times that (2.1x on mlp-64's fc2 here,
+ * 3.7x on mlp-512's output layer in 64 groups), and an allocation that
+ * minimises the bound can spend the budget where the error is not.
  *
- * SVDs dominate the cost, so they are computed once per (layer, k) in an
- * {@link AldsSpectraCache} and every allocation reads the cached profiles.
+ * The groups' SVDs are computed once per (layer, k) in an
+ * {@link AldsSpectraCache}, and each rank's error (a Lanczos solve) only
+ * when an allocation asks for it, memoized there too.
  */
 import { denseParams } from './compression';
-import { svdJacobi } from './svd';
+import { GroupedErrors, type ErrorMeasure } from './groupedError';
+import { svdJacobi, type Svd } from './svd';
 import { asParamCount, asRelativeError, type ParamCount, type RelativeError } from './units';
 
 /** A layer ALDS may compress: kernel `w` (m x n, row-major) and whether it has an n-vector bias. */
@@ -71,18 +75,24 @@ export function groupSpectra(
   k: number,
   options: { readonly sigmaMax?: number } = {},
 ): GroupSpectra {
+  const svds = groupSvds(w, m, n, k);
+  const sigmaMax = options.sigmaMax ?? (k === 1 ? svds[0].s[0] : svdJacobi(w, [m, n]).s[0]);
+  return { groups: k, rowsPerGroup: m / k, spectra: svds.map((svd) => svd.s), sigmaMax };
+}
+
+/**
+ * The thin SVDs (svdJacobi, float64) of the k groups of the m x n kernel
+ * `w`, group g being its g-th block of m / k contiguous rows. Pure. Throws
+ * RangeError when k does not divide m or the shapes disagree.
+ */
+export function groupSvds(w: Float32Array | Float64Array, m: number, n: number, k: number): Svd[] {
   if (w.length !== m * n) throw new RangeError(`A ${m}x${n} kernel needs ${m * n} entries, got ${w.length}.`);
   if (!Number.isSafeInteger(k) || k < 1 || m % k !== 0) {
     throw new RangeError(`The group count must divide the input width ${m}, got ${k}.`);
   }
   const rows = m / k;
-  const spectra: Float64Array[] = [];
-  for (let g = 0; g < k; g++) {
-    // Contiguous input rows are a contiguous slice of a row-major kernel.
-    spectra.push(svdJacobi(w.subarray(g * rows * n, (g + 1) * rows * n), [rows, n]).s);
-  }
-  const sigmaMax = options.sigmaMax ?? (k === 1 ? spectra[0][0] : svdJacobi(w, [m, n]).s[0]);
-  return { groups: k, rowsPerGroup: rows, spectra, sigmaMax };
+  // Contiguous input rows are a contiguous slice of a row-major kernel.
+  return Array.from({ length: k }, (_, g) => svdJacobi(w.subarray(g * rows * n, (g + 1) * rows * n), [rows, n]));
 }
 
 /** What one layer stores and loses at (k groups, rank j). */
@@ -107,29 +117,29 @@ export interface GroupedProfile {
   readonly groups: number;
   /** min(m/k, n): the largest rank a group admits. */
   readonly groupRank: number;
-  /** errors[j - 1] = eps(k, j), non-increasing in j, 0 at j = groupRank. */
-  readonly errors: Float64Array;
+  /** eps(k, j) for 1 <= j <= groupRank: non-increasing in j, 0 at groupRank; computed on first use and memoized. */
+  errorAt(j: number): number;
+  /** Whether eps(k, j) <= eps: the same answer as errorAt(j) <= eps, but computing the error only where its cheap bounds cannot tell. */
+  errorWithin(j: number, eps: number, measure?: ErrorMeasure): boolean;
 }
 
 /**
- * The profile of one layer at the group count of `spectra` (see
- * {@link GroupedProfile}): eps(k, j) = max_g s_{j+1}(W_g) / s_1(W), the
- * paper's measure. It is a lower bound of the grouped factors' true error
- * (groupedError.ts computes that, 1.2-2.1x larger on mlp-64's kernels); the
- * true error is not used here yet because it made ALDS's five comparison
- * budgets on mlp-512 about 7x slower (a Lanczos solve per rank and grouping).
+ * The profile of one layer cut into `svds.length` groups with these thin
+ * SVDs (see {@link GroupedProfile}); sigmaMax = s_1(W). Its errors are the
+ * true grouped errors, each computed when first asked for.
  */
-export function groupedProfile(layer: AldsLayer, spectra: GroupSpectra): GroupedProfile {
-  const groupRank = Math.min(spectra.rowsPerGroup, layer.n);
-  const errors = new Float64Array(groupRank);
-  if (spectra.sigmaMax > 0) {
-    for (let j = 1; j < groupRank; j++) {
-      let worst = 0;
-      for (const s of spectra.spectra) worst = Math.max(worst, s[j]);
-      errors[j - 1] = worst / spectra.sigmaMax;
-    }
-  }
-  return { m: layer.m, n: layer.n, hasBias: layer.hasBias, groups: spectra.groups, groupRank, errors };
+export function groupedProfile(layer: AldsLayer, svds: readonly Svd[], sigmaMax: number): GroupedProfile {
+  const errors = new GroupedErrors(svds, sigmaMax);
+  const groupRank = Math.min(layer.m / svds.length, layer.n);
+  return {
+    m: layer.m,
+    n: layer.n,
+    hasBias: layer.hasBias,
+    groups: svds.length,
+    groupRank,
+    errorAt: (j) => (j >= groupRank ? 0 : errors.at(j)),
+    errorWithin: (j, eps, measure) => (j >= groupRank ? eps >= 0 : errors.within(j, eps, measure)),
+  };
 }
 
 /**
@@ -141,13 +151,19 @@ export function groupedProfile(layer: AldsLayer, spectra: GroupSpectra): Grouped
  * of range.
  */
 export function groupedOption(profile: GroupedProfile, j: number): GroupedOption {
+  const { params, keptDense } = groupedParams(profile, j);
+  return { params, error: asRelativeError(keptDense ? 0 : profile.errorAt(j)), keptDense };
+}
+
+/** {@link groupedOption} without the error (nothing computed): what the layer stores at rank j. */
+export function groupedParams(profile: GroupedProfile, j: number): { params: ParamCount; keptDense: boolean } {
   const { m, n, hasBias, groups, groupRank } = profile;
   if (!Number.isSafeInteger(j) || j < 1 || j > groupRank) {
     throw new RangeError(`A rank for ${groups} groups of a ${m}x${n} kernel lies in 1..${groupRank}, got ${j}.`);
   }
   const factored = j * (m + groups * n);
-  if (factored >= m * n) return { params: denseParams(m, n, hasBias), error: asRelativeError(0), keptDense: true };
-  return { params: asParamCount(factored + (hasBias ? n : 0)), error: asRelativeError(profile.errors[j - 1]), keptDense: false };
+  if (factored >= m * n) return { params: denseParams(m, n, hasBias), keptDense: true };
+  return { params: asParamCount(factored + (hasBias ? n : 0)), keptDense: false };
 }
 
 /**
@@ -185,10 +201,10 @@ export class AldsSpectraCache {
     const cached = this.profiles.get(key);
     if (cached !== undefined) return cached;
     if (groups !== 1 && !this.sigmaMax.has(index)) this.profile(index, 1);
-    const spectra = groupSpectra(layer.w, layer.m, layer.n, groups, { sigmaMax: this.sigmaMax.get(index) });
+    const svds = groupSvds(layer.w, layer.m, layer.n, groups);
     this.svds += groups;
-    if (groups === 1) this.sigmaMax.set(index, spectra.sigmaMax);
-    const profile = groupedProfile(layer, spectra);
+    if (groups === 1) this.sigmaMax.set(index, svds[0].s[0]);
+    const profile = groupedProfile(layer, svds, this.sigmaMax.get(index)!);
     this.profiles.set(key, profile);
     return profile;
   }

@@ -7,9 +7,11 @@ import {
   groupedOption,
   groupedProfile,
   groupSpectra,
+  groupSvds,
   type AldsLayer,
 } from '../../src/core/aldsSpectra';
 import { asParamCount } from '../../src/core/units';
+import { svdJacobi } from '../../src/core/svd';
 import { gaussianMatrix, gramSingularValues, matrixWithSpectrum } from './reference';
 
 // A 4 x 3 kernel whose two 2-row groups and whole spectrum are known by hand:
@@ -73,19 +75,30 @@ const TINY: AldsLayer[] = [
   { name: 'c', w: gaussianMatrix(8, 3, 13), m: 8, n: 3, hasBias: true },
 ];
 
-/** Size and error of one layer at (k, j), from the definitions, with group spectra from the Gram matrix. */
+/**
+ * Size and error of one layer at (k, j), from the definitions: the stacked
+ * rank-j truncations of its groups subtracted entry by entry, and the
+ * spectral norm of that error over s_1(W), both norms from the reference's
+ * Gram eigenvalues (float64, independent of the lab's Lanczos).
+ */
 function referenceOption(layer: AldsLayer, k: number, j: number): { params: number; error: number } {
   const { m, n, hasBias } = layer;
   const bias = hasBias ? n : 0;
   if (j * (m + k * n) >= m * n) return { params: m * n + bias, error: 0 };
-  const s1 = gramSingularValues(Float64Array.from(layer.w), m, n)[0];
-  let worst = 0;
+  const w = Float64Array.from(layer.w);
   const rows = m / k;
+  const e = Float64Array.from(w);
   for (let g = 0; g < k; g++) {
-    const s = gramSingularValues(Float64Array.from(layer.w.subarray(g * rows * n, (g + 1) * rows * n)), rows, n);
-    worst = Math.max(worst, j < s.length ? s[j] : 0);
+    const svd = svdJacobi(w.subarray(g * rows * n, (g + 1) * rows * n), [rows, n]);
+    for (let i = 0; i < rows; i++) {
+      for (let c = 0; c < n; c++) {
+        let kept = 0;
+        for (let t = 0; t < Math.min(j, svd.r); t++) kept += svd.u[i * svd.r + t] * svd.s[t] * svd.v[c * svd.r + t];
+        e[(g * rows + i) * n + c] -= kept;
+      }
+    }
   }
-  return { params: j * (m + k * n) + bias, error: worst / s1 };
+  return { params: j * (m + k * n) + bias, error: gramSingularValues(e, m, n)[0] / gramSingularValues(w, m, n)[0] };
 }
 
 /** The smallest max error over all rank combinations within the budget (null if none fits). */
@@ -295,11 +308,12 @@ describe('aldsOptimize', () => {
 });
 
 describe('groupedProfile', () => {
-  it('has non-increasing errors ending in 0', () => {
+  it('has non-increasing errors ending in 0, each computed once', () => {
     const layer: AldsLayer = { name: 'g', w: gaussianMatrix(12, 5, 40), m: 12, n: 5, hasBias: false };
+    const sigma = gramSingularValues(Float64Array.from(layer.w), 12, 5)[0];
     for (const k of [1, 2, 3, 4, 6, 12]) {
-      const profile = groupedProfile(layer, groupSpectra(layer.w, 12, 5, k));
-      const errors = Array.from(profile.errors);
+      const profile = groupedProfile(layer, groupSvds(layer.w, 12, 5, k), sigma);
+      const errors = Array.from({ length: profile.groupRank }, (_, i) => profile.errorAt(i + 1));
       expect(errors[errors.length - 1]).toBe(0);
       for (let j = 1; j < errors.length; j++) expect(errors[j]).toBeLessThanOrEqual(errors[j - 1]);
     }

@@ -60,7 +60,7 @@ describe('groupedErrors: the spectral norm of the stacked grouped error, against
       const w = gaussianMatrix(m, n, seed);
       const { worst, aboveBound } = worstRelative(w, m, n, [1, 2, 3, 6]);
       console.log(`random ${m}x${n}: worst relative error ${worst.toExponential(2)}, true / lower bound up to ${aboveBound.toFixed(2)}`);
-      expect(worst).toBeLessThan(1e-9);
+      expect(worst).toBeLessThan(5e-10);
     }
   });
 
@@ -74,7 +74,7 @@ describe('groupedErrors: the spectral norm of the stacked grouped error, against
     const errors = groupedErrors(copySvds, sigma, 5);
     for (let j = 1; j < 5; j++) expect(errors[j - 1] / ((2 * [4, 2, 1, 0.5, 0.25][j]) / sigma)).toBeCloseTo(1, 10);
     expect(errors[4]).toBe(0);
-    expect(worstRelative(copies, 20, 6, [2, 4]).worst).toBeLessThan(1e-9);
+    expect(worstRelative(copies, 20, 6, [2, 4]).worst).toBeLessThan(5e-10);
 
     // Groups living on disjoint columns: their errors never add up, ||E|| = max_g ||E_g||, the lower end.
     const disjoint = new Float64Array(12 * 8);
@@ -84,12 +84,16 @@ describe('groupedErrors: the spectral norm of the stacked grouped error, against
     }
     const d = worstRelative(disjoint, 12, 8, [2]);
     expect(d.aboveBound).toBeLessThan(1 + 1e-9);
-    expect(d.worst).toBeLessThan(1e-9);
+    expect(d.worst).toBeLessThan(5e-10);
 
     // Graded rows (condition 1e8) and a rank-3 kernel (exact from rank 3 in every grouping: errors 0).
-    expect(worstRelative(gradedMatrix(24, 8, 1e8, 5), 24, 8, [2, 4, 8]).worst).toBeLessThan(1e-8);
+    const graded = worstRelative(gradedMatrix(24, 8, 1e8, 5), 24, 8, [2, 4, 8]).worst;
+    console.log(`graded: ${graded.toExponential(2)}`);
+    expect(graded).toBeLessThan(3e-11);
     const low = matrixWithSpectrum(24, 8, [3, 2, 1], 9);
-    expect(worstRelative(low, 24, 8, [2, 3]).worst).toBeLessThan(1e-8);
+    const lowWorst = worstRelative(low, 24, 8, [2, 3]).worst;
+    console.log(`low rank: ${lowWorst.toExponential(2)}`);
+    expect(lowWorst).toBeLessThan(1e-14);
     for (const e of groupedErrors(groupSvds(low, 24, 8, 2), 3, 8).subarray(2)) expect(e).toBeLessThan(1e-14);
     expect(Array.from(groupedErrors(groupSvds(new Float64Array(24), 6, 4, 2), 0, 3))).toEqual([0, 0, 0]);
   });
@@ -101,20 +105,24 @@ describe('groupedErrors: the spectral norm of the stacked grouped error, against
     const out = kernels.get('out')!;
     const b = worstRelative(out.data, out.m, out.n, [8]);
     console.log(`mlp-64 fc2: worst relative error ${a.worst.toExponential(2)}, true / lower bound up to ${a.aboveBound.toFixed(2)}; out: ${b.worst.toExponential(2)}, up to ${b.aboveBound.toFixed(2)}`);
-    expect(Math.max(a.worst, b.worst)).toBeLessThan(1e-9);
+    expect(Math.max(a.worst, b.worst)).toBeLessThan(5e-10);
     expect(a.aboveBound).toBeGreaterThan(1.05); // the lower bound the lab used before is not the error here
   });
 
-  it('largestEigenpair finds the top of a clustered spectrum from a start orthogonal to it', () => {
+  it('largestEigenpair finds the top eigenvalue from a start orthogonal to it, and a clustered top to its tolerance', () => {
     const n = 40;
-    const values = Array.from({ length: n }, (_, i) => (i === 0 ? 1 : 1 - 1e-6 * i));
-    const apply = (x: Float64Array, out: Float64Array) => {
-      for (let i = 0; i < n; i++) out[i] = values[i] * x[i];
+    const run = (values: number[]) => {
+      const start = new Float64Array(n);
+      start[5] = 1; // no component along e_0, the top
+      return largestEigenpair((x, out) => {
+        for (let i = 0; i < n; i++) out[i] = values[i] * x[i];
+      }, n, start).value;
     };
-    const start = new Float64Array(n);
-    start[5] = 1; // no component along e_0
-    const { value, vector } = largestEigenpair(apply, n, start);
-    expect(Math.abs(value - 1)).toBeLessThan(1e-12);
-    expect(Math.abs(vector[5])).toBeLessThanOrEqual(1);
+    // A clear top: found to rounding.
+    expect(Math.abs(run(Array.from({ length: n }, (_, i) => (i === 0 ? 1 : 0.9 - 0.01 * i))) - 1)).toBeLessThan(5e-10);
+    // 40 values within 4e-5 of the top: the residual test (1e-5 of the value) stops inside the cluster.
+    const clustered = run(Array.from({ length: n }, (_, i) => 1 - 1e-6 * i));
+    expect(clustered).toBeLessThanOrEqual(1 + 1e-15);
+    expect(1 - clustered).toBeLessThan(2e-5);
   });
 });
