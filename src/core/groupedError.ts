@@ -76,18 +76,30 @@ export class GroupedErrors {
   within(j: number, eps: number, measure: ErrorMeasure = 'exact'): boolean {
     this.check(j);
     if (this.solved.has(j) || !(this.sigmaMax > 0) || this.groups.length === 1) return this.at(j) <= eps;
-    let largest = 0;
+    const { lower, upper } = this.bounds(j);
+    if (measure === 'lower') return lower <= eps;
+    if (measure === 'upper') return upper <= eps;
+    if (lower > eps) return false;
+    if (upper <= eps) return true;
+    return this.at(j) <= eps;
+  }
+
+  /**
+   * The cheap bounds of the error at rank j, nothing solved: lower =
+   * max_g s_{j+1}(W_g) / s_1(W) (the paper's eps), upper =
+   * sqrt(sum_g s_{j+1}(W_g)^2) / s_1(W). Throws RangeError on j out of range.
+   */
+  bounds(j: number): { lower: number; upper: number } {
+    this.check(j);
+    if (!(this.sigmaMax > 0)) return { lower: 0, upper: 0 };
+    let lower = 0;
     let sumSq = 0;
     for (const g of this.groups) {
       const s = (g.s[j] ?? 0) / this.sigmaMax;
-      largest = Math.max(largest, s);
+      lower = Math.max(lower, s);
       sumSq += s * s;
     }
-    if (measure === 'lower') return largest <= eps;
-    if (measure === 'upper') return Math.sqrt(sumSq) <= eps;
-    if (largest > eps) return false;
-    if (Math.sqrt(sumSq) <= eps) return true;
-    return this.at(j) <= eps;
+    return { lower, upper: Math.sqrt(sumSq) };
   }
 
   /** ||E(j)||_2 / s_1(W) for 1 <= j <= ranks. Throws RangeError on j out of range. */

@@ -1,6 +1,6 @@
 import { asRank, type Rank } from '../../core/units';
 import { LabInputError } from '../errors';
-import type { AldsChoiceData } from '../factorJobs';
+import type { AldsChoiceData, FactorJobs } from '../factorJobs';
 import type { MethodContext } from '../methods/context';
 import type { GroupPlan, RankPlan } from '../plan';
 import type { RankRule } from './types';
@@ -56,7 +56,8 @@ export interface AldsAllocationData {
   totalParams: number;
 }
 
-function aldsLayers(ctx: MethodContext) {
+/** The factorizable layers as ALDS sees them (kernel matrices and channel counts), in the model's order. */
+export function aldsLayers(ctx: MethodContext): FactorJobs['alds']['input']['layers'] {
   // The session's own arrays: a worker receives a copy, the inline job only reads them.
   return ctx.layers.map((l) => ({ name: l.name, w: ctx.session.kernelWeights(l.name).kernel, m: l.kernelShape[0], n: l.kernelShape[1], hasBias: l.hasBias, channels: l.channels }));
 }
