@@ -150,7 +150,7 @@ async function uniformCurve(model: Model): Promise<CompareRow[]> {
   const rows: CompareRow[] = [];
   for (const k of UNIFORM_DENSE_GRID) {
     const point = await factorPlan(model.ctx, 'svd', uniformPlan(model.ctx.layers, k));
-    rows.push({ method: 'svd', knob: 'rank', value: k, bytes: point.bytes, share: point.bytes / model.originalBytes, accuracy: await score(model, point), detail: '' });
+    rows.push({ method: 'svd', knob: 'rank', value: k, bytes: point.bytes, share: point.bytes / model.originalBytes, accuracy: await score(model, point), detail: '', keptDense: [] });
   }
   return rows;
 }

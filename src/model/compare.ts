@@ -30,6 +30,17 @@ export interface CompareRow {
   share: number;
   accuracy: number;
   detail: string;
+  /**
+   * The factorizable layers this configuration leaves dense: for a uniform
+   * rank k, those where k (m + n) >= m n (the factors would not shrink
+   * them), so the point is not rank k there and its label says so.
+   */
+  keptDense: readonly string[];
+}
+
+/** A row's knob setting as the chart's table and the CLI show it: "rank k (all layers) = 32 (fc2, out kept dense)". */
+export function knobSetting(row: CompareRow): string {
+  return `${row.knob} = ${row.value}${row.keptDense.length > 0 ? ` (${row.keptDense.join(', ')} kept dense)` : ''}`;
 }
 
 /** Progress and cancellation of a comparison run. */
@@ -119,7 +130,8 @@ export async function compareMethods(session: LabSession, calibration: MnistSamp
       const point = await method.point(ctx, value, options.signal);
       if (!Number.isFinite(point.bytes)) continue;
       const result = await scoreFactoredPlan(session, point, options.signal);
-      rows.push({ method: method.name, knob: method.knob, value, bytes: point.bytes, share: point.bytes / original, accuracy: result.accuracy, detail: point.detail });
+      const keptDense = point.plan ? ctx.layers.filter((l) => point.plan![l.name] === undefined).map((l) => l.name) : [];
+      rows.push({ method: method.name, knob: method.knob, value, bytes: point.bytes, share: point.bytes / original, accuracy: result.accuracy, detail: point.detail, keptDense });
     }
   }
   options.onProgress?.(total, total, 'done');
@@ -149,6 +161,6 @@ export function accuracyWithinShare(rows: readonly CompareRow[], method: string,
 /** The rows as CSV (header line first). */
 export function compareCsv(rows: readonly CompareRow[]): string {
   const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
-  return ['method,knob,value,bytes,share,accuracy,detail',
-    ...rows.map((r) => [r.method, quote(r.knob), r.value, r.bytes, r.share.toFixed(4), r.accuracy.toFixed(4), quote(r.detail)].join(','))].join('\n');
+  return ['method,knob,value,bytes,share,accuracy,detail,kept_dense',
+    ...rows.map((r) => [r.method, quote(r.knob), r.value, r.bytes, r.share.toFixed(4), r.accuracy.toFixed(4), quote(r.detail), quote(r.keptDense.join(' '))].join(','))].join('\n');
 }

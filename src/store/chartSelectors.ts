@@ -3,6 +3,9 @@ import { selectScoreName } from './selectors';
 import { memoLast } from './memo';
 import type { HistoryPoint, LabState, SweepState } from './types';
 
+/** A comparison row's knob setting, naming the layers it keeps dense (model/compare.ts), for the chart's table. */
+export { knobSetting } from '../model/compare';
+
 /**
  * The points of `points` whose `fields` are all finite numbers: NaN or
  * Infinity (a configuration whose numbers overflowed, see NonFiniteError)

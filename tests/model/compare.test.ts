@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { LabSession, type ReplacementWeights } from '../../src/model/session';
-import { accuracyWithinShare, compareCsv, compareMethods, type CompareRow } from '../../src/model/compare';
+import { accuracyWithinShare, compareCsv, compareMethods, knobSetting, type CompareRow } from '../../src/model/compare';
 import { createMethodContext } from '../../src/model/methods/context';
 import { factorPlan } from '../../src/model/methods/factorPlan';
 import { dataAwareFactors } from '../../src/core/dataAware';
@@ -65,6 +65,15 @@ describe('method comparison on mlp-64', () => {
     const da16 = of('data-aware').find((r) => r.value === 16)!;
     expect(da16.bytes).toBe(svd16.bytes);
     expect(da16.accuracy).toBeGreaterThan(svd16.accuracy);
+  });
+
+  it('names the layers a uniform rank keeps dense: k (m + n) >= m n', () => {
+    // mlp-64: fc1 784x64, fc2 64x64, out 64x10. k = 16: out (16 x 74 >= 640); k = 32: fc2 too (32 x 128 >= 4096).
+    const svd = of('svd');
+    expect(svd.find((r) => r.value === 8)!.keptDense).toEqual([]);
+    expect(svd.find((r) => r.value === 16)!.keptDense).toEqual(['out']);
+    expect(svd.find((r) => r.value === 32)!.keptDense).toEqual(['fc2', 'out']);
+    expect(knobSetting(svd.find((r) => r.value === 32)!)).toBe('rank k (all layers) = 32 (fc2, out kept dense)');
   });
 
   it('runs l_p at the same sizes as SVD, and only the methods named when asked', async () => {
@@ -158,16 +167,18 @@ describe('method comparison on mlp-64', () => {
 
   it('finds the best accuracy within a share of the bytes and writes CSV', () => {
     const synthetic: CompareRow[] = [
-      { method: 'x', knob: 'k', value: 1, bytes: 10, share: 0.1, accuracy: 0.5, detail: '' },
-      { method: 'x', knob: 'k', value: 2, bytes: 30, share: 0.3, accuracy: 0.9, detail: 'a "b"' },
+      { method: 'x', knob: 'k', value: 1, bytes: 10, share: 0.1, accuracy: 0.5, detail: '', keptDense: [] },
+      { method: 'x', knob: 'k', value: 2, bytes: 30, share: 0.3, accuracy: 0.9, detail: 'a "b"', keptDense: ['fc2', 'out'] },
     ];
     expect(accuracyWithinShare(synthetic, 'x', 0.25)).toBeCloseTo(0.8, 12);
     expect(accuracyWithinShare(synthetic, 'x', 0.5)).toBeCloseTo(0.9, 12);
     expect(accuracyWithinShare(synthetic, 'x', 0.05)).toBeNull();
     expect(compareCsv(synthetic).split('\n')).toEqual([
-      'method,knob,value,bytes,share,accuracy,detail',
-      'x,"k",1,10,0.1000,0.5000,""',
-      'x,"k",2,30,0.3000,0.9000,"a ""b"""',
+      'method,knob,value,bytes,share,accuracy,detail,kept_dense',
+      'x,"k",1,10,0.1000,0.5000,"",""',
+      'x,"k",2,30,0.3000,0.9000,"a ""b""","fc2 out"',
     ]);
+    expect(knobSetting(synthetic[1])).toBe('k = 2 (fc2, out kept dense)');
+    expect(knobSetting(synthetic[0])).toBe('k = 1');
   });
 });

@@ -2,7 +2,7 @@ import { memo, useDeferredValue, useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import type { LabState } from '../../store/types';
-import { kibTicks, plottable, sizeAxisTop } from '../../store/chartSelectors';
+import { kibTicks, knobSetting, plottable, sizeAxisTop } from '../../store/chartSelectors';
 import { selectScoreName } from '../../store/selectors';
 import { formatBytes } from '../format';
 import { useLab } from '../useLab';
@@ -38,7 +38,7 @@ export function CompareChart() {
   const table = rows.length === 0 ? null : {
     caption: `Stored size versus ${s.score} of each method, one row per setting of its knob`,
     columns: ['method', 'knob', 'stored size (KiB)', yTitle],
-    rows: rows.map((r) => [r.method, `${r.knob} = ${r.value}`, kib(r.bytes), (100 * r.accuracy).toFixed(2)]),
+    rows: rows.map((r) => [r.method, knobSetting(r), kib(r.bytes), (100 * r.accuracy).toFixed(2)]),
   };
   const controls = (
     <>
