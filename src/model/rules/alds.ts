@@ -27,6 +27,7 @@ const ALDS_OPTIONS = { maxGroupCounts: 64 } as const;
 const COMPARE_SHARES = [0.05, 0.1, 0.15, 0.25, 0.4] as const;
 
 export const aldsRule: RankRule = {
+  lossReason: 'ALDS minimises the largest relative spectral error of any layer, which need not follow accuracy at this budget without fine-tuning',
   hint: 'a budget, as a share of the parameters, split over layers and channel groups to keep the largest spectral error small',
   knob: { label: 'budget (share of parameters)', value: 0.25, min: 0.01, max: 1, step: 0.01, search: { lo: 0.01, hi: 0.6, increasing: true } },
   compareValues: COMPARE_SHARES,

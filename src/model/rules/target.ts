@@ -1,7 +1,8 @@
 import { searchKnob, type KnobSearchResult } from '../../core/knobSearch';
 import { LabInputError } from '../errors';
 import type { MethodContext } from '../methods/context';
-import { factorPlan } from '../methods/factorPlan';
+import { factorPlan, uniformPlan } from '../methods/factorPlan';
+import type { RankPlan } from '../plan';
 import type { FactorMethodName } from '../methods/registry';
 import { KNOB_RULES, KNOB_RULE_NAMES, type KnobRule } from './registry';
 import type { Knob, RuleOutcome } from './types';
@@ -36,11 +37,36 @@ export function checkKnob(rule: RuleName, value: number): void {
 const LARGE_LOSS = 0.1;
 
 /**
+ * Differences in accuracy on the 1,000 calibration images below this (a
+ * fraction) are noise: about twice the standard error of an accuracy
+ * near 80% there.
+ */
+const NOISE = 0.025;
+
+/**
+ * The largest rank k whose plain SVD in every layer stores no more than
+ * `bytes`, with its accuracy by `score`; null when even rank 1 is larger.
+ */
+async function uniformWithin(ctx: MethodContext, bytes: number, score: (plan: RankPlan) => Promise<number>): Promise<{ k: number; accuracy: number } | null> {
+  const top = Math.max(...ctx.layers.map((l) => l.rankLimit));
+  let best: { k: number; plan: RankPlan } | null = null;
+  for (let k = 1; k <= top; k++) {
+    const point = await factorPlan(ctx, 'svd', uniformPlan(ctx.layers, k));
+    if (point.bytes > bytes) break;
+    best = { k, plan: point.plan ?? {} };
+  }
+  return best && { k: best.k, accuracy: await score(best.plan) };
+}
+
+/**
  * The ranks a knob rule picks at `value`, after checking the knob's bounds,
  * with what they cost: the outcome's line ends with its accuracy on the
  * calibration images (factors of `method`, or the rule's own) next to the
  * original's, and says so when the rule lost more than 10 points there
- * (ALDS at a 10% budget of mlp-64 keeps 33%). Throws LabInputError for a
+ * (ALDS at a 5% budget of mlp-64). A rule with a lossReason is also
+ * compared with plain SVD at one rank in every layer, at no more bytes:
+ * where that keeps more than NOISE more, the line says so and why (ALDS at
+ * 10% of the bundled cnn). Throws LabInputError for a
  * value the rule or the model cannot take; CancelledError when `signal`
  * aborts.
  */
@@ -51,17 +77,22 @@ export async function knobRuleOutcome(ctx: MethodContext, rule: KnobRule, value:
   const point = await factorPlan(ctx, outcome.method ?? method, outcome.plan, outcome.groups, signal);
   const scorer = await ctx.session.scorerOn(ctx.sample);
   let accuracy: number;
+  let uniform: { k: number; accuracy: number } | null = null;
   const original = scorer.original;
   try {
     accuracy = await scorer.accuracy(outcome.plan, point.kernels, signal);
+    if (entry.lossReason) uniform = await uniformWithin(ctx, point.bytes, (plan) => scorer.accuracy(plan, undefined, signal));
   } finally {
     scorer.dispose();
   }
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const loss = original - accuracy;
-  const note = loss > LARGE_LOSS
+  let note = loss > LARGE_LOSS
     ? `. It keeps ${pct(accuracy)} on the calibration images against the original's ${pct(original)}: a large loss; ${entry.knob.search.increasing ? 'raise' : 'lower'} the ${entry.knob.label} to keep more.`
     : `. On the calibration images: ${pct(accuracy)} (original ${pct(original)}).`;
+  if (uniform && uniform.accuracy - accuracy > NOISE) {
+    note += ` Plain SVD at rank ${uniform.k} in every layer, no larger, keeps ${pct(uniform.accuracy)} there: ${entry.lossReason}.`;
+  }
   return { ...outcome, detail: outcome.detail + note };
 }
 

@@ -48,4 +48,11 @@ export interface RankRule {
    * value; CancelledError when `signal` aborts.
    */
   outcome(ctx: MethodContext, value: number, signal?: AbortSignal): Promise<RuleOutcome>;
+  /**
+   * Why the rule can lose to the plainest choice, when it optimises
+   * something other than accuracy: set, the rule's line compares it with
+   * uniform-rank SVD at no more bytes on the calibration images and, where
+   * it loses by more than noise, says so with this reason.
+   */
+  readonly lossReason?: string;
 }
