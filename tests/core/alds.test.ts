@@ -101,16 +101,12 @@ function referenceOption(layer: AldsLayer, k: number, j: number): { params: numb
   return { params: j * (m + k * n) + bias, error: gramSingularValues(e, m, n)[0] / gramSingularValues(w, m, n)[0] };
 }
 
-/** The smallest max error over all rank combinations within the budget (null if none fits). */
-function bruteForceMinMax(layers: AldsLayer[], groups: number[], budget: number): number | null {
-  const options = layers.map((layer, l) => {
-    const rank = Math.min(layer.m / groups[l], layer.n);
-    return Array.from({ length: rank }, (_, i) => referenceOption(layer, groups[l], i + 1));
-  });
+/** The smallest max error over one option per layer with total params within the budget (null if none fits), by walking every combination. */
+function smallestMaxError(options: ReadonlyArray<ReadonlyArray<{ params: number; error: number }>>, budget: number): number | null {
   let best: number | null = null;
   const walk = (l: number, params: number, error: number): void => {
     if (params > budget) return;
-    if (l === layers.length) {
+    if (l === options.length) {
       best = best === null ? error : Math.min(best, error);
       return;
     }
@@ -120,9 +116,17 @@ function bruteForceMinMax(layers: AldsLayer[], groups: number[], budget: number)
   return best;
 }
 
+/** The smallest max error over all rank combinations within the budget, groupings fixed (null if none fits). */
+function bruteForceMinMax(layers: AldsLayer[], groups: number[], budget: number): number | null {
+  return smallestMaxError(layers.map((layer, l) => {
+    const rank = Math.min(layer.m / groups[l], layer.n);
+    return Array.from({ length: rank }, (_, i) => referenceOption(layer, groups[l], i + 1));
+  }), budget);
+}
+
 /** The smallest max error over every grouping (divisors of m) and every rank of every layer within the budget (null if none fits). */
 function exhaustiveMinMax(layers: AldsLayer[], budget: number, memo: Map<string, { params: number; error: number }[]>): number | null {
-  const options = layers.map((layer) => {
+  return smallestMaxError(layers.map((layer) => {
     const cached = memo.get(layer.name);
     if (cached) return cached;
     const all = channelDivisors(layer.m).flatMap((k) =>
@@ -130,18 +134,7 @@ function exhaustiveMinMax(layers: AldsLayer[], budget: number, memo: Map<string,
     );
     memo.set(layer.name, all);
     return all;
-  });
-  let best: number | null = null;
-  const walk = (l: number, params: number, error: number): void => {
-    if (params > budget) return;
-    if (l === layers.length) {
-      best = best === null ? error : Math.min(best, error);
-      return;
-    }
-    for (const o of options[l]) walk(l + 1, params + o.params, Math.max(error, o.error));
-  };
-  walk(0, 0, 0);
-  return best;
+  }), budget);
 }
 
 describe('aldsOptimize against an exhaustive search of groupings and ranks', () => {
