@@ -1,5 +1,5 @@
 import { basename, dirname } from 'node:path';
-import { accuracyWithinShare, COMPARE_CURVES, compareCsv, compareMethods } from '../model/compare';
+import { accuracyWithinShare, COMPARE_CURVES, compareCsv, compareMethods, knobValue } from '../model/compare';
 import { LabInputError } from '../model/errors';
 import type { LabSession } from '../model/session';
 import type { CliArgs } from './args';
@@ -24,7 +24,7 @@ export async function runCompare(session: LabSession, name: string, args: CliArg
   process.stderr.write('\n');
   console.log(`${name}: accuracy on ${session.data.count} test images vs stored bytes (float32 unless the method quantizes)`);
   console.log(table(['method', 'knob', 'value', 'bytes', '% of original', 'accuracy', 'configuration'],
-    rows.map((r) => [r.method, r.knob, r.keptDense.length > 0 ? `${r.value} (${r.keptDense.join(', ')} kept dense)` : String(r.value), String(r.bytes), (100 * r.share).toFixed(1), `${(100 * r.accuracy).toFixed(2)}%`, r.detail])));
+    rows.map((r) => [r.method, r.knob, knobValue(r), String(r.bytes), (100 * r.share).toFixed(1), `${(100 * r.accuracy).toFixed(2)}%`, r.detail])));
   const at25 = known.map((m) => [m, accuracyWithinShare(rows, m, 0.25)] as const).filter(([, a]) => a !== null) as Array<[string, number]>;
   at25.sort((a, b) => b[1] - a[1]);
   console.log('\nBest accuracy within 25% of the original bytes (configurations at or below it, and linear between the two around it):');

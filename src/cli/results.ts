@@ -9,7 +9,7 @@ import { robustLowRankFactors } from '../core/robustLowRank';
 import { rightSubspaceOf } from '../core/subspaceFactors';
 import { svdJacobi } from '../core/svd';
 import { asRank } from '../core/units';
-import { accuracyWithinShare, type CompareRow } from '../model/compare';
+import { accuracyWithinShare, keptDenseLayers, type CompareRow } from '../model/compare';
 import { createMethodContext, type MethodContext } from '../model/methods/context';
 import { factorPlan, scoreFactoredPlan, uniformPlan, type FactoredPlan } from '../model/methods/factorPlan';
 import type { FactorMethodName } from '../model/methods/registry';
@@ -117,7 +117,7 @@ async function nnSvd(model: Model, s: Settings, checks: Check[]): Promise<Result
       holds: bound >= result.relativeLogitError * (1 - 1e-9),
       detail: `${bound.toPrecision(4)} vs ${result.relativeLogitError.toPrecision(4)}`,
     });
-    const dense = model.ctx.layers.filter((l) => point.plan?.[l.name] === undefined).map((l) => l.name);
+    const dense = keptDenseLayers(model.ctx.layers, point);
     const [m, n] = model.ctx.layers[0].kernelShape;
     if (parity === null && accuracy >= model.original - 0.01) parity = k;
     rows.push([String(k), dense.length ? `${dense.join(', ')} kept dense` : 'all factored', (m * n / (k * (m + n))).toFixed(2), String(point.bytes), share(point.bytes / model.originalBytes), pct(accuracy), ((accuracy - model.original) * 100).toFixed(2), result.relativeLogitError.toFixed(4), bound.toFixed(2)]);
@@ -168,6 +168,19 @@ async function uniformCurve(model: Model): Promise<CompareRow[]> {
 async function alds(model: Model, s: Settings, checks: Check[]): Promise<string[][]> {
   const uniform = await uniformCurve(model);
   const layers = aldsLayers(model.ctx);
+  // The group SVDs and s_1 of a layer serve every budget that picks the same grouping.
+  const solvers = new Map<string, GroupedErrors>();
+  const sigmas = new Map<string, number>();
+  const solverOf = (layer: (typeof layers)[number], k: number): GroupedErrors => {
+    const key = `${layer.name}:${k}`;
+    let solver = solvers.get(key);
+    if (!solver) {
+      let sigma = sigmas.get(layer.name);
+      if (sigma === undefined) sigmas.set(layer.name, (sigma = svdJacobi(layer.w, [layer.m, layer.n]).s[0]));
+      solvers.set(key, (solver = new GroupedErrors(groupSvds(layer.w, layer.m, layer.n, k), sigma)));
+    }
+    return solver;
+  };
   const rows: string[][] = [];
   for (const budget of s.budgets) {
     const outcome = await knobRuleOutcome(model.ctx, 'alds', budget);
@@ -181,8 +194,7 @@ async function alds(model: Model, s: Settings, checks: Check[]): Promise<string[
       const j = outcome.plan[layer.name];
       if (j === undefined) continue;
       const k = outcome.groups?.[layer.name] ?? 1;
-      const sigma = svdJacobi(layer.w, [layer.m, layer.n]).s[0];
-      const solver = new GroupedErrors(groupSvds(layer.w, layer.m, layer.n, k), sigma);
+      const solver = solverOf(layer, k);
       const error = solver.at(j);
       const { lower, upper } = solver.bounds(j);
       worst = Math.max(worst, error);

@@ -189,13 +189,9 @@ function summarize(layers: readonly AldsLayerChoice[]): AldsAllocation {
  * Global step of ALDS: with layer l cut into groups[l] groups, the ranks
  * that minimize the largest per-layer error subject to total parameters <=
  * `budget` (kernels and biases of these layers only; add other parameters
- * to the budget yourself). For an error level eps every layer takes its
- * smallest rank with error <= eps; the total is non-increasing in eps, so a
- * binary search over the sorted achievable errors finds the smallest level
- * that fits. That is optimal: any allocation within budget has its max
- * error among those levels, and at that level every layer is no larger.
- * Among optimal allocations this one is the smallest (leftover budget is
- * not spent). Computes the needed SVDs unless `options.cache` has them.
+ * to the budget yourself): the level search of minMaxAllocation with one
+ * grouping offered per layer, so optimal, and among optimal allocations the
+ * smallest. Computes the needed SVDs unless `options.cache` has them.
  * Throws {@link BudgetTooSmallError} when rank 1 everywhere does not fit,
  * RangeError when a group count does not divide its layer's m.
  */

@@ -48,7 +48,6 @@ export class GroupedErrors {
   private readonly blocks: readonly ScaledRows[];
   private readonly n: number;
   private readonly solved = new Map<number, { value: number; vector: Float64Array }>();
-  private solves = 0;
 
   constructor(
     private readonly groups: readonly Svd[],
@@ -60,18 +59,15 @@ export class GroupedErrors {
     this.blocks = groups.length > 1 ? groups.map(scaledRows) : [];
   }
 
-  /** Lanczos solves run so far (a caller or a test can see the memo working). */
-  get solveCount(): number {
-    return this.solves;
-  }
-
   /**
    * Whether ||E(j)||_2 / s_1(W) <= eps, deciding from the bounds
    * max_g s_{j+1}(W_g) <= ||E(j)||_2 <= sqrt(sum_g s_{j+1}(W_g)^2) (the
    * groups' spectral norms, and the norm of the sum of their Gram matrices
    * bounded by the sum of norms) where they agree, and solving only in
-   * between. `measure` 'lower' or 'upper' answers for that bound instead
-   * (never solving). Throws RangeError on j out of range.
+   * between. `measure` 'lower' or 'upper' answers for that bound instead,
+   * never solving (for a rank already solved, or one group, the exact value
+   * is known and used: it lies between the bounds, so the answer still
+   * errs on that bound's side). Throws RangeError on j out of range.
    */
   within(j: number, eps: number, measure: ErrorMeasure = 'exact'): boolean {
     this.check(j);
@@ -115,7 +111,6 @@ export class GroupedErrors {
     const above = this.nearest(j, 1);
     const start = below?.vector ?? above?.vector ?? seededVector(this.n);
     const top = largestEigenpair((x, out) => applyTail(this.blocks, j, x, out), this.n, start);
-    this.solves++;
     let value = Math.sqrt(Math.max(0, top.value)) / this.sigmaMax;
     if (below) value = Math.min(value, below.value);
     if (above) value = Math.max(value, above.value);
@@ -135,17 +130,6 @@ export class GroupedErrors {
     }
     return best === null ? null : this.solved.get(best)!;
   }
-}
-
-/**
- * errors[j - 1] = ||E(j)||_2 / sigmaMax for j = 1..upTo, in order (each
- * solve warm-started from the previous rank's): {@link GroupedErrors} at
- * every rank. Throws RangeError when upTo exceeds the groups' smallest rank.
- */
-export function groupedErrors(groups: readonly Svd[], sigmaMax: number, upTo: number): Float64Array {
-  const solver = new GroupedErrors(groups, sigmaMax);
-  if (!Number.isSafeInteger(upTo) || upTo < 0 || upTo > solver.ranks) throw new RangeError(`Ranks 1..${solver.ranks} exist, asked for 1..${upTo}.`);
-  return Float64Array.from({ length: upTo }, (_, i) => solver.at(i + 1));
 }
 
 /** A group's terms s_i v_i^T as the rows of one r x n block (row-major), and how many lead rows are non-zero. */

@@ -38,9 +38,19 @@ export interface CompareRow {
   keptDense: readonly string[];
 }
 
-/** A row's knob setting as the chart's table and the CLI show it: "rank k (all layers) = 32 (fc2, out kept dense)". */
+/** A row's knob value with the layers it keeps dense: "32 (fc2, out kept dense)" (the CLI's value column). */
+export function knobValue(row: CompareRow): string {
+  return `${row.value}${row.keptDense.length > 0 ? ` (${row.keptDense.join(', ')} kept dense)` : ''}`;
+}
+
+/** A row's knob setting as the chart's table shows it: "rank k (all layers) = 32 (fc2, out kept dense)". */
 export function knobSetting(row: CompareRow): string {
-  return `${row.knob} = ${row.value}${row.keptDense.length > 0 ? ` (${row.keptDense.join(', ')} kept dense)` : ''}`;
+  return `${row.knob} = ${knobValue(row)}`;
+}
+
+/** The factorizable layers a factored plan leaves out, i.e. keeps dense. */
+export function keptDenseLayers(layers: readonly { name: string }[], point: FactoredPlan): string[] {
+  return point.plan ? layers.filter((l) => point.plan![l.name] === undefined).map((l) => l.name) : [];
 }
 
 /** Progress and cancellation of a comparison run. */
@@ -130,7 +140,7 @@ export async function compareMethods(session: LabSession, calibration: MnistSamp
       const point = await method.point(ctx, value, options.signal);
       if (!Number.isFinite(point.bytes)) continue;
       const result = await scoreFactoredPlan(session, point, options.signal);
-      const keptDense = point.plan ? ctx.layers.filter((l) => point.plan![l.name] === undefined).map((l) => l.name) : [];
+      const keptDense = keptDenseLayers(ctx.layers, point);
       rows.push({ method: method.name, knob: method.knob, value, bytes: point.bytes, share: point.bytes / original, accuracy: result.accuracy, detail: point.detail, keptDense });
     }
   }

@@ -1,8 +1,7 @@
 import { robustLowRankFactors } from '../core/robustLowRank';
 import { dataAwareFromSubspace } from '../core/dataAware';
-import { aldsOptimize, type AldsOptions } from '../core/alds';
+import { aldsOptimize, BudgetTooSmallError, type AldsAllocation, type AldsOptions } from '../core/alds';
 import { AldsSpectraCache } from '../core/aldsSpectra';
-import { BudgetTooSmallError, type AldsAllocation } from '../core/alds';
 import { asParamCount, asRank } from '../core/units';
 import { outputErrorTable, type OutputErrorTable } from '../core/rankRules';
 import type { Svd } from '../core/svd';

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { groupedErrors, largestEigenpair } from '../../src/core/groupedError';
+import { GroupedErrors, largestEigenpair } from '../../src/core/groupedError';
 import { svdJacobi, type Svd } from '../../src/core/svd';
 import { denseKernels } from '../helpers/rankOracle';
 import { gaussianMatrix, gradedMatrix, hestenesSingularValues, matrixWithSpectrum } from './reference';
+
+/** The grouped error at ranks 1..upTo, in order (each solve warm-started from the previous rank's). */
+function groupedErrors(groups: readonly Svd[], sigmaMax: number, upTo: number): Float64Array {
+  const solver = new GroupedErrors(groups, sigmaMax);
+  return Float64Array.from({ length: upTo }, (_, i) => solver.at(i + 1));
+}
 
 /** The groups' SVDs of an m x n kernel cut into k blocks of contiguous rows. */
 function groupSvds(w: Float64Array, m: number, n: number, k: number): Svd[] {

@@ -10,8 +10,8 @@ import { UNIFORM_RANKS, type FactorMethod, type MethodContext } from './context'
  * layer's calibration inputs X, from the top right singular vectors of the
  * calibration outputs Y = X W; with a bias, of the centered outputs
  * Y - 1 mean(Y), which minimises the affine layer's error once the bias is
- * corrected (core/dataAware.ts, DataAwareOptions.centered). That SVD does not depend on k, so it is
- * computed once per layer (by the lab's SVD engine) and a rank change costs
+ * corrected (core/dataAware.ts, DataAwareOptions.centered). That SVD does
+ * not depend on k, so it is computed once per layer (by the lab's SVD engine) and a rank change costs
  * a projection (an SVD of the m x k matrix W V_k, run by ctx.run: a worker in
  * the browser), not an SVD of Y.
  */
