@@ -6,7 +6,7 @@ import { kibTicks, knobSetting, plottable, sizeAxisTop } from '../../store/chart
 import { selectScoreName } from '../../store/selectors';
 import { formatBytes } from '../format';
 import { useLab } from '../useLab';
-import { accuracyDomain, niceTicks } from './axes';
+import { accuracyDomain, niceTicks, GIVEN_TICKS } from './axes';
 import { AxisOption, ChartFrame } from './ChartFrame';
 import { CurrentPoint, KeyItem } from './chartMarks';
 import { ON_SCREEN_STYLE, seriesStyle } from './palette';
@@ -82,9 +82,9 @@ const CompareChartView = memo(function CompareChartView({ data, originalBytes, f
     <div data-testid="compare-chart" data-points={data.length}>
       {data.length > 0 && <ScatterChart width={520} height={320} margin={{ top: 8, right: 16, bottom: 28, left: 12 }}>
         <CartesianGrid strokeDasharray="3 3" />
-        <XAxis dataKey="bytes" type="number" name="size" tickFormatter={kib} ticks={kibTicks(Math.max(1, originalBytes))}
+        <XAxis {...GIVEN_TICKS} dataKey="bytes" type="number" name="size" tickFormatter={kib} ticks={kibTicks(Math.max(1, originalBytes))}
           domain={[0, sizeAxisTop(originalBytes, data)]} label={{ value: 'stored size (KiB)', position: 'insideBottom', offset: -14 }} />
-        <YAxis dataKey="accuracy" type="number" tick={{ className: 'accuracy-tick' }} name="accuracy" domain={yDomain} allowDataOverflow ticks={niceTicks(yDomain[0], yDomain[1])}
+        <YAxis {...GIVEN_TICKS} dataKey="accuracy" type="number" tick={{ className: 'accuracy-tick' }} name="accuracy" domain={yDomain} allowDataOverflow ticks={niceTicks(yDomain[0], yDomain[1])}
           width={56} label={{ value: yTitle, angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }} />
         <Tooltip formatter={(v, name) => (name === 'size' ? formatBytes(Number(v)) : `${Number(v).toFixed(2)}%`)} />
         <Legend verticalAlign="top" height={44} content={() => <SeriesLegend entries={methods.map((name, i) => ({ name, style: seriesStyle(i) }))} />} />

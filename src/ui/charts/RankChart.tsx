@@ -5,7 +5,7 @@ import { rankSeries, selectRankChart } from '../../store/chartSelectors';
 import { formatPercent } from '../format';
 import { useLab } from '../useLab';
 import { useThrottled } from '../useThrottled';
-import { accuracyDomain, niceTicks, rankTicks } from './axes';
+import { accuracyDomain, niceTicks, rankTicks, GIVEN_TICKS } from './axes';
 import { AxisOption, ChartFrame } from './ChartFrame';
 import { KeyItem, RankMarker } from './chartMarks';
 import { ON_SCREEN_STYLE, REFERENCE_COLOUR, seriesStyle } from './palette';
@@ -82,9 +82,9 @@ const RankChartView = memo(function RankChartView({ data: s }: { data: RankChart
         ) : (
           <ScatterChart width={520} height={300} margin={{ top: 8, right: 16, bottom: 28, left: 12 }}>
             <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="rank" type="number" name="rank" scale={logRank ? 'log' : 'linear'} domain={[1, top]} allowDataOverflow
+            <XAxis {...GIVEN_TICKS} dataKey="rank" type="number" name="rank" scale={logRank ? 'log' : 'linear'} domain={[1, top]} allowDataOverflow
               ticks={rankTicks(top, logRank)} label={{ value: xTitle, position: 'insideBottom', offset: -14 }} />
-            <YAxis dataKey="accuracy" type="number" tick={{ className: 'accuracy-tick' }} name={s.score} domain={yDomain} allowDataOverflow ticks={niceTicks(yDomain[0], yDomain[1])}
+            <YAxis {...GIVEN_TICKS} dataKey="accuracy" type="number" tick={{ className: 'accuracy-tick' }} name={s.score} domain={yDomain} allowDataOverflow ticks={niceTicks(yDomain[0], yDomain[1])}
               width={56} label={{ value: yTitle, angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }} />
             <Tooltip formatter={(v, name) => (name === 'rank' ? String(v) : `${Number(v).toFixed(2)}%`)} />
             <Legend verticalAlign="top" height={28} content={() => <SeriesLegend entries={series.map((x, i) => ({ name: x.name, style: seriesStyle(i), faded: x.stale }))} />} />

@@ -5,7 +5,7 @@ import { kibTicks, selectSizeChart, sizeAxisTop } from '../../store/chartSelecto
 import { formatBytes } from '../format';
 import { useLab } from '../useLab';
 import { useThrottled } from '../useThrottled';
-import { accuracyDomain, niceTicks } from './axes';
+import { accuracyDomain, niceTicks, GIVEN_TICKS } from './axes';
 import { AxisOption, ChartFrame } from './ChartFrame';
 import { CurrentPoint, KeyItem, PointMarks } from './chartMarks';
 import { ON_SCREEN_STYLE, seriesStyle } from './palette';
@@ -53,9 +53,9 @@ const SizeChartView = memo(function SizeChartView({ data: s }: { data: SizeChart
       <div data-testid="size-chart" data-points={points.length}>
         <ScatterChart width={520} height={280} margin={{ top: 8, right: 16, bottom: 28, left: 12 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="bytes" type="number" name="size" tickFormatter={kib} ticks={kibTicks(Math.max(1, s.originalBytes))}
+          <XAxis {...GIVEN_TICKS} dataKey="bytes" type="number" name="size" tickFormatter={kib} ticks={kibTicks(Math.max(1, s.originalBytes))}
             domain={[0, sizeAxisTop(s.originalBytes, points)]} allowDataOverflow label={{ value: 'stored size (KiB)', position: 'insideBottom', offset: -14 }} />
-          <YAxis dataKey="accuracy" type="number" tick={{ className: 'accuracy-tick' }} name={s.score} domain={yDomain} allowDataOverflow ticks={niceTicks(yDomain[0], yDomain[1])}
+          <YAxis {...GIVEN_TICKS} dataKey="accuracy" type="number" tick={{ className: 'accuracy-tick' }} name={s.score} domain={yDomain} allowDataOverflow ticks={niceTicks(yDomain[0], yDomain[1])}
             width={56} label={{ value: yTitle, angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }} />
           <PointMarks points={marks} style={style} size={64} className="evaluated-points" opacity={0.6} />
           <CurrentPoint />

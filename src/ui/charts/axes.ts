@@ -4,6 +4,15 @@
  * axes (singular values, log rank). Pure functions, no DOM.
  */
 
+/**
+ * Every axis of the lab's charts is given its ticks, chosen to fit a 520 px
+ * chart: `interval: 0` draws them all. Left at recharts' default
+ * ('preserveEnd'), recharts measures each new tick label's text in the DOM
+ * (a hidden span and getBoundingClientRect: a forced layout of the page
+ * when it runs inside a commit) to thin out labels that would overlap.
+ */
+export const GIVEN_TICKS = { interval: 0 } as const;
+
 /** A [low, high] axis range in the axis's own units. */
 export type AxisDomain = [number, number];
 
