@@ -150,4 +150,35 @@ describe('charts', () => {
     expect(await spectrum.locator('.break-even-marker text').textContent()).toBe(`break-even ${breakEven}`);
     expect(await spectrum.locator('.rank-marker text').textContent()).toBe('k = 16');
   });
+
+  it('keeps an earlier layer\'s spectrum drawn but skipped by rendering, out of reach, and shows the same chart again', async () => {
+    const fc1 = page.locator('section[aria-label="Singular values of fc1"]');
+    await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('fc1'));
+    await expect.poll(() => page.getByTestId('spectrum-chart').locator('.layer-spectrum .recharts-symbols').count(), { timeout: 10_000 }).toBe(64);
+    // Tag fc1's drawn chart, so showing it again can be told from drawing it anew.
+    await fc1.evaluate((el) => { (el as unknown as { tagged: boolean }).tagged = true; });
+    await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('fc2'));
+    await expect.poll(() => page.locator('section[aria-label="Singular values of fc2"] [data-testid="spectrum-chart"]').count(), { timeout: 10_000 }).toBe(1);
+    const hidden = await fc1.evaluate((el) => {
+      const wrapper = el.parentElement!;
+      const button = el.querySelector('button')!;
+      button.focus();
+      return {
+        contentVisibility: getComputedStyle(wrapper).contentVisibility,
+        inert: wrapper.inert,
+        height: wrapper.getBoundingClientRect().height,
+        focused: document.activeElement === button,
+        points: el.querySelectorAll('.layer-spectrum .recharts-symbols').length,
+        testIds: el.querySelectorAll('[data-testid="spectrum-chart"]').length,
+      };
+    });
+    // Still drawn (its 64 points in the DOM) but rendered as nothing, unfocusable, and without the test ids of the shown chart.
+    expect(hidden).toEqual({ contentVisibility: 'hidden', inert: true, height: 0, focused: false, points: 64, testIds: 0 });
+    expect(await page.getByRole('region', { name: 'Singular values of fc1' }).count()).toBe(0);
+    await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('fc1'));
+    await expect.poll(() => fc1.evaluate((el) => getComputedStyle(el.parentElement!).contentVisibility)).toBe('visible');
+    expect(await fc1.evaluate((el) => ({ tagged: (el as unknown as { tagged?: boolean }).tagged === true, inert: el.parentElement!.inert, tall: el.getBoundingClientRect().height > 100 }))).toEqual({ tagged: true, inert: false, tall: true });
+    expect(await page.getByRole('region', { name: 'Singular values of fc1' }).count()).toBe(1);
+    expect(await fc1.locator('[data-testid="spectrum-chart"] .layer-spectrum .recharts-symbols').count()).toBe(64);
+  });
 });

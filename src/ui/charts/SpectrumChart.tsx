@@ -5,7 +5,7 @@ import { breakEvenRank, selectSpectrumChart, spectrumPoints } from '../../store/
 import { selectSpectrum } from '../../store/selectors';
 import { useLab } from '../useLab';
 import { Explain } from '../explain/Explain';
-import { formatLogTick, logDomain, logTicks, rankTicks } from './axes';
+import { formatLogTick, logDomain, logTicks, rankTicks, GIVEN_TICKS } from './axes';
 import { ChartFrame } from './ChartFrame';
 import { KeyItem, PointMarks, RankMarker, VerticalMark } from './chartMarks';
 import { ON_SCREEN_STYLE, REFERENCE_COLOUR, seriesStyle } from './palette';
@@ -84,7 +84,15 @@ function SpectrumNote() {
   );
 }
 
-/** One layer's spectrum in its frame; hidden, and without test ids, while another layer is selected. */
+/**
+ * One layer's spectrum in its frame; hidden, and without test ids, while
+ * another layer is selected. Hidden by `content-visibility: hidden` (class
+ * kept-hidden), not display: none: the browser keeps the chart's style and
+ * layout, so showing it again restyles and lays out none of its few hundred
+ * SVG nodes (the long session's moves hop between layers: that was ~40% of
+ * each frame's style and layout work). `inert` keeps its controls out of the
+ * tab order and the accessibility tree meanwhile.
+ */
 const SpectrumPlot = memo(function SpectrumPlot({ data: s, active }: { data: SpectrumData; active: boolean }) {
   const points = useMemo(() => (s.values ? spectrumPoints(s.values) : []), [s.values]);
   const groupPoints = useMemo(() => (s.groupSpectra ?? []).flatMap((g, group) => spectrumPoints(g).map((p) => ({ ...p, group: group + 1 }))), [s.groupSpectra]);
@@ -97,7 +105,7 @@ const SpectrumPlot = memo(function SpectrumPlot({ data: s, active }: { data: Spe
     rows: points.map((p) => [p.index, p.sigma.toPrecision(4), p.energy.toFixed(2)]),
   };
   return (
-    <div hidden={!active}>
+    <div className={active ? undefined : 'kept-hidden'} inert={!active}>
       <ChartFrame id={active ? 'spectrum' : `spectrum-kept-${s.layer}`} title={`Singular values: ${s.layer}`} label={`Singular values of ${s.layer}`} table={table}>
         {active && <SpectrumNote />}
         {s.topKBound !== null && (
@@ -153,12 +161,12 @@ const SpectrumCanvas = memo(function SpectrumCanvas({ layer, points, groupPoints
     <ComposedChart width={520} height={280} data={points} margin={{ top: 8, right: 8, bottom: 28, left: 12 }}>
       <CartesianGrid strokeDasharray="3 3" />
       {/* Half a step of room at each end, so the first and last singular values are whole markers, not halves on the frame. */}
-      <XAxis dataKey="index" type="number" domain={[0.5, points.length + 0.5]} allowDataOverflow ticks={rankTicks(points.length, false)}
+      <XAxis {...GIVEN_TICKS} dataKey="index" type="number" domain={[0.5, points.length + 0.5]} allowDataOverflow ticks={rankTicks(points.length, false)}
         label={{ value: `index i (rank k) of ${layer}`, position: 'insideBottom', offset: -14 }} />
-      <YAxis yAxisId="sigma" dataKey="sigma" type="number" scale="log" domain={yDomain} allowDataOverflow ticks={logTicks(yDomain)}
+      <YAxis {...GIVEN_TICKS} yAxisId="sigma" dataKey="sigma" type="number" scale="log" domain={yDomain} allowDataOverflow ticks={logTicks(yDomain)}
         width={64} tickFormatter={formatLogTick}
         label={{ value: 'singular value s_i (log)', angle: -90, position: 'insideLeft', offset: 0, style: { textAnchor: 'middle' } }} />
-      <YAxis yAxisId="energy" dataKey="energy" type="number" orientation="right" domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} width={48}
+      <YAxis {...GIVEN_TICKS} yAxisId="energy" dataKey="energy" type="number" orientation="right" domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} width={48}
         label={{ value: 'cum. energy (%)', angle: 90, position: 'insideRight', offset: 4, style: { textAnchor: 'middle' } }} />
       <Tooltip content={<SpectrumTip />} />
       {/* Marker area in px²: smaller markers when hundreds of values share the axis, so they stay apart. */}
