@@ -49,6 +49,9 @@ export async function collectLayerInputs(lab: LabModel, sample: MnistSample): Pr
   const out = new Map<string, LayerInputs>();
   const picks = new Map<string, Uint32Array | null>();
   for (let start = 0; start < sample.count; start += BATCH_IMAGES) {
+    // On the cpu and wasm backends data() resolves as a microtask: without this, all ten batches ran in one
+    // main-thread task when a method first needed them (51-64 ms on mlp-64 in the long session).
+    if (start > 0) await serveSlice();
     const end = Math.min(sample.count, start + BATCH_IMAGES);
     const rows = new Map<string, tf.Tensor2D>();
     tf.tidy(() => {
