@@ -49,6 +49,7 @@ interface LabHooks {
   __liveTensors(): number;
   __liveGpuBuffers(): number;
   __longTasks: number[];
+  __channels: number;
 }
 
 async function idle(page: Page): Promise<void> {
@@ -59,13 +60,25 @@ describe('a long session', () => {
   it('1,000 random rank moves across layers and methods: no leak, and the accuracy shown is the final plan\'s', async () => {
     const page = await h.browser.newPage({ acceptDownloads: true });
     page.on('pageerror', (e) => console.error('page error:', e.message));
+    // Counts the MessageChannels the page makes: yielding to the page reuses one (src/model/slices.ts).
+    await page.addInitScript(() => {
+      const Native = window.MessageChannel;
+      const w = window as unknown as { __channels: number };
+      w.__channels = 0;
+      window.MessageChannel = class extends Native {
+        constructor() {
+          super();
+          w.__channels++;
+        }
+      };
+    });
     await page.goto(`${h.url}?model=mlp-64`);
     await page.getByTestId('lab').waitFor({ timeout: 120_000 });
     await expect.poll(() => page.getByTestId('accuracy').textContent(), { timeout: 120_000 }).toMatch(/%$/);
     await idle(page);
     expect(await page.getByTestId('backend').textContent()).toContain('wasm');
 
-    const before = await page.evaluate(() => ({ live: (window as unknown as LabHooks).__liveTensors(), gpu: (window as unknown as LabHooks).__liveGpuBuffers() }));
+    const before = await page.evaluate(() => ({ live: (window as unknown as LabHooks).__liveTensors(), gpu: (window as unknown as LabHooks).__liveGpuBuffers(), channels: (window as unknown as LabHooks).__channels }));
     const methods = await page.getByTestId('method-select').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
     expect(methods.length).toBeGreaterThanOrEqual(6);
     const layers = await page.evaluate(() => (window as unknown as LabHooks).__lab.getState().layers.filter((l) => l.factorizable).map((l) => ({ name: l.name, limit: l.rankLimit })));
@@ -113,13 +126,15 @@ describe('a long session', () => {
 
     const after = await page.evaluate(() => {
       const w = window as unknown as LabHooks;
-      return { live: w.__liveTensors(), gpu: w.__liveGpuBuffers(), longTasks: w.__longTasks, error: w.__lab.getState().error, method: w.__lab.getState().method, plan: w.__lab.getState().plan };
+      return { live: w.__liveTensors(), gpu: w.__liveGpuBuffers(), channels: w.__channels, longTasks: w.__longTasks, error: w.__lab.getState().error, method: w.__lab.getState().method, plan: w.__lab.getState().plan };
     });
     const maxLongTask = Math.max(0, ...after.longTasks);
     console.log(`long session: ${movesMs} ms for 1,000 moves; tensors outside caches ${before.live} -> ${after.live}; GPU buffers ${before.gpu} -> ${after.gpu}; ${after.longTasks.length} long tasks, longest ${maxLongTask.toFixed(0)} ms; final ${after.method} ${JSON.stringify(after.plan)}`);
     expect(after.error).toBeNull();
     expect(after.live).toBe(before.live);
     expect(after.gpu).toBe(0);
+    // 1,297 were made here when each yield to the page made its own.
+    expect(after.channels - before.channels).toBe(0);
 
     // The accuracy shown is the final plan's: the download of that plan, scored by stock TF.js in Node.
     const shown = await page.getByTestId('accuracy').textContent();
