@@ -6,18 +6,7 @@ import { LabSession } from '../../src/model/session';
 import { collectLayerInputs } from '../../src/model/calibration';
 import { firstImages } from '../../src/core/mnist';
 import { yieldToEventLoop } from '../../src/model/slices';
-
-/** A flag that a task queued now sets when it runs: whether the event loop turned since. */
-function queuedTask(): { ran: boolean } {
-  const flag = { ran: false };
-  const channel = new MessageChannel();
-  channel.port1.onmessage = () => {
-    channel.port1.close();
-    flag.ran = true;
-  };
-  channel.port2.postMessage(null);
-  return flag;
-}
+import { queuedTask } from '../helpers/queuedTask';
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SLICE_MS, serveSlice, yieldToEventLoop } from '../../src/model/slices';
-
-/** A flag that a task queued now sets when it runs: whether the event loop turned since. */
-function queuedTask(): { ran: boolean } {
-  const flag = { ran: false };
-  const channel = new MessageChannel();
-  channel.port1.onmessage = () => {
-    channel.port1.close();
-    flag.ran = true;
-  };
-  channel.port2.postMessage(null);
-  return flag;
-}
+import { queuedTask } from '../helpers/queuedTask';
 
 /** Runs the CPU for `ms` (no timer: the time has passed when it returns). */
 function busy(ms: number): void {
