@@ -151,6 +151,94 @@ describe('charts', () => {
     expect(await spectrum.locator('.rank-marker text').textContent()).toBe('k = 16');
   });
 
+  it('places each singular value and its cumulative energy where the spectrum\'s own tick labels say', async () => {
+    await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('fc1'));
+    const spectrum = page.getByTestId('spectrum-chart');
+    await expect.poll(() => spectrum.locator('.layer-spectrum .recharts-symbols').count(), { timeout: 10_000 }).toBe(64);
+    const drawn = await spectrum.evaluate((el) => {
+      const ticks = (sel: string, attr: 'x' | 'y') => [...el.querySelectorAll(`${sel} > g > text`)].map((t) => ({ label: t.textContent!, at: Number(t.getAttribute(attr)) }));
+      const centres = [...el.querySelectorAll('.layer-spectrum .recharts-symbols')].map((p) => {
+        const m = /translate\(([-\d.e]+),\s*([-\d.e]+)\)/.exec(p.getAttribute('transform')!)!;
+        return [Number(m[1]), Number(m[2])];
+      });
+      const curve = el.querySelector('.energy-curve')!.getAttribute('points')!.trim().split(/\s+/).map((xy) => xy.split(',').map(Number));
+      return { x: ticks('.plot-x-axis', 'x'), sigma: ticks('.plot-y-axis-left', 'y'), energy: ticks('.plot-y-axis-right', 'y'), centres, curve };
+    });
+    const values = [...await page.evaluate(() => Array.from((window as unknown as LabWindow).__lab.getState().spectra.fc1))];
+    // The oracle: two labelled ticks of each axis, read as numbers, fix where any value goes (log10 for s_i).
+    const along = (ts: Array<{ label: string; at: number }>, f: (v: number) => number) => {
+      const [a, b] = [ts[0], ts.at(-1)!];
+      return (v: number) => a.at + ((f(v) - f(Number(a.label))) / (f(Number(b.label)) - f(Number(a.label)))) * (b.at - a.at);
+    };
+    const x = along(drawn.x, (v) => v);
+    const sigma = along(drawn.sigma, Math.log10);
+    const energy = along(drawn.energy, (v) => v);
+    expect(drawn.x[0].label).toBe('1');
+    expect(drawn.x.at(-1)!.label).toBe('64');
+    const total = values.reduce((t, v) => t + v * v, 0);
+    let kept = 0;
+    values.forEach((v, i) => {
+      kept += v * v;
+      expect(drawn.centres[i][0]).toBeCloseTo(x(i + 1), 1);
+      expect(drawn.centres[i][1]).toBeCloseTo(sigma(v), 1);
+      expect(drawn.curve[i][0]).toBeCloseTo(x(i + 1), 1);
+      expect(drawn.curve[i][1]).toBeCloseTo(energy((100 * kept) / total), 1);
+    });
+  });
+
+  it('shows one singular value\'s figures where the pointer is, and steps through them with the keyboard', async () => {
+    await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('fc1'));
+    const spectrum = page.getByTestId('spectrum-chart');
+    await expect.poll(() => spectrum.locator('.layer-spectrum .recharts-symbols').count(), { timeout: 10_000 }).toBe(64);
+    const values = await page.evaluate(() => Array.from((window as unknown as LabWindow).__lab.getState().spectra.fc1));
+    const tip = spectrum.locator('.spectrum-tip');
+    const shows = async (i: number) => {
+      await expect.poll(() => tip.getAttribute('data-index')).toBe(String(i));
+      expect(await tip.textContent()).toContain(`s_i = ${values[i - 1].toPrecision(4)}`);
+    };
+    // The pointer over the 10th marker (its place on screen, wherever the page put the chart).
+    await spectrum.scrollIntoViewIfNeeded();
+    const marker = await spectrum.locator('.layer-spectrum .recharts-symbols').nth(9).boundingBox();
+    await page.mouse.move(marker!.x + marker!.width / 2, marker!.y + marker!.height / 2);
+    await shows(10);
+    await page.mouse.move(0, 0);
+    await expect.poll(() => tip.count()).toBe(0);
+    const surface = page.getByRole('application', { name: /^Singular values of fc1/ });
+    await surface.focus();
+    await shows(1);
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await shows(3);
+    await page.keyboard.press('End');
+    await shows(64);
+    await page.keyboard.press('ArrowRight');
+    await shows(64);
+    await page.keyboard.press('Home');
+    await shows(1);
+    await surface.blur();
+    await expect.poll(() => tip.count()).toBe(0);
+  });
+
+  it('exports the spectrum as an SVG that holds its points, its marks and its title', async () => {
+    await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('fc1'));
+    await expect.poll(() => page.getByTestId('spectrum-chart').locator('.layer-spectrum .recharts-symbols').count(), { timeout: 10_000 }).toBe(64);
+    const { path } = await download('spectrum-export-svg');
+    const parsed = await page.evaluate((svg) => {
+      const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+      return {
+        error: doc.querySelector('parsererror')?.textContent ?? null,
+        points: doc.querySelectorAll('.layer-spectrum .recharts-symbols').length,
+        marks: doc.querySelectorAll('.rank-marker, .break-even-marker').length,
+        text: doc.documentElement.textContent,
+      };
+    }, readFileSync(path, 'utf8'));
+    expect(parsed.error).toBeNull();
+    expect(parsed.points).toBe(64);
+    expect(parsed.marks).toBe(2);
+    expect(parsed.text).toContain('Singular values: fc1');
+    expect(parsed.text).toContain('cumulative energy');
+  });
+
   it('keeps an earlier layer\'s spectrum drawn but skipped by rendering, out of reach, and shows the same chart again', async () => {
     const fc1 = page.locator('section[aria-label="Singular values of fc1"]');
     await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('fc1'));

@@ -27,7 +27,7 @@ export function ChartFrame({ id, title, label, controls, table, children }: Char
   const [showTable, setShowTable] = useState(false);
   const body = useRef<HTMLDivElement>(null);
   const reportError = useLab((s) => s.reportError);
-  const surface = (): SVGSVGElement | null => body.current?.querySelector<SVGSVGElement>('.recharts-wrapper > svg.recharts-surface') ?? null;
+  const surface = (): SVGSVGElement | null => body.current?.querySelector<SVGSVGElement>('.recharts-wrapper > svg.recharts-surface, .plot-wrapper > svg.plot-surface') ?? null;
   const exportAs = (kind: 'png' | 'svg') => {
     const svg = surface();
     if (!svg) return reportError(`The chart "${title}" has nothing drawn yet; export it once it shows.`);

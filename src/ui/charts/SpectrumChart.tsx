@@ -1,11 +1,11 @@
-import { memo, useDeferredValue, useEffect, useMemo, useRef } from 'react';
-import { CartesianGrid, ComposedChart, Line, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { breakEvenRank, selectSpectrumChart, spectrumPoints } from '../../store/chartSelectors';
 import { selectSpectrum } from '../../store/selectors';
 import { useLab } from '../useLab';
 import { Explain } from '../explain/Explain';
-import { formatLogTick, logDomain, logTicks, rankTicks, GIVEN_TICKS } from './axes';
+import { formatLogTick, logDomain, logTicks, rankTicks } from './axes';
+import { BottomAxis, linearScale, logScale, PlotGrid, PlotSurface, SideAxis, type Scale } from './plainPlot';
 import { ChartFrame } from './ChartFrame';
 import { KeyItem, PointMarks, RankMarker, VerticalMark } from './chartMarks';
 import { ON_SCREEN_STYLE, REFERENCE_COLOUR, seriesStyle } from './palette';
@@ -131,51 +131,88 @@ const SpectrumPlot = memo(function SpectrumPlot({ data: s, active }: { data: Spe
 
 type SpectrumPoint = ReturnType<typeof spectrumPoints>[number];
 
-/** The singular values as a tooltip shows them at the hovered index: s_i and the energy kept by rank i. */
-function SpectrumTip({ active, payload }: { active?: boolean; payload?: ReadonlyArray<{ payload?: SpectrumPoint }> }) {
-  const p = payload?.[0]?.payload;
-  if (!active || !p) return null;
-  return (
-    <div className="spectrum-tip">
-      <p>i = {p.index}</p>
-      <p>s_i = {p.sigma.toPrecision(4)}</p>
-      <p>cumulative energy {p.energy.toFixed(2)}%</p>
-    </div>
-  );
-}
+/** The chart's size and its plot area inside it, in SVG units (the axes' room around the plot: ticks and titles). */
+const WIDTH = 520;
+const HEIGHT = 280;
+const AREA = { x: 76, y: 8, width: 388, height: 214 };
+const LEFT_AXIS_WIDTH = 64;
+const RIGHT_AXIS_WIDTH = 48;
+const ENERGY_TICKS = [0, 25, 50, 75, 100];
 
 /**
  * The chart itself, drawn again only when its layer's values, groups or
- * break-even rank change: the points are plain markers (PointMarks), the
- * energy a recharts Line, the slider's rank a mark that follows the store.
+ * break-even rank change: plain SVG (plainPlot.tsx), the points as markers
+ * (PointMarks), the energy as a polyline, the slider's rank a mark that
+ * follows the store. Hovering the plot, or the arrow keys while it has focus,
+ * show one index's values (SpectrumTip).
  */
 const SpectrumCanvas = memo(function SpectrumCanvas({ layer, points, groupPoints, groups, breakEven }: {
   layer: string; points: SpectrumPoint[]; groupPoints: Array<SpectrumPoint & { group: number }>; groups: number; breakEven: number;
 }) {
-  const sigmas = points.concat(groupPoints).map((p) => p.sigma);
-  const yDomain = logDomain(Math.min(...sigmas), Math.max(...sigmas));
+  const scales = useMemo(() => {
+    const sigmas = points.concat(groupPoints).map((p) => p.sigma);
+    const yDomain = logDomain(Math.min(...sigmas), Math.max(...sigmas));
+    // Half a step of room at each end, so the first and last singular values are whole markers, not halves on the frame.
+    const x = linearScale([0.5, points.length + 0.5], AREA.x, AREA.x + AREA.width);
+    const sigma = logScale(yDomain, AREA.y + AREA.height, AREA.y);
+    const energy = linearScale([0, 100], AREA.y + AREA.height, AREA.y);
+    return { x, y: { sigma, energy }, area: AREA, sigmaTicks: logTicks(yDomain), xTicks: rankTicks(points.length, false) };
+  }, [points, groupPoints]);
   const layerMarks = useMemo(() => points.map((p) => ({ x: p.index, y: p.sigma })), [points]);
   const groupMarks = useMemo(() => groupPoints.map((p) => ({ x: p.index, y: p.sigma })), [groupPoints]);
+  const energyPath = useMemo(() => points.map((p) => `${scales.x(p.index).toFixed(2)},${scales.y.energy(p.energy).toFixed(2)}`).join(' '), [points, scales]);
+  const [active, setActive] = useState<number | null>(null);
   const size = markerArea(points.length);
+  const indexAt = (event: PointerEvent<SVGSVGElement>) => {
+    const box = event.currentTarget.getBoundingClientRect();
+    const px = ((event.clientX - box.left) / box.width) * WIDTH;
+    if (px < AREA.x || px > AREA.x + AREA.width) return null;
+    return Math.min(points.length, Math.max(1, Math.round(0.5 + ((px - AREA.x) / AREA.width) * points.length)));
+  };
+  const onKeyDown = (event: KeyboardEvent<SVGSVGElement>) => {
+    const step: Record<string, (i: number) => number> = {
+      ArrowLeft: (i) => i - 1, ArrowDown: (i) => i - 1, ArrowRight: (i) => i + 1, ArrowUp: (i) => i + 1, Home: () => 1, End: () => points.length,
+    };
+    const move = step[event.key];
+    if (!move) return;
+    event.preventDefault();
+    setActive((i) => Math.min(points.length, Math.max(1, move(i ?? 0))));
+  };
   return (
-    <ComposedChart width={520} height={280} data={points} margin={{ top: 8, right: 8, bottom: 28, left: 12 }}>
-      <CartesianGrid strokeDasharray="3 3" />
-      {/* Half a step of room at each end, so the first and last singular values are whole markers, not halves on the frame. */}
-      <XAxis {...GIVEN_TICKS} dataKey="index" type="number" domain={[0.5, points.length + 0.5]} allowDataOverflow ticks={rankTicks(points.length, false)}
-        label={{ value: `index i (rank k) of ${layer}`, position: 'insideBottom', offset: -14 }} />
-      <YAxis {...GIVEN_TICKS} yAxisId="sigma" dataKey="sigma" type="number" scale="log" domain={yDomain} allowDataOverflow ticks={logTicks(yDomain)}
-        width={64} tickFormatter={formatLogTick}
-        label={{ value: 'singular value s_i (log)', angle: -90, position: 'insideLeft', offset: 0, style: { textAnchor: 'middle' } }} />
-      <YAxis {...GIVEN_TICKS} yAxisId="energy" dataKey="energy" type="number" orientation="right" domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} width={48}
-        label={{ value: 'cum. energy (%)', angle: 90, position: 'insideRight', offset: 4, style: { textAnchor: 'middle' } }} />
-      <Tooltip content={<SpectrumTip />} />
+    <PlotSurface width={WIDTH} height={HEIGHT} scales={scales}
+      label={`Singular values of ${layer}; the arrow keys step through them`}
+      onPointerMove={(e) => setActive(indexAt(e))} onPointerLeave={() => setActive(null)}
+      onKeyDown={onKeyDown} onFocus={() => setActive((i) => i ?? 1)} onBlur={() => setActive(null)}>
+      <PlotGrid xTicks={scales.xTicks} yTicks={scales.sigmaTicks} x={scales.x} y={scales.y.sigma} area={AREA} />
+      <BottomAxis ticks={scales.xTicks} scale={scales.x} area={AREA} label={`index i (rank k) of ${layer}`} />
+      <SideAxis side="left" ticks={scales.sigmaTicks} scale={scales.y.sigma} area={AREA} width={LEFT_AXIS_WIDTH} label="singular value s_i (log)" format={formatLogTick} />
+      <SideAxis side="right" ticks={ENERGY_TICKS} scale={scales.y.energy} area={AREA} width={RIGHT_AXIS_WIDTH} label="cum. energy (%)" />
+      <polyline className="energy-curve" points={energyPath} fill="none" stroke={ENERGY_STYLE.colour} strokeWidth={1.5} />
       {/* Marker area in px²: smaller markers when hundreds of values share the axis, so they stay apart. */}
       {groupMarks.length > 0 && <PointMarks points={groupMarks} yAxisId="sigma" style={GROUP_STYLE} size={size} className={`group-spectra groups-${groups}`} opacity={0.6} />}
       <PointMarks points={layerMarks} yAxisId="sigma" style={LAYER_STYLE} size={size} className="layer-spectrum" />
-      <Line yAxisId="energy" name="cumulative energy" dataKey="energy" stroke={ENERGY_STYLE.colour} strokeWidth={1.5}
-        dot={false} isAnimationActive={false} />
       <VerticalMark x={breakEven} label={`break-even ${breakEven}`} className="break-even-marker" colour={REFERENCE_COLOUR} dashed row={1} />
       <RankMarker layer={layer} fallback={points.length} />
-    </ComposedChart>
+      {active !== null && points[active - 1] && <SpectrumTip point={points[active - 1]} x={scales.x} energy={scales.y.energy} />}
+    </PlotSurface>
   );
 });
+
+/** One index's values where the pointer (or the keyboard) is: a cursor line, a dot on the energy curve, and s_i and the energy kept by rank i in a box. */
+function SpectrumTip({ point: p, x, energy }: { point: SpectrumPoint; x: Scale; energy: Scale }) {
+  const px = x(p.index);
+  const lines = [`i = ${p.index}`, `s_i = ${p.sigma.toPrecision(4)}`, `cumulative energy ${p.energy.toFixed(2)}%`];
+  const boxWidth = 200;
+  const boxHeight = 16 + 18 * lines.length;
+  // The box sits right of the cursor, or left of it in the plot's right half, so it stays inside.
+  const left = px > AREA.x + AREA.width / 2 ? px - 12 - boxWidth : px + 12;
+  const top = AREA.y + AREA.height / 2 - boxHeight / 2;
+  return (
+    <g className="spectrum-tip" data-index={p.index} pointerEvents="none">
+      <line x1={px} x2={px} y1={AREA.y} y2={AREA.y + AREA.height} stroke="#ccc" />
+      <circle cx={px} cy={energy(p.energy)} r={4} fill={ENERGY_STYLE.colour} stroke="#fff" strokeWidth={2} />
+      <rect x={left} y={top} width={boxWidth} height={boxHeight} fill="#fff" stroke="#ccc" />
+      {lines.map((line, i) => <text key={i} x={left + 8} y={top + 22 + 18 * i} fill="#111827">{line}</text>)}
+    </g>
+  );
+}

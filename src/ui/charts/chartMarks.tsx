@@ -1,11 +1,13 @@
 import { DefaultZIndexes, Symbols, usePlotArea, useXAxisScale, useYAxisScale, ZIndexLayer } from 'recharts';
+import { useMarkScales } from './plainPlot';
 import { selectPlanKey } from '../../store/selectors';
 import { useLab } from '../useLab';
 import { ON_SCREEN_STYLE, type SeriesStyle } from './palette';
 import { Marker, MarkerIcon } from './SeriesMarkers';
 
 /**
- * Marks of the configuration on screen, drawn inside a recharts chart by
+ * Marks of the configuration on screen, drawn inside a recharts chart (or a
+ * plain one, plainPlot.tsx, where the mark reads its scales from there) by
  * components that read the lab store themselves: a slider move redraws a
  * line or a dot, not the chart around it (a full recharts redraw of the
  * three charts cost more than scoring the move).
@@ -19,9 +21,9 @@ import { Marker, MarkerIcon } from './SeriesMarkers';
  * their labels over each other.
  */
 export function VerticalMark({ x, label, className, colour, dashed, row = 0 }: { x: number; label: string; className: string; colour: string; dashed?: boolean; row?: number }) {
-  const scale = useXAxisScale();
-  const area = usePlotArea();
-  const px = scale?.(x);
+  const scales = useMarkScales();
+  const px = scales?.x(x);
+  const area = scales?.area;
   if (px === undefined || !Number.isFinite(px) || !area || px < area.x - 0.5 || px > area.x + area.width + 0.5) return null;
   // Labels near the right edge are written leftwards so they stay inside the plot; a white halo keeps them legible over lines.
   const leftwards = px > area.x + 0.75 * area.width;
@@ -80,8 +82,9 @@ export function CurrentPoint() {
 export function PointMarks({ points, yAxisId, style, size, className, opacity = 1 }: {
   points: ReadonlyArray<{ x: number; y: number; title?: string }>; yAxisId?: string; style: SeriesStyle; size: number; className: string; opacity?: number;
 }) {
-  const xs = useXAxisScale();
-  const ys = useYAxisScale(yAxisId);
+  const scales = useMarkScales(yAxisId);
+  const xs = scales?.x;
+  const ys = scales?.y;
   if (!xs || !ys) return null;
   return (
     <ZIndexLayer zIndex={DefaultZIndexes.scatter}>
