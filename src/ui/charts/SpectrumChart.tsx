@@ -178,11 +178,9 @@ const SpectrumCanvas = memo(function SpectrumCanvas({ layer, points, groupPoints
     event.preventDefault();
     setActive((i) => Math.min(points.length, Math.max(1, move(i ?? 0))));
   };
-  return (
-    <PlotSurface width={WIDTH} height={HEIGHT} scales={scales}
-      label={`Singular values of ${layer}; the arrow keys step through them`}
-      onPointerMove={(e) => setActive(indexAt(e))} onPointerLeave={() => setActive(null)}
-      onKeyDown={onKeyDown} onFocus={() => setActive((i) => i ?? 1)} onBlur={() => setActive(null)}>
+  // The drawing itself is one memoized element: the tip's state changes on pointer moves and redraws only the tip.
+  const drawing = useMemo(() => (
+    <>
       <PlotGrid xTicks={scales.xTicks} yTicks={scales.sigmaTicks} x={scales.x} y={scales.y.sigma} area={AREA} />
       <BottomAxis ticks={scales.xTicks} scale={scales.x} area={AREA} label={`index i (rank k) of ${layer}`} />
       <SideAxis side="left" ticks={scales.sigmaTicks} scale={scales.y.sigma} area={AREA} width={LEFT_AXIS_WIDTH} label="singular value s_i (log)" format={formatLogTick} />
@@ -193,6 +191,14 @@ const SpectrumCanvas = memo(function SpectrumCanvas({ layer, points, groupPoints
       <PointMarks points={layerMarks} yAxisId="sigma" style={LAYER_STYLE} size={size} className="layer-spectrum" />
       <VerticalMark x={breakEven} label={`break-even ${breakEven}`} className="break-even-marker" colour={REFERENCE_COLOUR} dashed row={1} />
       <RankMarker layer={layer} fallback={points.length} />
+    </>
+  ), [scales, energyPath, layerMarks, groupMarks, size, groups, breakEven, layer]);
+  return (
+    <PlotSurface width={WIDTH} height={HEIGHT} scales={scales}
+      label={`Singular values of ${layer}; the arrow keys step through them`}
+      onPointerMove={(e) => setActive(indexAt(e))} onPointerLeave={() => setActive(null)}
+      onKeyDown={onKeyDown} onFocus={() => setActive((i) => i ?? 1)} onBlur={() => setActive(null)}>
+      {drawing}
       {active !== null && points[active - 1] && <SpectrumTip point={points[active - 1]} x={scales.x} energy={scales.y.energy} />}
     </PlotSurface>
   );
