@@ -56,6 +56,14 @@ async function download(testId: string): Promise<{ path: string; name: string }>
   return { path, name: d.suggestedFilename() };
 }
 
+/** Selects fc1 and waits until its spectrum is drawn, one point per singular value (64); returns the shown chart. */
+async function showSpectrumOfFc1() {
+  await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('fc1'));
+  const spectrum = page.getByTestId('spectrum-chart');
+  await expect.poll(() => spectrum.locator('.layer-spectrum .recharts-symbols').count(), { timeout: 10_000 }).toBe(64);
+  return spectrum;
+}
+
 describe('charts', () => {
   it('zooms the accuracy axis to the data and back to 0-100% with its toggle', async () => {
     // Before any sweep the size chart holds the original model alone (about 95%): zoomed, the axis spans a few points.
@@ -152,9 +160,7 @@ describe('charts', () => {
   });
 
   it('places each singular value and its cumulative energy where the spectrum\'s own tick labels say', async () => {
-    await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('fc1'));
-    const spectrum = page.getByTestId('spectrum-chart');
-    await expect.poll(() => spectrum.locator('.layer-spectrum .recharts-symbols').count(), { timeout: 10_000 }).toBe(64);
+    const spectrum = await showSpectrumOfFc1();
     const drawn = await spectrum.evaluate((el) => {
       const ticks = (sel: string, attr: 'x' | 'y') => [...el.querySelectorAll(`${sel} > g > text`)].map((t) => ({ label: t.textContent!, at: Number(t.getAttribute(attr)) }));
       const centres = [...el.querySelectorAll('.layer-spectrum .recharts-symbols')].map((p) => {
@@ -187,9 +193,7 @@ describe('charts', () => {
   });
 
   it('shows one singular value\'s figures where the pointer is, and steps through them with the keyboard', async () => {
-    await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('fc1'));
-    const spectrum = page.getByTestId('spectrum-chart');
-    await expect.poll(() => spectrum.locator('.layer-spectrum .recharts-symbols').count(), { timeout: 10_000 }).toBe(64);
+    const spectrum = await showSpectrumOfFc1();
     const values = await page.evaluate(() => Array.from((window as unknown as LabWindow).__lab.getState().spectra.fc1));
     const tip = spectrum.locator('.spectrum-tip');
     const shows = async (i: number) => {
@@ -220,8 +224,7 @@ describe('charts', () => {
   });
 
   it('exports the spectrum as an SVG that holds its points, its marks and its title', async () => {
-    await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('fc1'));
-    await expect.poll(() => page.getByTestId('spectrum-chart').locator('.layer-spectrum .recharts-symbols').count(), { timeout: 10_000 }).toBe(64);
+    await showSpectrumOfFc1();
     const { path } = await download('spectrum-export-svg');
     const parsed = await page.evaluate((svg) => {
       const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
@@ -241,8 +244,7 @@ describe('charts', () => {
 
   it('keeps an earlier layer\'s spectrum drawn but skipped by rendering, out of reach, and shows the same chart again', async () => {
     const fc1 = page.locator('section[aria-label="Singular values of fc1"]');
-    await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('fc1'));
-    await expect.poll(() => page.getByTestId('spectrum-chart').locator('.layer-spectrum .recharts-symbols').count(), { timeout: 10_000 }).toBe(64);
+    await showSpectrumOfFc1();
     // Tag fc1's drawn chart, so showing it again can be told from drawing it anew.
     await fc1.evaluate((el) => { (el as unknown as { tagged: boolean }).tagged = true; });
     await page.evaluate(() => (window as unknown as LabWindow).__lab.getState().selectLayer('fc2'));

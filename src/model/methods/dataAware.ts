@@ -11,9 +11,9 @@ import { UNIFORM_RANKS, type FactorMethod, type MethodContext } from './context'
  * calibration outputs Y = X W; with a bias, of the centered outputs
  * Y - 1 mean(Y), which minimises the affine layer's error once the bias is
  * corrected (core/dataAware.ts, DataAwareOptions.centered). That SVD does
- * not depend on k, so it is computed once per layer (by the lab's SVD engine) and a rank change costs
- * a projection (an SVD of the m x k matrix W V_k, run by ctx.run: a worker in
- * the browser), not an SVD of Y.
+ * not depend on k, so it is computed once per layer (by the lab's SVD
+ * engine) and a rank change costs a projection (an SVD of the m x k matrix
+ * W V_k, run by ctx.run: a worker in the browser), not an SVD of Y.
  */
 export const dataAwareMethod: FactorMethod = {
   hint: 'best rank-k fit of the layer outputs on 1,000 calibration images',

@@ -6,8 +6,8 @@ import type { AxisDomain } from './axes';
  * A chart drawn as plain SVG, for a chart that is mounted often: the
  * spectrum mounts once per layer shown, and a recharts chart's first draw
  * (its components registering in its own store, each registration drawing
- * the chart again before the task ends) took 55-111 ms of one main-thread
- * task on the 2-core CI machine. The marks of chartMarks.tsx draw in either
+ * the chart again before the task ends) took 46-111 ms of one main-thread
+ * task on the 2-core CI machine, on an idle page. The marks of chartMarks.tsx draw in either
  * kind of chart: they read the scales from PlotScales here or from recharts.
  */
 
